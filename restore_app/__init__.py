@@ -1,0 +1,3 @@
+"""Restore: restoring damaged photographs and scans."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from restore_app.cli.main import main
+
+raise SystemExit(main())

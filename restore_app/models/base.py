@@ -1,0 +1,108 @@
+"""The one interface every restorer implements, classical or learned."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from restore_app.core.cancel import CancelToken
+
+ProgressFn = Callable[[int, int], None]
+
+
+class Task(StrEnum):
+    INPAINT = "inpaint"
+    DENOISE = "denoise"
+    DEBLUR = "deblur"
+
+
+@dataclass(frozen=True)
+class RestorerInfo:
+    """What a person and the registry need to know about a restorer.
+
+    ``score`` is the restorer's measured quality on its task (dB gained over the
+    degraded input on the project's held-out photos), used to choose the default
+    restorer of a task; ``None`` when it was never measured.
+    """
+
+    id: str
+    task: Task
+    name: str
+    kind: str  # "classical" | "learned"
+    source: str = "built-in"  # "built-in" | "user"
+    score: float | None = None
+    weights_sha256: str | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task": str(self.task),
+            "name": self.name,
+            "kind": self.kind,
+            "source": self.source,
+            "score": self.score,
+            "weights_sha256": self.weights_sha256,
+        }
+
+
+class Restorer(ABC):
+    """A restoration method over float images.
+
+    Image contract for every method: ``float32`` array of shape ``(H, W, C)``,
+    C = 1 (gray) or 3 (RGB, in that order), values in ``[0, 1]``; masks are
+    ``bool`` arrays of shape ``(H, W)``, True where a pixel is to be restored.
+    The engine (:mod:`restore_app.models.engine`) converts native dtypes, tiles,
+    crops, blends and applies protect masks; restorers only see float tiles.
+    """
+
+    info: RestorerInfo
+    #: pixels of context a tile result depends on around each output pixel;
+    #: the engine overlaps tiles by at least this much.
+    reach: int = 16
+    #: learned restorers need a torch device; classical ones ignore it.
+    uses_device: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def task(self) -> Task:
+        return self.info.task
+
+    def analyse(self, image: np.ndarray) -> dict[str, Any]:
+        """Parameters measured once on the whole image (float32 ``(H, W, C)``, [0, 1]).
+
+        The engine passes them to every tile, so that tiles of one image are
+        treated alike (a per-tile noise estimate would vary across the image).
+        """
+        return {}
+
+    def estimate_strength(self, image: np.ndarray) -> float:
+        """Strength in [0, 1] chosen from the degradation seen in ``image``."""
+        return 1.0
+
+    def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
+        """Load weights onto ``device`` ("cpu", "cuda", "mps"); cheap if done."""
+
+    @abstractmethod
+    def process(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        params: dict[str, Any],
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Restore one tile or crop; ``(H, W, C)`` float32 [0, 1] in and out.
+
+        For inpainting ``mask`` is the region to fill inside this crop; for
+        denoise and deblur it is None (the engine limits the effect to a mask).
+        ``params`` holds at least ``strength`` (float in [0, 1]).
+        """
