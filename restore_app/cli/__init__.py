@@ -1,1 +1,1 @@
-
+"""Headless commands over the same core and models code the window uses."""

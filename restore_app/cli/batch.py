@@ -1,0 +1,62 @@
+"""``restore-app batch``: one tool over a folder, a progress bar and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from restore_app.models.batch import BatchItem, BatchUsageError, run_batch
+
+    bar = tqdm(total=0, desc=args.op, unit="image", file=sys.stderr, dynamic_ncols=True)
+
+    def on_progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def on_item(item: BatchItem) -> None:
+        for warning in item.warnings:
+            bar.write(
+                f"{PROG}: warning: {item.source.name}: {warning}", file=sys.stderr
+            )
+        if item.status == "failed":
+            bar.write(f"{PROG}: failed: {item.source}: {item.reason}", file=sys.stderr)
+
+    try:
+        report = run_batch(
+            args.input_dir,
+            args.output,
+            task=args.op,
+            masks_dir=args.masks,
+            restorer_id=args.model,
+            strength=args.strength,
+            recursive=args.recursive,
+            overwrite=args.overwrite,
+            device=args.device,
+            on_item=on_item,
+            on_progress=on_progress,
+        )
+    except BatchUsageError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        bar.close()
+
+    out = sys.stdout
+    print(
+        f"{len(report.done)} done, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed",
+        file=out,
+    )
+    for path, why in report.skipped:
+        print(f"  skipped {path}: {why}", file=out)
+    for path, why in report.failed:
+        print(f"  failed  {path}: {why}", file=out)
+    if report.total == 0:
+        print(f"{PROG}: warning: no images found in {args.input_dir}", file=sys.stderr)
+    return EXIT_FAILED if report.failed else EXIT_OK

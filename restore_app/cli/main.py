@@ -1,0 +1,244 @@
+"""The ``restore-app`` command: the desktop app's launcher and its headless tools.
+
+Only argparse is imported here. numpy, torch and Qt load inside the command
+that needs them, so ``restore-app --help`` answers at once and the headless
+commands never load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from restore_app import __version__
+
+PROG = "restore-app"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+TASKS = ("inpaint", "denoise", "deblur")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A command line that names things in a way no command can honour."""
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """--device, --overwrite, --debug, accepted before and after the command.
+
+    The copy given to each subcommand defaults to SUPPRESS; otherwise its default
+    would overwrite a value given before the command name.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("common options")
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=default("auto"),
+        help="where learned models run (default: auto = CUDA, then MPS, then CPU)",
+    )
+    group.add_argument(
+        "--overwrite",
+        action="store_true",
+        default=default(False),
+        help="replace output files that already exist",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show the full traceback when something fails",
+    )
+    return parent
+
+
+def _add_single(sub: argparse._SubParsersAction, task: str, common) -> None:
+    helps = {
+        "inpaint": "fill the masked damage of one image",
+        "denoise": "reduce noise and grain in one image",
+        "deblur": "sharpen a blurred image by deconvolution",
+    }
+    p = sub.add_parser(
+        task, parents=[common], help=helps[task], description=helps[task]
+    )
+    p.add_argument("image", metavar="IMAGE", help="the source image (never written)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        required=True,
+        help="the output file; its extension picks the format",
+    )
+    if task == "inpaint":
+        p.add_argument(
+            "--mask",
+            metavar="MASK",
+            required=True,
+            help="image whose bright pixels mark what to fill",
+        )
+    else:
+        p.add_argument(
+            "--strength",
+            type=_strength,
+            metavar="S",
+            help="0 changes nothing, 1 is the full effect (default: estimated)",
+        )
+        p.add_argument(
+            "--mask",
+            metavar="MASK",
+            help="limit the effect to the mask's bright pixels",
+        )
+    p.add_argument(
+        "--protect",
+        metavar="MASK",
+        help="pixels bright in this mask are never changed (original imperfections)",
+    )
+    p.add_argument(
+        "--model", metavar="ID", help="restorer id (see 'restore-app models')"
+    )
+    p.set_defaults(command=task, handler="restore_app.cli.single:run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(suppress=True)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Restore damaged photographs and scans. Without a command, starts the "
+            "desktop application."
+        ),
+        parents=[_common_options(suppress=False)],
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    parser.set_defaults(command=None, handler="restore_app.cli.gui:run", paths=[])
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "open",
+        parents=[common],
+        help="start the desktop application on files or a folder",
+        description="start the desktop application on files or a folder",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(command="open", handler="restore_app.cli.gui:run")
+
+    for task in TASKS:
+        _add_single(sub, task, common)
+
+    p = sub.add_parser(
+        "batch",
+        parents=[common],
+        help="run one tool over every image of a folder",
+        description=(
+            "Run one tool over every image of INPUT_DIR, writing outputs with the same "
+            "file names into OUTPUT_DIR. Existing outputs are skipped unless "
+            "--overwrite, so a rerun resumes a stopped batch."
+        ),
+    )
+    p.add_argument("input_dir", metavar="INPUT_DIR")
+    p.add_argument("-o", "--output", metavar="OUTPUT_DIR", required=True)
+    p.add_argument("--op", choices=TASKS, required=True, help="the tool to run")
+    p.add_argument(
+        "--masks",
+        metavar="MASK_DIR",
+        help="masks named like the images (same stem, any extension); required for "
+        "inpaint, optional for denoise and deblur",
+    )
+    p.add_argument(
+        "--model", metavar="ID", help="restorer id (see 'restore-app models')"
+    )
+    p.add_argument(
+        "--strength", type=_strength, metavar="S", help="0..1 (default: estimated)"
+    )
+    p.add_argument(
+        "--recursive",
+        action="store_true",
+        help="include subfolders (mirrored in OUTPUT_DIR)",
+    )
+    p.set_defaults(command="batch", handler="restore_app.cli.batch:run")
+
+    p = sub.add_parser(
+        "models",
+        parents=[common],
+        help="list the restorers",
+        description="One line per restorer: id, task, kind, source.",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON list instead")
+    p.set_defaults(command="models", handler="restore_app.cli.models:run_list")
+    # Later subcommands (adding or fetching models) hang off this; with none
+    # given, `restore-app models` lists.
+    models_sub = p.add_subparsers(title="model commands", metavar="MODEL_COMMAND")
+    q = models_sub.add_parser(
+        "list", parents=[common], help="list the restorers (default)"
+    )
+    q.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    q.set_defaults(handler="restore_app.cli.models:run_list")
+    return parser
+
+
+def _load_handler(spec: str):
+    import importlib
+
+    module_name, _, func = spec.partition(":")
+    return getattr(importlib.import_module(module_name), func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the exit status (0 ok, 1 failed, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(_load_handler(args.handler)(args))
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {describe_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a person: our errors say it all; others get their type."""
+    from restore_app.core.errors import RestoreError
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, RestoreError) and text:
+        return text
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    name = type(exc).__name__
+    return f"{name}: {text} (run with --debug for details)" if text else name
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""``restore-app inpaint|denoise|deblur IMAGE -o OUT``: one image, one derivative."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from restore_app.cli.main import EXIT_OK, PROG, UsageError
+from restore_app.cli.progress import tile_bar
+
+
+def run(args: argparse.Namespace) -> int:
+    from restore_app.core.image import WRITE_EXTENSIONS
+    from restore_app.models.batch import restore_file
+
+    source, output = Path(args.image), Path(args.output)
+    if output.suffix.lower() not in WRITE_EXTENSIONS:
+        kinds = ", ".join(sorted(WRITE_EXTENSIONS))
+        raise UsageError(
+            f"cannot write {output.suffix or 'a file without extension'}: "
+            f"the output's extension must be one of {kinds}"
+        )
+    if source.exists() and output.exists() and source.resolve() == output.resolve():
+        raise UsageError(
+            "the output must not be the source image: masters are never written"
+        )
+
+    with tile_bar(args.command) as on_progress:
+        warnings = restore_file(
+            source,
+            output,
+            task=args.command,
+            mask=args.mask,
+            protect=args.protect,
+            restorer_id=args.model,
+            strength=getattr(args, "strength", None),
+            overwrite=args.overwrite,
+            device=args.device,
+            on_progress=on_progress,
+        )
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    print(output)
+    return EXIT_OK
