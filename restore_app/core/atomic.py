@@ -1,0 +1,101 @@
+"""Atomic file output: a reader sees the old file or the new one, never half of one.
+
+Every derivative, mask and record goes through here. The new content is written to a
+hidden temporary file in the destination folder (same file system, so the final
+``os.replace`` is an atomic rename), flushed to disk, then renamed over the target.
+On any failure the temporary file is removed and the old file is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from restore_app.core.errors import ImageWriteError, OutputExistsError
+
+_HASH_CHUNK = 1 << 20
+
+
+def _check_target(path: Path, *, overwrite: bool) -> None:
+    if path.is_dir():
+        raise ImageWriteError(f"{path}: is a folder, not a file")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(
+            f"{path}: already exists (ask to overwrite to replace it)"
+        )
+    if not path.parent.is_dir():
+        raise ImageWriteError(f"{path}: the folder {path.parent} does not exist")
+
+
+def _fsync_file(path: Path) -> None:
+    # Without fsync a power cut after the rename can leave an empty file in place of
+    # both the old and the new content on some file systems.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
+
+    Raises OutputExistsError if ``path`` exists and ``overwrite`` is false. The
+    temporary name starts with a dot (hidden, skipped by folder listings) and keeps
+    the target's extension, so encoders that look at the suffix choose the right
+    format. If the body raises, the temporary file is removed and the exception
+    propagates; the old file is untouched.
+    """
+    target = Path(path)
+    _check_target(target, overwrite=overwrite)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent
+        )
+    except OSError as exc:
+        raise ImageWriteError(
+            f"{target}: cannot create a file in {target.parent} ({exc.strerror or exc})"
+        ) from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        # Re-check: another process may have created the target meanwhile.
+        if not overwrite and target.exists():
+            raise OutputExistsError(
+                f"{target}: already exists (ask to overwrite to replace it)"
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True
+) -> None:
+    """Write ``data`` to ``path`` atomically; ImageWriteError on an OS failure."""
+    target = Path(path)
+    try:
+        with atomic_output(target, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise ImageWriteError(
+            f"{target}: could not be written ({exc.strerror or exc})"
+        ) from exc
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks (large scans use little memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

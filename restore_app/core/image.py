@@ -1,0 +1,582 @@
+"""Reading and writing images without losing a bit, a colour profile or a metadata
+field.
+
+Pixels stay at their native depth (uint8, uint16, float32) and come out upright
+(EXIF orientation applied). TIFF goes through tifffile; PNG, JPEG, WebP, BMP and GIF
+through Pillow, except 16-bit colour PNG, which Pillow cannot hold and OpenCV
+decodes. Every failure is one line naming the file (ImageReadError, ImageWriteError).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from restore_app.core import naming
+from restore_app.core.atomic import atomic_output
+from restore_app.core.cv import cv2
+from restore_app.core.errors import (
+    ImageReadError,
+    ImageTooLargeError,
+    ImageWriteError,
+    RestoreError,
+)
+from restore_app.core.png_io import write_png
+from restore_app.core.tiff_io import TiffFormatError, read_tiff, tiff_size, write_tiff
+
+# We refuse over-large images ourselves (RESTORE_MAX_PIXELS) before decoding; Pillow's
+# own bomb guard would refuse an ordinary 100 MP scan.
+Image.MAX_IMAGE_PIXELS = None
+
+DEFAULT_MAX_PIXELS = 1_000_000_000
+READ_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+)
+WRITE_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
+assert READ_EXTENSIONS == naming._READ_EXTENSIONS
+assert WRITE_EXTENSIONS == naming._WRITE_EXTENSIONS
+
+_PLAIN_MODES = {"L": "gray 8-bit", "LA": "gray+alpha 8-bit", "RGB": "RGB 8-bit",
+                "RGBA": "RGBA 8-bit", "F": "gray 32-bit float"}  # fmt: skip
+_ORIENTATION_TAG = 0x0112
+_EXIF_HEADER = b"Exif\x00\x00"
+_SNIFF_BYTES = 32
+_FORMAT_BY_EXT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
+                  ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
+
+
+@dataclass
+class ImageMeta:
+    icc_profile: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    exif: bytes | None = None  # raw EXIF (orientation is reset to 1 on write)
+    xmp: bytes | None = None
+    source_format: str = ""  # "PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF"
+    source_mode: str = ""  # human description e.g. "RGB 16-bit", "CMYK 8-bit"
+
+
+@dataclass
+class ImageDoc:
+    """An upright image: ``pixels`` (H, W, C) C=1 gray or 3 RGB, uint8 | uint16 |
+    float32 in [0, 1]; ``alpha`` (H, W) same dtype (0 = transparent) or None, kept
+    beside the pixels and never processed."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    meta: ImageMeta = field(default_factory=ImageMeta)
+    path: Path | None = None
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.pixels.dtype
+
+    @property
+    def bit_depth(self) -> int:
+        return self.pixels.dtype.itemsize * 8
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    msg = text[0] if text else type(exc).__name__
+    return msg if len(msg) <= 160 else msg[:157] + "..."
+
+
+def _max_pixels(max_pixels: int | None) -> int:
+    if max_pixels is not None:
+        return int(max_pixels)
+    env = os.environ.get("RESTORE_MAX_PIXELS", "").strip().replace("_", "")
+    with contextlib.suppress(ValueError):
+        if env and int(float(env)) > 0:
+            return int(float(env))
+    return DEFAULT_MAX_PIXELS
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:2] == b"BM":
+        return "BMP"
+    return None
+
+
+def _open_checked(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """Check the file exists and is an image we read; return (path, format)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ImageReadError(f"{p}: is a folder, not an image")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise ImageReadError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{p}: cannot be opened ({exc.strerror or exc})") from None
+    if not head:
+        raise ImageReadError(f"{p}: the file is empty")
+    fmt = _sniff(head)
+    if fmt is None:
+        kind = p.suffix.lstrip(".").upper() or "image"
+        raise ImageReadError(f"{p}: not an image (the content is not a {kind} file)")
+    return p, fmt
+
+
+def _exif_orientation(raw: bytes | None) -> int:
+    if not raw:
+        return 1
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+        value = int(exif.get(_ORIENTATION_TAG, 1))
+    except Exception:  # noqa: BLE001 - damaged EXIF must not stop the image
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _strip_exif_header(raw: bytes | None) -> bytes | None:
+    if not raw:
+        return None
+    return raw[len(_EXIF_HEADER) :] if raw.startswith(_EXIF_HEADER) else raw
+
+
+def orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn ``arr`` (H, W, ...) as stored into the upright view for an EXIF
+    ``orientation`` (1-8); returns a contiguous array (no copy for 1)."""
+    if orientation == 2:
+        arr = arr[:, ::-1]
+    elif orientation == 3:
+        arr = arr[::-1, ::-1]
+    elif orientation == 4:
+        arr = arr[::-1]
+    elif orientation == 5:
+        arr = arr.swapaxes(0, 1)
+    elif orientation == 6:
+        arr = arr.swapaxes(0, 1)[:, ::-1]
+    elif orientation == 7:
+        arr = arr.swapaxes(0, 1)[::-1, ::-1]
+    elif orientation == 8:
+        arr = arr.swapaxes(0, 1)[::-1]
+    return np.ascontiguousarray(arr)
+
+
+def _upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _check_limit(p: Path, width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise ImageTooLargeError(
+            f"{p}: image is {width}×{height} ({width * height / 1e6:,.0f} megapixels), "
+            f"over the limit of {limit / 1e6:,.0f} megapixels "
+            "(set RESTORE_MAX_PIXELS to change it)"
+        )
+    if width <= 0 or height <= 0:
+        raise ImageReadError(f"{p}: declares an empty size {width}×{height}")
+
+
+def _pil_orientation(im: Image.Image) -> int:
+    # Header only: Pillow's getexif() would decode a whole PNG to look for eXIf.
+    return _exif_orientation(im.info.get("exif"))
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) of the upright image, read from the header only."""
+    p, fmt = _open_checked(path)
+    try:
+        if fmt == "TIFF":
+            w, h, orientation = tiff_size(p)
+            return _upright_size(w, h, orientation)
+        with Image.open(p) as im:
+            return _upright_size(*im.size, _pil_orientation(im))
+    except RestoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is one line
+        raise ImageReadError(f"{p}: damaged {fmt} file ({_one_line(exc)})") from None
+
+
+def read_image(
+    path: str | os.PathLike[str], *, max_pixels: int | None = None
+) -> ImageDoc:
+    """Read an image upright at its native bit depth.
+
+    Returns an ImageDoc whose ``pixels`` are (H, W, C), C=1|3 RGB order, uint8 |
+    uint16 | float32. Raises ImageTooLargeError before decoding when the declared
+    width × height exceeds ``max_pixels`` (default RESTORE_MAX_PIXELS or 1e9), and
+    ImageReadError (one line) for anything unreadable.
+    """
+    p, fmt = _open_checked(path)
+    limit = _max_pixels(max_pixels)
+    try:
+        if fmt == "TIFF":
+            w, h, _ = tiff_size(p)
+            _check_limit(p, w, h, limit)
+            doc = _read_tiff(p)
+        else:
+            doc = _read_pillow(p, fmt, limit)
+    except RestoreError:
+        raise
+    except MemoryError:
+        raise ImageReadError(f"{p}: not enough memory to open this image") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is one line
+        raise ImageReadError(f"{p}: damaged {fmt} file ({_one_line(exc)})") from None
+    doc.path = p
+    return doc
+
+
+def _read_tiff(p: Path) -> ImageDoc:
+    try:
+        data = read_tiff(p)
+    except TiffFormatError as exc:
+        raise ImageReadError(f"{p}: {exc}") from None
+    meta = ImageMeta(
+        icc_profile=data.icc_profile,
+        dpi=data.dpi,
+        exif=data.exif,
+        xmp=data.xmp,
+        source_format="TIFF",
+        source_mode=data.mode,
+    )
+    pixels = orient(data.pixels, data.orientation)
+    alpha = orient(data.alpha, data.orientation) if data.alpha is not None else None
+    return ImageDoc(pixels=pixels, alpha=alpha, meta=meta)
+
+
+def _png_header(p: Path) -> tuple[int, int]:
+    """(bit depth, colour type) from a PNG's IHDR."""
+    with open(p, "rb") as fh:
+        head = fh.read(26)
+    return head[24], head[25]
+
+
+def _decode_png16(p: Path, colour_type: int) -> tuple[np.ndarray, np.ndarray | None]:
+    # Bytes are read by Python, not by OpenCV, so non-ASCII paths work everywhere.
+    buf = np.frombuffer(p.read_bytes(), dtype=np.uint8)
+    arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16:
+        raise ImageReadError(f"{p}: damaged or truncated PNG file")
+    if arr.ndim == 2:
+        return arr[..., None], None
+    gray = colour_type in (0, 4)  # OpenCV expands gray+alpha to BGRA
+    if arr.shape[2] == 4:
+        colour = arr[..., :1] if gray else arr[..., 2::-1]
+        alpha = arr[..., 3]
+    else:
+        colour, alpha = (arr[..., :1] if gray else arr[..., ::-1]), None
+    return np.ascontiguousarray(colour), (
+        np.ascontiguousarray(alpha) if alpha is not None else None
+    )
+
+
+def _xmp_from_info(info: dict) -> bytes | None:
+    value = info.get("xmp") or info.get("XML:com.adobe.xmp")
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return bytes(value) if value else None
+
+
+def _dpi_from_info(info: dict) -> tuple[float, float] | None:
+    dpi = info.get("dpi")
+    if not dpi:
+        return None
+    # PNG stores pixels per metre: 300 dpi comes back as 299.9994.
+    x, y = round(float(dpi[0]), 2), round(float(dpi[1]), 2)
+    return (x, y) if x > 0 and y > 0 else None
+
+
+def _cmyk_to_rgb(im: Image.Image) -> tuple[Image.Image, bytes | None]:
+    """Convert CMYK through its embedded profile when it has one (sRGB result)."""
+    icc = im.info.get("icc_profile")
+    if icc:
+        with contextlib.suppress(Exception):
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+            rgb = ImageCms.profileToProfile(im, src, srgb, outputMode="RGB")
+            if rgb is not None:
+                return rgb, srgb.tobytes()
+    # No usable profile: the naive formula, and no profile claimed for the result.
+    return im.convert("RGB"), None
+
+
+def _pillow_pixels(
+    im: Image.Image,
+) -> tuple[np.ndarray, np.ndarray | None, str, bytes | None]:
+    """(pixels, alpha, mode description, icc override or b"" for unchanged)."""
+    mode = im.mode
+    icc_override: bytes | None = b""
+    has_trns = "transparency" in im.info
+    if mode == "1":
+        im, desc = im.convert("L"), "bilevel 1-bit"
+    elif mode in ("P", "PA"):
+        keep_alpha = mode == "PA" or has_trns or im.palette.mode == "RGBA"
+        im, desc = im.convert("RGBA" if keep_alpha else "RGB"), "palette 8-bit"
+    elif mode == "CMYK":
+        im, icc_override = _cmyk_to_rgb(im)
+        desc = "CMYK 8-bit"
+    elif mode in ("L", "RGB") and has_trns:
+        im = im.convert("LA" if mode == "L" else "RGBA")
+        desc = ("gray" if mode == "L" else "RGB") + "+alpha 8-bit"
+    elif mode in ("RGBX", "YCbCr", "LAB", "HSV"):
+        im, desc = im.convert("RGB"), f"{mode} 8-bit"
+    elif mode in ("RGBa", "La"):
+        im = im.convert("RGBA" if mode == "RGBa" else "LA")
+        desc = f"{im.mode} 8-bit"
+    else:
+        desc = _PLAIN_MODES.get(mode, "")
+    arr = np.asarray(im)
+    if im.mode.startswith("I;16"):
+        arr, desc = arr.astype(np.uint16), "gray 16-bit"
+    elif im.mode == "I":
+        arr, desc = np.clip(arr, 0, 65535).astype(np.uint16), "gray 16-bit"
+    elif im.mode == "F":
+        arr = arr.astype(np.float32)
+    if not desc:
+        raise ImageReadError(f"unsupported pixel mode {mode}")
+    if arr.ndim == 2:
+        return arr[..., None], None, desc, icc_override
+    if arr.shape[2] in (2, 4):
+        return (
+            np.ascontiguousarray(arr[..., :-1]),
+            np.ascontiguousarray(arr[..., -1]),
+            desc,
+            icc_override,
+        )
+    return arr, None, desc, icc_override
+
+
+def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
+    with Image.open(p) as im:
+        width, height = im.size
+        _check_limit(p, width, height, limit)
+        info = dict(im.info)
+        raw_exif = _strip_exif_header(info.get("exif"))
+        orientation = _exif_orientation(raw_exif)
+        icc = info.get("icc_profile") or None
+        depth, colour_type = _png_header(p) if fmt == "PNG" else (8, 0)
+        if depth == 16:
+            pixels, alpha = _decode_png16(p, colour_type)
+            colour = "gray" if pixels.shape[2] == 1 else "RGB"
+            desc = f"{colour}{'+alpha' if alpha is not None else ''} 16-bit"
+        else:
+            im.seek(0)  # first frame of an animation
+            im.load()
+            pixels, alpha, desc, icc_override = _pillow_pixels(im)
+            if icc_override != b"":
+                icc = icc_override
+    if (pixels.shape[0], pixels.shape[1]) != (height, width):
+        raise ImageReadError(f"{p}: decoded size differs from the declared size")
+    meta = ImageMeta(
+        icc_profile=icc,
+        dpi=_dpi_from_info(info),
+        exif=raw_exif,
+        xmp=_xmp_from_info(info),
+        source_format=fmt,
+        source_mode=desc,
+    )
+    pixels = orient(pixels, orientation)
+    alpha = orient(alpha, orientation) if alpha is not None else None
+    return ImageDoc(pixels=pixels, alpha=alpha, meta=meta)
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """uint8 copy of ``arr`` (uint8 | uint16 | float32 in [0, 1]), rounded."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        return ((arr.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return np.round(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _float_to_uint16(arr: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(arr, 0.0, 1.0) * 65535.0).astype(np.uint16)
+
+
+def _depth_name(dtype: np.dtype) -> str:
+    return "32-bit float" if dtype.kind == "f" else f"{dtype.itemsize * 8}-bit"
+
+
+def _output_exif(raw: bytes | None) -> Image.Exif | None:
+    """Parsed EXIF with orientation reset to 1: the pixels are already upright."""
+    if not raw:
+        return None
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+    except Exception:  # noqa: BLE001 - unparseable EXIF is dropped, not fatal
+        return None
+    if _ORIENTATION_TAG in exif:
+        exif[_ORIENTATION_TAG] = 1
+    return exif
+
+
+def _validate(doc: ImageDoc, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    pixels = doc.pixels
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3) or 0 in pixels.shape:
+        raise ImageWriteError(f"{p}: pixels must be (H, W, 1|3), got {pixels.shape}")
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
+        raise ImageWriteError(f"{p}: unsupported pixel type {pixels.dtype}")
+    alpha = doc.alpha
+    if alpha is not None:
+        if alpha.shape != pixels.shape[:2]:
+            raise ImageWriteError(f"{p}: alpha {alpha.shape} does not match the pixels")
+        alpha = alpha.astype(pixels.dtype, copy=False)
+    return pixels, alpha
+
+
+def _is_source(doc: ImageDoc, p: Path) -> bool:
+    if doc.path is None:
+        return False
+    src = Path(doc.path)
+    if src.resolve() == p.resolve():
+        return True
+    with contextlib.suppress(OSError):
+        return p.exists() and src.exists() and os.path.samefile(src, p)
+    return False
+
+
+def write_image(
+    doc: ImageDoc,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    quality: int = 95,
+) -> list[str]:
+    """Write ``doc`` (pixels (H, W, C) C=1|3 RGB, uint8|uint16|float32 in [0, 1],
+    optional alpha) to ``path`` atomically; the extension chooses the format.
+
+    PNG keeps 8/16 bits (float becomes 16-bit), TIFF keeps every depth, JPEG and
+    WebP hold 8 bits (JPEG also drops alpha). ICC profile, dpi, EXIF (orientation
+    reset to 1) and XMP are carried over. Returns warnings for every conversion.
+    Raises OutputExistsError, or ImageWriteError for the source file itself, an
+    unsupported extension or a failed write; the old file is then untouched.
+    """
+    p = Path(path)
+    fmt = _FORMAT_BY_EXT.get(p.suffix.lower())
+    if fmt is None:
+        raise ImageWriteError(
+            f"{p}: cannot write {p.suffix or 'files without an extension'}; "
+            "use .png, .tif, .jpg or .webp"
+        )
+    if _is_source(doc, p):
+        raise ImageWriteError(f"{p}: is the source image, which is never written")
+    pixels, alpha = _validate(doc, p)
+    meta = doc.meta
+    exif = _output_exif(meta.exif)
+    warnings: list[str] = []
+    try:
+        with atomic_output(p, overwrite=overwrite) as tmp:
+            if fmt == "PNG":
+                if pixels.dtype == np.float32:
+                    warnings.append(
+                        "PNG holds integers only: converted from 32-bit float to 16-bit"
+                    )
+                    pixels = _float_to_uint16(pixels)
+                    alpha = _float_to_uint16(alpha) if alpha is not None else None
+                write_png(
+                    tmp,
+                    pixels,
+                    alpha,
+                    icc_profile=meta.icc_profile,
+                    dpi=meta.dpi,
+                    exif=exif.tobytes()[len(_EXIF_HEADER) :] if exif else None,
+                    xmp=meta.xmp,
+                )
+            elif fmt == "TIFF":
+                write_tiff(
+                    tmp,
+                    pixels,
+                    alpha,
+                    icc_profile=meta.icc_profile,
+                    dpi=meta.dpi,
+                    exif=exif.tobytes() if exif else None,
+                    xmp=meta.xmp,
+                )
+            else:
+                _write_8bit(tmp, fmt, pixels, alpha, meta, exif, quality, warnings)
+    except RestoreError:
+        raise
+    except OSError as exc:
+        raise ImageWriteError(
+            f"{p}: could not be written ({exc.strerror or _one_line(exc)})"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any encoder failure is one line
+        raise ImageWriteError(f"{p}: could not be written ({_one_line(exc)})") from None
+    return warnings
+
+
+def _write_8bit(
+    tmp: Path,
+    fmt: str,
+    pixels: np.ndarray,
+    alpha: np.ndarray | None,
+    meta: ImageMeta,
+    exif: Image.Exif | None,
+    quality: int,
+    warnings: list[str],
+) -> None:
+    """JPEG or WebP through Pillow: 8-bit; JPEG has no alpha, WebP no gray."""
+    name = "JPEG" if fmt == "JPEG" else "WebP"
+    lost = []
+    if pixels.dtype != np.uint8:
+        lost.append(f"converted from {_depth_name(pixels.dtype)}")
+    if alpha is not None and fmt == "JPEG":
+        lost.append("alpha dropped")
+        alpha = None
+    if lost:
+        holds = "8-bit RGB or gray" if fmt == "JPEG" else "8-bit"
+        warnings.append(f"{name} holds {holds} only: {', '.join(lost)}")
+    data = _to_uint8(pixels)
+    if fmt == "WEBP" and data.shape[2] == 1:
+        data = np.repeat(data, 3, axis=2)
+    if alpha is not None:
+        data = np.concatenate([data, _to_uint8(alpha)[..., None]], axis=2)
+    im = Image.fromarray(data[..., 0] if data.shape[2] == 1 else data)
+    params: dict = {"quality": int(quality)}
+    if meta.icc_profile:
+        params["icc_profile"] = meta.icc_profile
+    if meta.dpi:
+        params["dpi"] = tuple(float(d) for d in meta.dpi)
+    if exif is not None:
+        params["exif"] = exif
+    if meta.xmp:
+        params["xmp"] = meta.xmp
+    if fmt == "JPEG":
+        params["subsampling"] = 0 if quality >= 90 else 2
+    else:
+        params["lossless"] = quality >= 100
+    im.save(tmp, format=fmt, **params)

@@ -1,0 +1,82 @@
+"""Predictable names for derivatives, and listing the images of a folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from restore_app.core.errors import ImageReadError
+
+SIDECAR_DIRNAME = ".restore"
+
+# Kept here as well as in image.py so that listing a folder does not import the
+# codecs; image.py asserts they agree.
+_READ_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+)
+_WRITE_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
+
+
+def derivative_path(
+    source: str | os.PathLike[str],
+    *,
+    task: str,
+    out_dir: str | os.PathLike[str] | None = None,
+    ext: str | None = None,
+) -> Path:
+    """Name of a derivative: ``<stem>.<task><ext>`` in ``out_dir`` or beside ``source``.
+
+    ``ext`` (with or without the dot) defaults to the source's extension; a source
+    format the writer does not support (BMP, GIF) becomes ``.png``. The name never
+    equals the source's, so a derivative cannot land on its master.
+    """
+    src = Path(source)
+    task = task.strip().strip(".")
+    if not task:
+        raise ValueError("task must not be empty")
+    if ext is None:
+        ext = src.suffix if src.suffix.lower() in _WRITE_EXTENSIONS else ".png"
+    elif not ext.startswith("."):
+        ext = "." + ext
+    folder = Path(out_dir) if out_dir is not None else src.parent
+    return folder / f"{src.stem}.{task}{ext}"
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def list_images(
+    folder: str | os.PathLike[str], *, recursive: bool = False
+) -> list[Path]:
+    """Image files in ``folder`` by extension, sorted; hidden files and folders and
+    the app's sidecar folders (``.restore``) are skipped.
+
+    Raises ImageReadError if ``folder`` is not a folder.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise ImageReadError(f"{root}: is not a folder")
+    found: list[Path] = []
+    if recursive:
+        for dirpath, dirnames, filenames in os.walk(root):
+            # Pruning in place keeps os.walk out of sidecar and hidden folders.
+            dirnames[:] = [
+                d for d in dirnames if d != SIDECAR_DIRNAME and not _is_hidden(d)
+            ]
+            base = Path(dirpath)
+            found.extend(
+                base / name
+                for name in filenames
+                if not _is_hidden(name)
+                and Path(name).suffix.lower() in _READ_EXTENSIONS
+            )
+    else:
+        found = [
+            entry
+            for entry in root.iterdir()
+            if not _is_hidden(entry.name)
+            and entry.suffix.lower() in _READ_EXTENSIONS
+            and entry.is_file()
+        ]
+    return sorted(p for p in found if p.is_file())

@@ -1,0 +1,95 @@
+"""Treatment records: a JSON file beside each derivative saying how it was made.
+
+Conservators need to show what was done, when, by which software and model, on which
+input; checksums tie the record to the exact bytes of the source, masks and output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import restore_app
+from restore_app.core.atomic import atomic_write_bytes, sha256_file
+
+__all__ = ["RECORD_FORMAT", "record_path", "sha256_file", "write_record"]
+
+RECORD_FORMAT = "restore-app treatment record"
+RECORD_VERSION = 1
+
+# Operation keys naming a file whose checksum belongs in the record.
+_FILE_KEYS = ("mask", "protect")
+
+
+def record_path(output_path: str | os.PathLike[str]) -> Path:
+    """``<output file name>.json`` beside the output (``a.denoise.tif.json``)."""
+    out = Path(output_path)
+    return out.with_name(out.name + ".json")
+
+
+def _jsonable(value: Any) -> Any:
+    # Operation parameters come from many places (numpy scalars, paths, tuples).
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
+def _file_entry(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    if path is None:
+        return {"path": None, "sha256": None}
+    p = Path(path)
+    digest = sha256_file(p) if p.is_file() else None
+    return {"path": str(p.absolute()), "sha256": digest}
+
+
+def _operation(op: Mapping[str, Any]) -> dict[str, Any]:
+    entry = dict(op)
+    for key in _FILE_KEYS:
+        value = entry.get(key)
+        sha_key = f"{key}_sha256"
+        if isinstance(value, str | os.PathLike) and value and sha_key not in entry:
+            file = _file_entry(value)
+            entry[key] = file["path"]
+            entry[sha_key] = file["sha256"]
+    return entry
+
+
+def write_record(
+    output_path: str | os.PathLike[str],
+    *,
+    source_path: str | os.PathLike[str] | None,
+    operations: list[dict],
+    warnings: Iterable[str] = (),
+) -> Path:
+    """Write the treatment record for ``output_path`` (which must exist) and return
+    its path, ``<output file name>.json`` beside the output; written atomically.
+
+    ``operations`` are recorded as given (restorer id, weights SHA-256, parameters,
+    device...); an operation with a ``mask`` or ``protect`` file path and no
+    ``mask_sha256`` / ``protect_sha256`` gets that checksum added.
+    """
+    out = Path(output_path)
+    record = {
+        "format": RECORD_FORMAT,
+        "format_version": RECORD_VERSION,
+        "software": {"name": "restore-app", "version": restore_app.__version__},
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "source": _file_entry(source_path),
+        "operations": [_operation(op) for op in operations],
+        "output": _file_entry(out),
+        "warnings": list(warnings),
+    }
+    text = json.dumps(record, indent=2, ensure_ascii=False, default=_jsonable)
+    path = record_path(out)
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"), overwrite=True)
+    return path
