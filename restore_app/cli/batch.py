@@ -13,20 +13,23 @@ def run(args: argparse.Namespace) -> int:
 
     from restore_app.models.batch import BatchItem, BatchUsageError, run_batch
 
-    bar = tqdm(total=0, desc=args.op, unit="image", file=sys.stderr, dynamic_ncols=True)
+    # Made at the first progress call: run_batch checks the folders first, and a
+    # usage error should stay one line, without an empty bar before it.
+    bars: list[tqdm] = []
 
     def on_progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(total=total, desc=args.op, unit="image", file=sys.stderr))
+        bars[0].total = total
+        bars[0].n = done
+        bars[0].refresh()
 
     def on_item(item: BatchItem) -> None:
         for warning in item.warnings:
-            bar.write(
-                f"{PROG}: warning: {item.source.name}: {warning}", file=sys.stderr
-            )
+            note = f"{PROG}: warning: {item.source.name}: {warning}"
+            tqdm.write(note, file=sys.stderr)
         if item.status == "failed":
-            bar.write(f"{PROG}: failed: {item.source}: {item.reason}", file=sys.stderr)
+            tqdm.write(f"{PROG}: failed: {item.source}: {item.reason}", file=sys.stderr)
 
     try:
         report = run_batch(
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     except BatchUsageError as exc:
         raise UsageError(str(exc)) from exc
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
     out = sys.stdout
     print(

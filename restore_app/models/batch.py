@@ -53,14 +53,6 @@ class BatchReport:
         return not self.failed
 
 
-def mask_entry(path: str | Path) -> dict[str, str]:
-    """How a mask file is named in a treatment record: its path and checksum."""
-    from restore_app.core.atomic import sha256_file
-
-    path = Path(path)
-    return {"file": str(path.resolve()), "sha256": sha256_file(path)}
-
-
 def output_suffix(source: Path) -> str:
     """The output extension for ``source``: its own where we can write it, else .png.
 
@@ -138,10 +130,11 @@ def restore_file(
         cancel=cancel,
     )
     operation: dict[str, Any] = dict(result.operation)
+    # The record adds each mask file's SHA-256 beside its path.
     if mask is not None:
-        operation["mask"] = mask_entry(mask)
+        operation["mask"] = str(Path(mask).absolute())
     if protect is not None:
-        operation["protect"] = mask_entry(protect)
+        operation["protect"] = str(Path(protect).absolute())
 
     warnings = write_image(
         dataclasses.replace(doc, pixels=result.pixels), output, overwrite=overwrite

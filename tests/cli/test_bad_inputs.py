@@ -1,0 +1,137 @@
+"""Broken or hostile inputs: one clear line, a non-zero exit, nothing written."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from cli_helpers import photo, save_mask, save_png, scratch_mask
+from PIL import Image
+
+
+def _png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(photo()).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _jpeg_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(photo()).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _tiff_bytes() -> bytes:
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, photo(dtype=np.uint16))
+    return buf.getvalue()
+
+
+def _bomb_png() -> bytes:
+    """A valid PNG header declaring 100 000 x 100 000 pixels over a tiny body."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    body = zlib.compress(b"\0" * 4096)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
+
+
+def _make(kind: str, folder: Path) -> Path:
+    if kind == "empty":
+        path = folder / "empty.png"
+        path.write_bytes(b"")
+    elif kind == "truncated-png":
+        data = _png_bytes()
+        path = folder / "cut.png"
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "truncated-jpeg":
+        data = _jpeg_bytes()
+        path = folder / "cut.jpg"
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "truncated-tiff":
+        data = _tiff_bytes()
+        path = folder / "cut.tif"
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "not-an-image":
+        path = folder / "notes.png"
+        path.write_text("these are my notes, not a photograph\n")
+    elif kind == "folder":
+        path = folder / "x.png"
+        path.mkdir()
+    elif kind == "bomb":
+        path = folder / "bomb.png"
+        path.write_bytes(_bomb_png())
+    elif kind == "missing":
+        path = folder / "missing.png"
+    else:
+        raise AssertionError(kind)
+    return path
+
+
+KINDS = [
+    "empty",
+    "truncated-png",
+    "truncated-jpeg",
+    "truncated-tiff",
+    "not-an-image",
+    "folder",
+    "bomb",
+    "missing",
+]
+
+
+def _assert_clean_failure(run, out_dir: Path, before: set[str]) -> None:
+    assert run.code == 1, run
+    assert "Traceback" not in run.err
+    assert len(run.err_lines) == 1, run.err
+    assert run.err_lines[0].startswith("restore-app: error: ")
+    assert {p.name for p in out_dir.iterdir()} == before  # not even a temporary file
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_image_denoise(cli, tmp_path, kind) -> None:
+    src = _make(kind, tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    run = cli("denoise", src, "-o", out_dir / "result.png", "--strength", "0.5")
+    _assert_clean_failure(run, out_dir, set())
+
+
+@pytest.mark.parametrize("kind", ["empty", "not-an-image", "folder", "bomb"])
+def test_bad_mask_inpaint(cli, tmp_path, kind) -> None:
+    image = save_png(tmp_path / "scan.png", photo())
+    mask = _make(kind, tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    run = cli("inpaint", image, "--mask", mask, "-o", out_dir / "r.png")
+    _assert_clean_failure(run, out_dir, set())
+
+
+def test_mask_of_the_wrong_size(cli, tmp_path) -> None:
+    image = save_png(tmp_path / "scan.png", photo())
+    mask = save_mask(tmp_path / "mask.png", scratch_mask(64, 64))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    run = cli("inpaint", image, "--mask", mask, "-o", out_dir / "r.png")
+    _assert_clean_failure(run, out_dir, set())
+    assert "size" in run.err
+
+
+def test_debug_shows_the_traceback(cli, tmp_path) -> None:
+    src = _make("not-an-image", tmp_path)
+    run = cli("denoise", src, "-o", tmp_path / "r.png", "--debug")
+    assert run.code != 0
+    assert "Traceback" in run.err
