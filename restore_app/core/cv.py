@@ -14,4 +14,8 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(1 << 40))
 
 import cv2  # noqa: E402
 
+# Decoder complaints reach the user as our own one-line errors; OpenCV's log lines
+# on stderr would only add noise to the command line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 __all__ = ["cv2"]

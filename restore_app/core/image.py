@@ -10,9 +10,9 @@ decodes. Every failure is one line naming the file (ImageReadError, ImageWriteEr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,7 @@ _FORMAT_BY_EXT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF"
                   ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
 
 
-@dataclass
+@dataclasses.dataclass
 class ImageMeta:
     icc_profile: bytes | None = None
     dpi: tuple[float, float] | None = None
@@ -61,7 +61,7 @@ class ImageMeta:
     source_mode: str = ""  # human description e.g. "RGB 16-bit", "CMYK 8-bit"
 
 
-@dataclass
+@dataclasses.dataclass
 class ImageDoc:
     """An upright image: ``pixels`` (H, W, C) C=1 gray or 3 RGB, uint8 | uint16 |
     float32 in [0, 1]; ``alpha`` (H, W) same dtype (0 = transparent) or None, kept
@@ -69,7 +69,7 @@ class ImageDoc:
 
     pixels: np.ndarray
     alpha: np.ndarray | None
-    meta: ImageMeta = field(default_factory=ImageMeta)
+    meta: ImageMeta = dataclasses.field(default_factory=ImageMeta)
     path: Path | None = None
 
     @property
@@ -99,6 +99,11 @@ class ImageDoc:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     msg = text[0] if text else type(exc).__name__
+    # Pillow's wording, said plainly (and without repeating the path).
+    if msg.startswith("cannot identify image file"):
+        return "its header is not valid"
+    if msg.lower().startswith("truncated file read"):
+        return "the file is truncated"
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
@@ -442,6 +447,14 @@ def _output_exif(raw: bytes | None) -> Image.Exif | None:
     return exif
 
 
+def _icc_fits(icc: bytes | None, channels: int) -> bool:
+    """Whether an ICC profile's colour space (header bytes 16-20) suits the data."""
+    if not icc or len(icc) < 20:
+        return True
+    space = icc[16:20]
+    return space == (b"GRAY" if channels == 1 else b"RGB ")
+
+
 def _validate(doc: ImageDoc, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
     pixels = doc.pixels
     if pixels.ndim == 2:
@@ -498,6 +511,12 @@ def write_image(
     meta = doc.meta
     exif = _output_exif(meta.exif)
     warnings: list[str] = []
+    # WebP has no gray: gray pixels are written as RGB.
+    written_channels = 3 if fmt == "WEBP" else pixels.shape[2]
+    if not _icc_fits(meta.icc_profile, written_channels):
+        space = meta.icc_profile[16:20].decode("ascii", "replace").strip()
+        warnings.append(f"colour profile dropped: a {space} profile does not fit")
+        meta = dataclasses.replace(meta, icc_profile=None)
     try:
         with atomic_output(p, overwrite=overwrite) as tmp:
             if fmt == "PNG":

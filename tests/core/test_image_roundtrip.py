@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageOps
@@ -10,6 +12,56 @@ from restore_app.core.errors import ImageWriteError, OutputExistsError
 from restore_app.core.image import ImageDoc, ImageMeta, orient, read_image, write_image
 
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _gray_icc_profile() -> bytes:
+    """A minimal valid ICC v2 gray display profile (gamma 2.2, D50)."""
+
+    def s15(v: float) -> bytes:
+        return struct.pack(">i", round(v * 65536))
+
+    desc_text = b"Gray gamma 2.2\x00"
+    desc = (
+        b"desc"
+        + b"\x00" * 4
+        + struct.pack(">I", len(desc_text))
+        + desc_text
+        + b"\x00" * 8
+        + b"\x00\x00\x00"
+        + b"\x00" * 67
+    )
+    wtpt = b"XYZ " + b"\x00" * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
+    ktrc = b"curv" + b"\x00" * 4 + struct.pack(">IH", 1, 0x0233) + b"\x00\x00"
+    cprt = b"text" + b"\x00" * 4 + b"No copyright\x00"
+    tags = [(b"desc", desc), (b"wtpt", wtpt), (b"kTRC", ktrc), (b"cprt", cprt)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, body in tags:
+        body += b"\x00" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (
+        struct.pack(">I", size)
+        + b"\x00" * 4
+        + bytes([2, 0x10, 0, 0])
+        + b"mntr"
+        + b"GRAY"
+        + b"XYZ "
+        + b"\x00" * 12
+        + b"acsp"
+        + b"\x00" * 24
+        + struct.pack(">I", 0)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + b"\x00" * 48
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+GRAY_ICC = _gray_icc_profile()
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
 
 
@@ -34,7 +86,8 @@ def test_lossless_round_trip_keeps_pixels_icc_dpi(tmp_path, ext, dtype, kind):
     channels = 1 if kind.startswith("gray") else 3
     pixels = _random((13, 17, channels), dtype)
     alpha = _random((13, 17), dtype, seed=1) if kind in ("rgba", "gray+alpha") else None
-    meta = ImageMeta(icc_profile=SRGB_ICC, dpi=(600.0, 300.0), exif=_exif(), xmp=XMP)
+    icc = GRAY_ICC if channels == 1 else SRGB_ICC
+    meta = ImageMeta(icc_profile=icc, dpi=(600.0, 300.0), exif=_exif(), xmp=XMP)
     out = tmp_path / f"out{ext}"
 
     warnings = write_image(ImageDoc(pixels, alpha, meta), out)
@@ -48,7 +101,7 @@ def test_lossless_round_trip_keeps_pixels_icc_dpi(tmp_path, ext, dtype, kind):
         assert doc.alpha is None
     else:
         np.testing.assert_array_equal(doc.alpha, alpha)
-    assert doc.meta.icc_profile == SRGB_ICC
+    assert doc.meta.icc_profile == icc
     assert doc.meta.dpi == pytest.approx((600.0, 300.0))
     assert doc.meta.xmp == XMP
     exif = Image.Exif()
@@ -184,3 +237,13 @@ def test_unsupported_output_extension(tmp_path):
     with pytest.raises(ImageWriteError, match=r"\.bmp"):
         write_image(doc, tmp_path / "o.bmp")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_profile_that_does_not_fit_is_dropped_with_warning(tmp_path):
+    gray = ImageDoc(_random((4, 4, 1), np.uint8), None, ImageMeta(icc_profile=SRGB_ICC))
+    warnings = write_image(gray, tmp_path / "g.png")
+    assert len(warnings) == 1 and "profile" in warnings[0]
+    assert read_image(tmp_path / "g.png").meta.icc_profile is None
+    # WebP has no gray: gray is written as RGB, so a gray profile cannot go with it.
+    gray.meta = ImageMeta(icc_profile=GRAY_ICC)
+    assert any("profile" in w for w in write_image(gray, tmp_path / "g.webp"))

@@ -1,0 +1,63 @@
+"""Treatment records beside derivatives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import numpy as np
+
+import restore_app
+from restore_app.core.record import record_path, write_record
+
+
+def test_record_holds_checksums_operations_and_time(tmp_path):
+    source = tmp_path / "master.tif"
+    source.write_bytes(b"master bytes")
+    mask = tmp_path / "mask.png"
+    mask.write_bytes(b"mask bytes")
+    output = tmp_path / "master.inpaint.tif"
+    output.write_bytes(b"output bytes")
+    operations = [
+        {
+            "task": "inpaint",
+            "restorer": "telea",
+            "weights_sha256": None,
+            "params": {"radius": np.int64(5), "strength": np.float32(0.5)},
+            "mask": mask,
+        }
+    ]
+
+    path = write_record(
+        output, source_path=source, operations=operations, warnings=["w1"]
+    )
+
+    assert path == record_path(output) == tmp_path / "master.inpaint.tif.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["source"]["sha256"] == hashlib.sha256(b"master bytes").hexdigest()
+    assert record["source"]["path"] == str(source)
+    assert record["output"]["sha256"] == hashlib.sha256(b"output bytes").hexdigest()
+    assert record["output"]["path"] == str(output)
+    op = record["operations"][0]
+    assert op["restorer"] == "telea" and op["params"] == {"radius": 5, "strength": 0.5}
+    assert op["mask"] == str(mask)
+    assert op["mask_sha256"] == hashlib.sha256(b"mask bytes").hexdigest()
+    assert record["software"]["version"] == restore_app.__version__
+    assert record["warnings"] == ["w1"]
+    when = dt.datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+    assert when.utcoffset() == dt.timedelta(0)
+    assert abs((dt.datetime.now(dt.UTC) - when).total_seconds()) < 60
+    assert "mask_sha256" not in operations[0]  # the caller's dict is not changed
+
+
+def test_record_is_rewritten_with_its_output(tmp_path):
+    output = tmp_path / "a.png"
+    output.write_bytes(b"1")
+    write_record(output, source_path=None, operations=[])
+    output.write_bytes(b"2")
+    path = write_record(output, source_path=None, operations=[])
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["output"]["sha256"] == hashlib.sha256(b"2").hexdigest()
+    assert record["source"] == {"path": None, "sha256": None}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.png.json"]
