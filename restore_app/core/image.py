@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image
 
-from restore_app.core import naming
+from restore_app.core import naming, pillow_io
 from restore_app.core.atomic import atomic_output
-from restore_app.core.cv import cv2
 from restore_app.core.errors import (
     ImageReadError,
     ImageTooLargeError,
@@ -42,8 +40,6 @@ WRITE_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"}
 assert READ_EXTENSIONS == naming._READ_EXTENSIONS
 assert WRITE_EXTENSIONS == naming._WRITE_EXTENSIONS
 
-_PLAIN_MODES = {"L": "gray 8-bit", "LA": "gray+alpha 8-bit", "RGB": "RGB 8-bit",
-                "RGBA": "RGBA 8-bit", "F": "gray 32-bit float"}  # fmt: skip
 _ORIENTATION_TAG = 0x0112
 _EXIF_HEADER = b"Exif\x00\x00"
 _SNIFF_BYTES = 32
@@ -277,108 +273,6 @@ def _read_tiff(p: Path) -> ImageDoc:
     return ImageDoc(pixels=pixels, alpha=alpha, meta=meta)
 
 
-def _png_header(p: Path) -> tuple[int, int]:
-    """(bit depth, colour type) from a PNG's IHDR."""
-    with open(p, "rb") as fh:
-        head = fh.read(26)
-    return head[24], head[25]
-
-
-def _decode_png16(p: Path, colour_type: int) -> tuple[np.ndarray, np.ndarray | None]:
-    # Bytes are read by Python, not by OpenCV, so non-ASCII paths work everywhere.
-    buf = np.frombuffer(p.read_bytes(), dtype=np.uint8)
-    arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    if arr is None or arr.dtype != np.uint16:
-        raise ImageReadError(f"{p}: damaged or truncated PNG file")
-    if arr.ndim == 2:
-        return arr[..., None], None
-    gray = colour_type in (0, 4)  # OpenCV expands gray+alpha to BGRA
-    if arr.shape[2] == 4:
-        colour = arr[..., :1] if gray else arr[..., 2::-1]
-        alpha = arr[..., 3]
-    else:
-        colour, alpha = (arr[..., :1] if gray else arr[..., ::-1]), None
-    return np.ascontiguousarray(colour), (
-        np.ascontiguousarray(alpha) if alpha is not None else None
-    )
-
-
-def _xmp_from_info(info: dict) -> bytes | None:
-    value = info.get("xmp") or info.get("XML:com.adobe.xmp")
-    if isinstance(value, str):
-        value = value.encode("utf-8")
-    return bytes(value) if value else None
-
-
-def _dpi_from_info(info: dict) -> tuple[float, float] | None:
-    dpi = info.get("dpi")
-    if not dpi:
-        return None
-    # PNG stores pixels per metre: 300 dpi comes back as 299.9994.
-    x, y = round(float(dpi[0]), 2), round(float(dpi[1]), 2)
-    return (x, y) if x > 0 and y > 0 else None
-
-
-def _cmyk_to_rgb(im: Image.Image) -> tuple[Image.Image, bytes | None]:
-    """Convert CMYK through its embedded profile when it has one (sRGB result)."""
-    icc = im.info.get("icc_profile")
-    if icc:
-        with contextlib.suppress(Exception):
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-            rgb = ImageCms.profileToProfile(im, src, srgb, outputMode="RGB")
-            if rgb is not None:
-                return rgb, srgb.tobytes()
-    # No usable profile: the naive formula, and no profile claimed for the result.
-    return im.convert("RGB"), None
-
-
-def _pillow_pixels(
-    im: Image.Image,
-) -> tuple[np.ndarray, np.ndarray | None, str, bytes | None]:
-    """(pixels, alpha, mode description, icc override or b"" for unchanged)."""
-    mode = im.mode
-    icc_override: bytes | None = b""
-    has_trns = "transparency" in im.info
-    if mode == "1":
-        im, desc = im.convert("L"), "bilevel 1-bit"
-    elif mode in ("P", "PA"):
-        keep_alpha = mode == "PA" or has_trns or im.palette.mode == "RGBA"
-        im, desc = im.convert("RGBA" if keep_alpha else "RGB"), "palette 8-bit"
-    elif mode == "CMYK":
-        im, icc_override = _cmyk_to_rgb(im)
-        desc = "CMYK 8-bit"
-    elif mode in ("L", "RGB") and has_trns:
-        im = im.convert("LA" if mode == "L" else "RGBA")
-        desc = ("gray" if mode == "L" else "RGB") + "+alpha 8-bit"
-    elif mode in ("RGBX", "YCbCr", "LAB", "HSV"):
-        im, desc = im.convert("RGB"), f"{mode} 8-bit"
-    elif mode in ("RGBa", "La"):
-        im = im.convert("RGBA" if mode == "RGBa" else "LA")
-        desc = f"{im.mode} 8-bit"
-    else:
-        desc = _PLAIN_MODES.get(mode, "")
-    arr = np.asarray(im)
-    if im.mode.startswith("I;16"):
-        arr, desc = arr.astype(np.uint16), "gray 16-bit"
-    elif im.mode == "I":
-        arr, desc = np.clip(arr, 0, 65535).astype(np.uint16), "gray 16-bit"
-    elif im.mode == "F":
-        arr = arr.astype(np.float32)
-    if not desc:
-        raise ImageReadError(f"unsupported pixel mode {mode}")
-    if arr.ndim == 2:
-        return arr[..., None], None, desc, icc_override
-    if arr.shape[2] in (2, 4):
-        return (
-            np.ascontiguousarray(arr[..., :-1]),
-            np.ascontiguousarray(arr[..., -1]),
-            desc,
-            icc_override,
-        )
-    return arr, None, desc, icc_override
-
-
 def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
     with Image.open(p) as im:
         width, height = im.size
@@ -387,24 +281,24 @@ def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
         raw_exif = _strip_exif_header(info.get("exif"))
         orientation = _exif_orientation(raw_exif)
         icc = info.get("icc_profile") or None
-        depth, colour_type = _png_header(p) if fmt == "PNG" else (8, 0)
+        depth, colour_type = pillow_io.png_header(p) if fmt == "PNG" else (8, 0)
         if depth == 16:
-            pixels, alpha = _decode_png16(p, colour_type)
+            pixels, alpha = pillow_io.decode_png16(p, colour_type)
             colour = "gray" if pixels.shape[2] == 1 else "RGB"
             desc = f"{colour}{'+alpha' if alpha is not None else ''} 16-bit"
         else:
             im.seek(0)  # first frame of an animation
             im.load()
-            pixels, alpha, desc, icc_override = _pillow_pixels(im)
+            pixels, alpha, desc, icc_override = pillow_io.pillow_pixels(im)
             if icc_override != b"":
                 icc = icc_override
     if (pixels.shape[0], pixels.shape[1]) != (height, width):
         raise ImageReadError(f"{p}: decoded size differs from the declared size")
     meta = ImageMeta(
         icc_profile=icc,
-        dpi=_dpi_from_info(info),
+        dpi=pillow_io.dpi_from_info(info),
         exif=raw_exif,
-        xmp=_xmp_from_info(info),
+        xmp=pillow_io.xmp_from_info(info),
         source_format=fmt,
         source_mode=desc,
     )
@@ -414,23 +308,6 @@ def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
 
 
 # --- writing -------------------------------------------------------------------
-
-
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    """uint8 copy of ``arr`` (uint8 | uint16 | float32 in [0, 1]), rounded."""
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == np.uint16:
-        return ((arr.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    return np.round(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def _float_to_uint16(arr: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(arr, 0.0, 1.0) * 65535.0).astype(np.uint16)
-
-
-def _depth_name(dtype: np.dtype) -> str:
-    return "32-bit float" if dtype.kind == "f" else f"{dtype.itemsize * 8}-bit"
 
 
 def _output_exif(raw: bytes | None) -> Image.Exif | None:
@@ -524,8 +401,10 @@ def write_image(
                     warnings.append(
                         "PNG holds integers only: converted from 32-bit float to 16-bit"
                     )
-                    pixels = _float_to_uint16(pixels)
-                    alpha = _float_to_uint16(alpha) if alpha is not None else None
+                    pixels = pillow_io.float_to_uint16(pixels)
+                    alpha = (
+                        pillow_io.float_to_uint16(alpha) if alpha is not None else None
+                    )
                 write_png(
                     tmp,
                     pixels,
@@ -546,7 +425,18 @@ def write_image(
                     xmp=meta.xmp,
                 )
             else:
-                _write_8bit(tmp, fmt, pixels, alpha, meta, exif, quality, warnings)
+                pillow_io.write_8bit(
+                    tmp,
+                    fmt,
+                    pixels,
+                    alpha,
+                    icc_profile=meta.icc_profile,
+                    dpi=meta.dpi,
+                    xmp=meta.xmp,
+                    exif=exif,
+                    quality=quality,
+                    warnings=warnings,
+                )
     except RestoreError:
         raise
     except OSError as exc:
@@ -556,46 +446,3 @@ def write_image(
     except Exception as exc:  # noqa: BLE001 - any encoder failure is one line
         raise ImageWriteError(f"{p}: could not be written ({_one_line(exc)})") from None
     return warnings
-
-
-def _write_8bit(
-    tmp: Path,
-    fmt: str,
-    pixels: np.ndarray,
-    alpha: np.ndarray | None,
-    meta: ImageMeta,
-    exif: Image.Exif | None,
-    quality: int,
-    warnings: list[str],
-) -> None:
-    """JPEG or WebP through Pillow: 8-bit; JPEG has no alpha, WebP no gray."""
-    name = "JPEG" if fmt == "JPEG" else "WebP"
-    lost = []
-    if pixels.dtype != np.uint8:
-        lost.append(f"converted from {_depth_name(pixels.dtype)}")
-    if alpha is not None and fmt == "JPEG":
-        lost.append("alpha dropped")
-        alpha = None
-    if lost:
-        holds = "8-bit RGB or gray" if fmt == "JPEG" else "8-bit"
-        warnings.append(f"{name} holds {holds} only: {', '.join(lost)}")
-    data = _to_uint8(pixels)
-    if fmt == "WEBP" and data.shape[2] == 1:
-        data = np.repeat(data, 3, axis=2)
-    if alpha is not None:
-        data = np.concatenate([data, _to_uint8(alpha)[..., None]], axis=2)
-    im = Image.fromarray(data[..., 0] if data.shape[2] == 1 else data)
-    params: dict = {"quality": int(quality)}
-    if meta.icc_profile:
-        params["icc_profile"] = meta.icc_profile
-    if meta.dpi:
-        params["dpi"] = tuple(float(d) for d in meta.dpi)
-    if exif is not None:
-        params["exif"] = exif
-    if meta.xmp:
-        params["xmp"] = meta.xmp
-    if fmt == "JPEG":
-        params["subsampling"] = 0 if quality >= 90 else 2
-    else:
-        params["lossless"] = quality >= 100
-    im.save(tmp, format=fmt, **params)
