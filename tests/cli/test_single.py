@@ -148,3 +148,28 @@ def test_output_onto_source_is_refused(cli, tmp_path) -> None:
     run = cli("denoise", image, "-o", image, "--overwrite")
     assert run.code == 2
     assert image.read_bytes() == before
+
+
+def test_denoise_mask_limits_the_effect(cli, tmp_path) -> None:
+    rng = np.random.default_rng(5)
+    noisy = np.clip(photo().astype(int) + rng.normal(0, 20, (96, 128, 3)), 0, 255)
+    image = save_png(tmp_path / "noisy.png", noisy.astype(np.uint8))
+    region = np.zeros((96, 128), bool)
+    region[20:70, 30:100] = True
+    mask = save_mask(tmp_path / "region.png", region)
+    out = tmp_path / "out.png"
+    run = cli("denoise", image, "--mask", mask, "-o", out, "--model", "denoise.nlm")
+    assert run.code == 0, run.err
+    result, src = load(out), load(image)
+    assert np.array_equal(result[~region], src[~region])
+    assert not np.array_equal(result[region], src[region])
+    op = json.loads((tmp_path / "out.png.json").read_text())["operations"][0]
+    assert op["mask_sha256"] == _sha(mask)
+
+
+def test_unknown_model_is_one_line(cli, tmp_path) -> None:
+    image = save_png(tmp_path / "a.png", photo())
+    run = cli("deblur", image, "-o", tmp_path / "b.png", "--model", "deblur.nope")
+    assert run.code == 1
+    assert len(run.err_lines) == 1 and "deblur.nope" in run.err
+    assert not (tmp_path / "b.png").exists()
