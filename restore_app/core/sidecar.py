@@ -1,0 +1,278 @@
+"""Per-folder ".restore" sidecar: everything the app knows about each scan, saved often.
+
+Layout (one folder per image, named after the image file)::
+
+    <scans>/.restore/
+        sidecar.json                  {"version": 1}
+        thumbs/<name>.png             thumbnail, stale once the file is newer
+        images/<name>/state.json      status, tool settings, operations, source size+mtime
+        images/<name>/mask.png        working mask, 1-bit lossless PNG (absent when empty)
+        images/<name>/repaired.png    regions already repaired (the damage record)
+        images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
+
+The originals are never written. When the scans' folder is read-only, the same
+layout lives under the user's data folder instead (:func:`sidecar_root`).
+Every file is written atomically, so a crash leaves the previous save intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from restore_app.core.history import TILE, tile_box
+
+SIDECAR_DIRNAME = ".restore"
+SIDECAR_VERSION = 1
+STATUSES = ("untouched", "edited", "exported")
+
+
+def _user_data_dir() -> Path:
+    override = os.environ.get("RESTORE_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("restore-app", appauthor=False))
+
+
+def _writable(folder: Path) -> bool:
+    target = folder / SIDECAR_DIRNAME
+    try:
+        target.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".probe-"):
+            pass
+        return True
+    except OSError:
+        return False
+
+
+def sidecar_root(folder: str | os.PathLike[str]) -> Path:
+    """Where the sidecar of ``folder`` lives: beside the scans, else the data folder."""
+    folder = Path(folder).resolve()
+    if _writable(folder):
+        return folder / SIDECAR_DIRNAME
+    digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
+    return _user_data_dir() / "sidecars" / f"{folder.name}-{digest}"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # Same folder temp + os.replace: readers see the old file or the new one.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class ImageState:
+    """The small JSON part of one image's sidecar entry."""
+
+    name: str
+    source_size: int = 0
+    source_mtime_ns: int = 0
+    width: int = 0
+    height: int = 0
+    status: str = "untouched"  # one of STATUSES
+    settings: dict[str, Any] = field(default_factory=dict)
+    operations: list[dict[str, Any]] = field(default_factory=list)
+    exports: list[str] = field(default_factory=list)
+    saved_at: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageState:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class ImageSnapshot:
+    """What is saved for one image; arrays are copies owned by the snapshot.
+
+    ``mask`` and ``repaired`` are bool (H, W), True where to restore / where
+    repaired (None: unchanged since the last save, keep the file). ``tiles``
+    maps (ty, tx) to the current contents of a changed 64×64 pixel tile,
+    (h, w, C) in the image's dtype (None: unchanged since the last save).
+    """
+
+    state: ImageState
+    mask: np.ndarray | None = None
+    repaired: np.ndarray | None = None
+    tiles: dict[tuple[int, int], np.ndarray] | None = None
+
+
+@dataclass
+class SavedImage:
+    state: ImageState
+    mask: np.ndarray | None
+    repaired: np.ndarray | None
+    tiles: dict[tuple[int, int], np.ndarray]
+
+
+def _encode_mask(mask: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(
+        ".png",
+        mask.astype(np.uint8) * 255,
+        [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 1],
+    )
+    if not ok:
+        raise OSError("could not encode mask")
+    return buf.tobytes()
+
+
+def _decode_mask(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    data = np.fromfile(path, dtype=np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    if arr is None or arr.shape != shape:
+        return None
+    return arr > 127
+
+
+class Sidecar:
+    """Reads and writes the sidecar of one folder of scans."""
+
+    def __init__(self, folder: str | os.PathLike[str], root: Path | None = None):
+        self.folder = Path(folder).resolve()
+        self.root = root if root is not None else sidecar_root(self.folder)
+
+    def image_dir(self, name: str) -> Path:
+        return self.root / "images" / name
+
+    def thumbnail_path(self, name: str) -> Path:
+        return self.root / "thumbs" / f"{name}.png"
+
+    def _ensure_root(self) -> None:
+        marker = self.root / "sidecar.json"
+        if not marker.exists():
+            _atomic_write(marker, json.dumps({"version": SIDECAR_VERSION}).encode())
+
+    @staticmethod
+    def source_stamp(path: Path) -> tuple[int, int]:
+        st = path.stat()
+        return st.st_size, st.st_mtime_ns
+
+    def load_state(self, name: str) -> ImageState | None:
+        path = self.image_dir(name) / "state.json"
+        try:
+            return ImageState.from_dict(json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def is_current(self, state: ImageState, source: Path) -> bool:
+        """True when the sidecar entry was made for the file as it is now."""
+        try:
+            size, mtime = self.source_stamp(source)
+        except OSError:
+            return False
+        return state.source_size == size and state.source_mtime_ns == mtime
+
+    def load(
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype
+    ) -> SavedImage | None:
+        """Everything saved for image ``name`` of ``shape`` (H, W, C); None if nothing.
+
+        Entries made for a different version of the file (size or mtime differ)
+        or a different image size are ignored rather than applied wrongly.
+        """
+        state = self.load_state(name)
+        if state is None:
+            return None
+        if not self.is_current(state, self.folder / name) or (
+            (state.height, state.width) != tuple(shape[:2])
+        ):
+            return None
+        d = self.image_dir(name)
+        hw = (int(shape[0]), int(shape[1]))
+        mask = _decode_mask(d / "mask.png", hw) if (d / "mask.png").exists() else None
+        repaired = (
+            _decode_mask(d / "repaired.png", hw)
+            if (d / "repaired.png").exists()
+            else None
+        )
+        tiles: dict[tuple[int, int], np.ndarray] = {}
+        if (d / "tiles.npz").exists():
+            try:
+                with np.load(d / "tiles.npz", allow_pickle=False) as npz:
+                    for key in npz.files:
+                        _, ty, tx = key.split("_")
+                        arr = npz[key]
+                        x0, y0, x1, y1 = tile_box(shape, int(ty), int(tx), TILE)
+                        if arr.dtype == dtype and arr.shape == (
+                            y1 - y0,
+                            x1 - x0,
+                            *shape[2:],
+                        ):
+                            tiles[(int(ty), int(tx))] = arr
+            except (OSError, ValueError):
+                tiles = {}
+        return SavedImage(state, mask, repaired, tiles)
+
+    def save(self, snapshot: ImageSnapshot) -> None:
+        """Write one image's snapshot; parts that are None keep their saved files."""
+        self._ensure_root()
+        state = snapshot.state
+        d = self.image_dir(state.name)
+        d.mkdir(parents=True, exist_ok=True)
+        for part, arr in (("mask", snapshot.mask), ("repaired", snapshot.repaired)):
+            if arr is None:
+                continue
+            path = d / f"{part}.png"
+            if arr.any():
+                _atomic_write(path, _encode_mask(arr))
+            else:
+                path.unlink(missing_ok=True)
+        if snapshot.tiles is not None:
+            path = d / "tiles.npz"
+            if snapshot.tiles:
+                buf = io.BytesIO()
+                np.savez(
+                    buf, **{f"t_{ty}_{tx}": t for (ty, tx), t in snapshot.tiles.items()}
+                )
+                _atomic_write(path, buf.getvalue())
+            else:
+                path.unlink(missing_ok=True)
+        state.saved_at = time.time()
+        _atomic_write(d / "state.json", json.dumps(asdict(state), indent=1).encode())
+
+    def statuses(self) -> dict[str, str]:
+        """Status of every image with a sidecar entry, by file name."""
+        out: dict[str, str] = {}
+        images = self.root / "images"
+        if not images.is_dir():
+            return out
+        for entry in images.iterdir():
+            state = self.load_state(entry.name)
+            if state is not None and self.is_current(state, self.folder / entry.name):
+                out[entry.name] = state.status
+        return out
+
+    def read_thumbnail(self, name: str, source: Path) -> bytes | None:
+        """Cached thumbnail PNG bytes, if made from the file as it is now."""
+        path = self.thumbnail_path(name)
+        try:
+            if path.stat().st_mtime_ns < source.stat().st_mtime_ns:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def write_thumbnail(self, name: str, png: bytes) -> None:
+        self._ensure_root()
+        _atomic_write(self.thumbnail_path(name), png)

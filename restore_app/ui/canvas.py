@@ -1,0 +1,696 @@
+"""The image canvas: draws only what is visible, and turns mouse input into mask edits.
+
+Coordinates: a widget point p and an image point q relate by
+``p = q * scale + offset (+ pane shift)``; ``scale`` is logical screen pixels per
+image pixel. Pixels are drawn from pyramid level L, the deepest level still at
+least as fine as the screen (see :mod:`restore_app.ui.display`).
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from restore_app.core.history import TileRecorder
+from restore_app.ui.display import DTILE, TileCache, TileFactory, _qimage, to_display8
+from restore_app.ui.document import Document
+
+MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
+
+
+class Tool(StrEnum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    RECT = "rect"
+    LASSO = "lasso"
+    HEAL = "heal"
+    PAN = "pan"
+
+
+class ViewMode(StrEnum):
+    NORMAL = "normal"
+    SPLIT = "split"
+    SIDE = "side"
+    DIFF = "diff"
+
+
+def _checker() -> QBrush:
+    img = QImage(16, 16, QImage.Format.Format_RGB32)
+    img.fill(QColor(200, 200, 200))
+    p = QPainter(img)
+    p.fillRect(0, 0, 8, 8, QColor(150, 150, 150))
+    p.fillRect(8, 8, 8, 8, QColor(150, 150, 150))
+    p.end()
+    return QBrush(img)
+
+
+class Canvas(QWidget):
+    """Shows one :class:`Document` and edits its mask with the current tool."""
+
+    view_changed = Signal()
+    heal_requested = Signal(object, float)  # list of image points (x, y), radius
+    brush_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(200, 150)
+        self.doc: Document | None = None
+        self.factory: TileFactory | None = None
+        self.cache = TileCache()
+        self.scale = 1.0
+        self.offset = QPointF(0, 0)
+        self.tool = Tool.BRUSH
+        self.brush_size = 24.0  # diameter, image pixels
+        self.brush_hardness = 0.8
+        self.mode = ViewMode.NORMAL
+        self.split = 0.5  # split line as a fraction of the width
+        self.show_original = False
+        self.show_mask = True
+        self.show_repaired = False
+        self.overlay_color = QColor(255, 40, 60)
+        self.overlay_opacity = 0.5
+        self.preview: tuple[int, int, QImage] | None = None
+        self._checker = _checker()
+        self._space = False
+        self._drag: str | None = None  # "paint" | "erase" | "pan" | "split" | tool
+        self._last_widget = QPointF()
+        self._last_image = QPointF()
+        self._recorder: TileRecorder | None = None
+        self._points: list[QPointF] = []
+        self._rect_start: QPointF | None = None
+        self._cursor: QPointF | None = None
+
+    # -- document ------------------------------------------------------------------
+
+    def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self._finish_stroke(cancel=True)
+            self.doc.view_state = {
+                "scale": self.scale,
+                "x": self.offset.x(),
+                "y": self.offset.y(),
+            }
+            for sig, slot in self._doc_links():
+                sig.disconnect(slot)
+        self.doc = doc
+        self.cache.clear()
+        self.preview = None
+        self.factory = None
+        if doc is not None:
+            self.factory = TileFactory(
+                doc.width,
+                doc.height,
+                lambda x0, y0, x1, y1: doc.pixels[y0:y1, x0:x1],
+                doc.original_region,
+                lambda x0, y0, x1, y1: doc.mask[y0:y1, x0:x1],
+                lambda x0, y0, x1, y1: doc.repaired[y0:y1, x0:x1],
+                alpha=doc.image.alpha,
+                icc=doc.image.meta.icc_profile,
+            )
+            self._apply_overlay_style()
+            for sig, slot in self._doc_links():
+                sig.connect(slot)
+            vs = doc.view_state
+            if vs:
+                self.scale = vs["scale"]
+                self.offset = QPointF(vs["x"], vs["y"])
+                self.view_changed.emit()
+            else:
+                self.fit()
+        self.update()
+
+    def _doc_links(self):
+        d = self.doc
+        return [
+            (d.pixels_changed, self._on_doc_pixels_changed),
+            (d.mask_changed, self._on_doc_mask_changed),
+            (d.repaired_changed, self._on_doc_repaired_changed),
+        ]
+
+    def _on_doc_pixels_changed(self, box) -> None:
+        self.preview = None
+        self._invalidate(("image", "diff"), box)
+
+    def _on_doc_mask_changed(self, box) -> None:
+        self._invalidate(("mask",), box)
+
+    def _on_doc_repaired_changed(self, box) -> None:
+        self._invalidate(("repaired",), box)
+
+    def _invalidate(self, kinds: tuple[str, ...], box) -> None:
+        if self.doc is None:
+            return
+        if box is None:
+            box = (0, 0, self.doc.width, self.doc.height)
+        self.cache.invalidate(kinds, box)
+        self.update_image_box(box)
+
+    def set_overlay(
+        self, color: QColor | None = None, opacity: float | None = None
+    ) -> None:
+        if color is not None:
+            self.overlay_color = QColor(color)
+        if opacity is not None:
+            self.overlay_opacity = float(opacity)
+        self._apply_overlay_style()
+        self.cache.invalidate(("mask",), (0, 0, 1 << 30, 1 << 30))
+        self.update()
+
+    def _apply_overlay_style(self) -> None:
+        if self.factory is not None:
+            self.factory.overlay_color = self.overlay_color
+            self.factory.overlay_opacity = self.overlay_opacity
+
+    def set_mode(self, mode: ViewMode) -> None:
+        self.mode = ViewMode(mode)
+        self.update()
+        self.view_changed.emit()
+
+    # -- geometry ------------------------------------------------------------------
+
+    def _pane_width(self) -> float:
+        return self.width() / 2 if self.mode == ViewMode.SIDE else float(self.width())
+
+    def _pane_shift(self, x: float) -> float:
+        if self.mode == ViewMode.SIDE and x >= self.width() / 2:
+            return self.width() / 2
+        return 0.0
+
+    def to_image(self, p: QPointF) -> QPointF:
+        shift = self._pane_shift(p.x())
+        return QPointF(
+            (p.x() - shift - self.offset.x()) / self.scale,
+            (p.y() - self.offset.y()) / self.scale,
+        )
+
+    def to_widget(self, q: QPointF, shift: float = 0.0) -> QPointF:
+        return QPointF(
+            q.x() * self.scale + self.offset.x() + shift,
+            q.y() * self.scale + self.offset.y(),
+        )
+
+    def level(self) -> int:
+        device_scale = self.scale * self.devicePixelRatioF()
+        if device_scale >= 1 or self.doc is None:
+            return 0
+        lv = int(math.floor(math.log2(1 / device_scale)))
+        top = max(0, int(math.log2(max(self.doc.width, self.doc.height))) - 4)
+        return max(0, min(lv, top))
+
+    def visible_image_box(self) -> tuple[int, int, int, int]:
+        """Image box (x0, y0, x1, y1) shown in the (first) pane, clipped."""
+        if self.doc is None:
+            return (0, 0, 0, 0)
+        a = self.to_image(QPointF(0, 0))
+        b = self.to_image(QPointF(self._pane_width() - 1, self.height()))
+        x0, y0 = max(0, int(a.x())), max(0, int(a.y()))
+        x1 = min(self.doc.width, int(math.ceil(b.x())) + 1)
+        y1 = min(self.doc.height, int(math.ceil(b.y())) + 1)
+        return x0, y0, max(x0, x1), max(y0, y1)
+
+    def update_image_box(self, box) -> None:
+        x0, y0, x1, y1 = box
+        pad = 2
+        for shift in {0.0, self.width() / 2 if self.mode == ViewMode.SIDE else 0.0}:
+            a = self.to_widget(QPointF(x0, y0), shift)
+            b = self.to_widget(QPointF(x1, y1), shift)
+            self.update(QRectF(a, b).toAlignedRect().adjusted(-pad, -pad, pad, pad))
+
+    # -- zoom and pan ----------------------------------------------------------------
+
+    def fit(self) -> None:
+        if self.doc is None:
+            return
+        pw, ph = self._pane_width(), float(self.height())
+        s = min(pw / self.doc.width, ph / self.doc.height) * 0.98
+        self.scale = max(MIN_SCALE, min(MAX_SCALE, s))
+        self.offset = QPointF(
+            (pw - self.doc.width * self.scale) / 2,
+            (ph - self.doc.height * self.scale) / 2,
+        )
+        self._view_moved()
+
+    def zoom_to(self, scale: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``scale``, keeping the image point under ``anchor`` in place."""
+        if self.doc is None:
+            return
+        scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+        if anchor is None:
+            anchor = QPointF(self._pane_width() / 2, self.height() / 2)
+        shift = self._pane_shift(anchor.x())
+        q = self.to_image(anchor)
+        self.scale = scale
+        self.offset = QPointF(
+            anchor.x() - shift - q.x() * scale, anchor.y() - q.y() * scale
+        )
+        self._view_moved()
+
+    def zoom_actual(self) -> None:
+        """100 %: one image pixel per device pixel, also on HiDPI screens."""
+        self.zoom_to(1.0 / self.devicePixelRatioF())
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        self.zoom_to(self.scale * factor, anchor)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self.offset += QPointF(dx, dy)
+        self._view_moved()
+
+    def _view_moved(self) -> None:
+        self.update()
+        self.view_changed.emit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.25**steps, event.position())
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.doc is not None and self.doc.view_state is None and self._drag is None:
+            self.fit()
+
+    # -- painting ------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(event.rect(), QColor(48, 48, 50))
+        if self.doc is None or self.factory is None:
+            p.setPen(QColor(170, 170, 170))
+            p.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "Open an image or a folder (Ctrl+O), or drop it here",
+            )
+            return
+        for rect, kind, shift, overlays in self._panes():
+            clip = rect.intersected(event.rect())
+            if clip.isEmpty():
+                continue
+            p.save()
+            p.setClipRect(clip)
+            self._draw_kind(p, clip, kind, shift, overlays)
+            p.restore()
+        self._draw_decorations(p)
+
+    def _panes(self) -> list[tuple[QRect, str, float, bool]]:
+        w, h = self.width(), self.height()
+        if self.show_original:
+            return [(self.rect(), "original", 0.0, False)]
+        if self.mode == ViewMode.SPLIT:
+            sx = int(round(self.split * w))
+            return [
+                (QRect(0, 0, sx, h), "original", 0.0, False),
+                (QRect(sx, 0, w - sx, h), "image", 0.0, True),
+            ]
+        if self.mode == ViewMode.SIDE:
+            half = w // 2
+            return [
+                (QRect(0, 0, half, h), "original", 0.0, False),
+                (QRect(half, 0, w - half, h), "image", w / 2, True),
+            ]
+        if self.mode == ViewMode.DIFF:
+            return [(self.rect(), "diff", 0.0, False)]
+        return [(self.rect(), "image", 0.0, True)]
+
+    def _tiles_for(self, clip: QRect, shift: float, level: int):
+        a = QPointF(
+            (clip.left() - shift - self.offset.x()) / self.scale,
+            (clip.top() - self.offset.y()) / self.scale,
+        )
+        b = QPointF(
+            (clip.right() + 1 - shift - self.offset.x()) / self.scale,
+            (clip.bottom() + 1 - self.offset.y()) / self.scale,
+        )
+        span = DTILE << level
+        tx0 = max(0, int(a.x() // span))
+        ty0 = max(0, int(a.y() // span))
+        tx1 = min((self.doc.width - 1) // span, int(b.x() // span))
+        ty1 = min((self.doc.height - 1) // span, int(b.y() // span))
+        for ty in range(ty0, ty1 + 1):
+            for tx in range(tx0, tx1 + 1):
+                x0, y0, x1, y1 = self.factory.box(level, ty, tx)
+                target = QRectF(
+                    self.to_widget(QPointF(x0, y0), shift),
+                    self.to_widget(QPointF(x1, y1), shift),
+                )
+                yield ty, tx, target
+
+    def _draw_kind(
+        self, p: QPainter, clip: QRect, kind: str, shift: float, overlays: bool
+    ) -> None:
+        level = self.level()
+        f = self.factory
+        smooth = self.scale * self.devicePixelRatioF() < 1.0
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        if self.doc.image.alpha is not None:
+            area = QRectF(
+                self.to_widget(QPointF(0, 0), shift),
+                self.to_widget(QPointF(self.doc.width, self.doc.height), shift),
+            )
+            p.fillRect(area, self._checker)
+        tiles = list(self._tiles_for(clip, shift, level))
+        for ty, tx, target in tiles:
+            if kind == "diff":
+                img = self.cache.get(
+                    ("diff", level, ty, tx), lambda: f.difference_tile(level, ty, tx)
+                )
+            else:
+                img = self.cache.get(
+                    (kind, level, ty, tx), lambda k=kind: f.image_tile(k, level, ty, tx)
+                )
+            p.drawImage(target, img)
+        if overlays and self.preview is not None:
+            px, py, pimg = self.preview
+            target = QRectF(
+                self.to_widget(QPointF(px, py), shift),
+                self.to_widget(QPointF(px + pimg.width(), py + pimg.height()), shift),
+            )
+            p.drawImage(target, pimg)
+        if overlays and self.show_repaired:
+            for ty, tx, target in tiles:
+                img = self.cache.get(
+                    ("repaired", level, ty, tx),
+                    lambda: f.overlay_tile("repaired", level, ty, tx),
+                )
+                p.drawImage(target, img)
+        if overlays and self.show_mask:
+            for ty, tx, target in tiles:
+                img = self.cache.get(
+                    ("mask", level, ty, tx),
+                    lambda: f.overlay_tile("mask", level, ty, tx),
+                )
+                p.drawImage(target, img)
+
+    def _draw_decorations(self, p: QPainter) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self.mode == ViewMode.SPLIT and not self.show_original:
+            x = round(self.split * self.width())
+            p.setPen(QPen(QColor(255, 255, 255, 220), 2))
+            p.drawLine(x, 0, x, self.height())
+            p.setBrush(QColor(255, 255, 255, 220))
+            p.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
+            self._label(p, QPointF(8, 8), "Before")
+            self._label(p, QPointF(x + 8, 8), "After")
+        elif self.mode == ViewMode.SIDE and not self.show_original:
+            x = self.width() // 2
+            p.setPen(QPen(QColor(20, 20, 20), 2))
+            p.drawLine(x, 0, x, self.height())
+            self._label(p, QPointF(8, 8), "Before")
+            self._label(p, QPointF(x + 8, 8), "After")
+        elif self.mode == ViewMode.DIFF:
+            self._label(p, QPointF(8, 8), "Changed pixels")
+        if self.show_original:
+            self._label(p, QPointF(8, 8), "Original")
+        if (
+            self._drag in ("heal", "paint", "erase")
+            and self.tool == Tool.HEAL
+            and len(self._points) > 0
+        ):
+            path = QPainterPath(self.to_widget(self._points[0]))
+            for q in self._points[1:]:
+                path.lineTo(self.to_widget(q))
+            pen = QPen(
+                QColor(80, 200, 255, 150), max(1.0, self.brush_size * self.scale)
+            )
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            p.strokePath(path, pen)
+        if (
+            self._drag == "rect"
+            and self._rect_start is not None
+            and self._cursor is not None
+        ):
+            p.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(self.to_widget(self._rect_start), self._cursor))
+        if self._drag == "lasso" and len(self._points) > 1:
+            p.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))
+            p.drawPolyline(QPolygonF([self.to_widget(q) for q in self._points]))
+        if (
+            self._cursor is not None
+            and self.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL)
+            and not self._space
+        ):
+            r = self.brush_size / 2 * self.scale
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(QColor(0, 0, 0, 160), 3))
+            p.drawEllipse(self._cursor, r, r)
+            p.setPen(QPen(QColor(255, 255, 255), 1))
+            p.drawEllipse(self._cursor, r, r)
+            if self.brush_hardness < 1.0 and r > 4:
+                p.setPen(QPen(QColor(255, 255, 255, 150), 1, Qt.PenStyle.DotLine))
+                p.drawEllipse(
+                    self._cursor, r * self.brush_hardness, r * self.brush_hardness
+                )
+
+    def _label(self, p: QPainter, at: QPointF, text: str) -> None:
+        fm = p.fontMetrics()
+        rect = QRectF(at.x(), at.y(), fm.horizontalAdvance(text) + 12, fm.height() + 6)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(rect, 4, 4)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def set_preview(
+        self, origin: tuple[int, int] | None, pixels: np.ndarray | None
+    ) -> None:
+        """Show (h, w, C) result pixels at image ``origin`` until the image changes."""
+        if origin is None or pixels is None or self.factory is None:
+            self.preview = None
+        else:
+            img = self.factory._managed(_qimage(to_display8(pixels)))
+            self.preview = (origin[0], origin[1], img)
+        self.update()
+
+    # -- mouse and keys ------------------------------------------------------------------
+
+    def _cursor_rect(self, at: QPointF | None) -> QRect:
+        if at is None:
+            return QRect()
+        r = self.brush_size / 2 * self.scale + 4
+        return QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r).toAlignedRect()
+
+    def _move_cursor(self, at: QPointF | None) -> None:
+        old = self._cursor
+        self._cursor = at
+        if self.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL):
+            self.update(self._cursor_rect(old))
+            self.update(self._cursor_rect(at))
+        elif self._drag in ("rect", "lasso"):
+            self.update()
+
+    def _near_split(self, x: float) -> bool:
+        return self.mode == ViewMode.SPLIT and abs(x - self.split * self.width()) < 8
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        self._last_widget = pos
+        if self.doc is None:
+            return
+        btn = event.button()
+        if btn == Qt.MouseButton.MiddleButton or (
+            btn == Qt.MouseButton.LeftButton and (self._space or self.tool == Tool.PAN)
+        ):
+            self._drag = "pan"
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if btn != Qt.MouseButton.LeftButton:
+            return
+        if self._near_split(pos.x()):
+            self._drag = "split"
+            return
+        q = self.to_image(pos)
+        self._last_image = q
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if self.tool in (Tool.BRUSH, Tool.ERASER):
+            self._drag = "erase" if (self.tool == Tool.ERASER or alt) else "paint"
+            self._recorder = self.doc.begin_mask_edit()
+            self._stamp(q, q)
+        elif self.tool == Tool.HEAL:
+            self._drag = "heal"
+            self._points = [q]
+            self.update()
+        elif self.tool == Tool.RECT:
+            self._drag = "rect"
+            self._rect_start = q
+            self._erase_shape = alt
+        elif self.tool == Tool.LASSO:
+            self._drag = "lasso"
+            self._points = [q]
+            self._erase_shape = alt
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if self._drag == "pan":
+            d = pos - self._last_widget
+            self._last_widget = pos
+            self.pan_by(d.x(), d.y())
+            return
+        if self._drag == "split":
+            self.split = min(0.98, max(0.02, pos.x() / max(1, self.width())))
+            self.update()
+            return
+        self._last_widget = pos
+        q = self.to_image(pos)
+        if self._drag in ("paint", "erase"):
+            self._stamp(self._last_image, q)
+            self._last_image = q
+        elif self._drag in ("heal", "lasso"):
+            self._points.append(q)
+            if self._drag == "heal":
+                self.update_image_box(
+                    self._points_box(self._points[-2:], self.brush_size)
+                )
+        self._move_cursor(pos)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag == "pan":
+            self.unsetCursor()
+        elif self._drag in ("paint", "erase"):
+            self._finish_stroke()
+        elif self._drag == "heal":
+            points = [(p.x(), p.y()) for p in self._points]
+            self._points = []
+            self._drag = None
+            self.update()
+            self.heal_requested.emit(points, self.brush_size / 2)
+        elif self._drag == "rect" and self._rect_start is not None:
+            a, b = self._rect_start, self.to_image(event.position())
+            self._fill_polygon(
+                [a, QPointF(b.x(), a.y()), b, QPointF(a.x(), b.y())], "Rectangle"
+            )
+        elif self._drag == "lasso" and len(self._points) > 2:
+            self._fill_polygon(self._points, "Lasso")
+        self._drag = None
+        self._points = []
+        self._rect_start = None
+        self.update()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._move_cursor(None)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.isAutoRepeat():
+            return super().keyPressEvent(event)
+        if event.key() == Qt.Key.Key_Space:
+            self._space = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif event.key() == Qt.Key.Key_Backslash:
+            self.show_original = True
+            self.update()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.isAutoRepeat():
+            return super().keyReleaseEvent(event)
+        if event.key() == Qt.Key.Key_Space:
+            self._space = False
+            self.unsetCursor()
+        elif event.key() == Qt.Key.Key_Backslash:
+            self.show_original = False
+            self.update()
+        else:
+            super().keyReleaseEvent(event)
+
+    # -- mask edits --------------------------------------------------------------------
+
+    @staticmethod
+    def _points_box(points, size: float) -> tuple[int, int, int, int]:
+        r = size / 2 + 2
+        xs = [p.x() for p in points]
+        ys = [p.y() for p in points]
+        return (
+            int(min(xs) - r),
+            int(min(ys) - r),
+            int(math.ceil(max(xs) + r)) + 1,
+            int(math.ceil(max(ys) + r)) + 1,
+        )
+
+    def _stamp(self, a: QPointF, b: QPointF) -> None:
+        """Paint (or erase) a round-capped segment into the mask, only where it lies."""
+        doc = self.doc
+        x0, y0, x1, y1 = self._points_box([a, b], self.brush_size)
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(doc.width, x1), min(doc.height, y1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        stamp = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        # Pixel centres sit at +0.5; 4 fractional bits keep small brushes round.
+        sh = 4
+        pa = (int(round((a.x() - x0 - 0.5) * 16)), int(round((a.y() - y0 - 0.5) * 16)))
+        pb = (int(round((b.x() - x0 - 0.5) * 16)), int(round((b.y() - y0 - 0.5) * 16)))
+        r16 = int(round(max(0.5, self.brush_size / 2) * 16))
+        cv2.circle(stamp, pa, r16, 1, -1, cv2.LINE_8, sh)
+        cv2.circle(stamp, pb, r16, 1, -1, cv2.LINE_8, sh)
+        if pa != pb:
+            d = np.array([pb[0] - pa[0], pb[1] - pa[1]], dtype=np.float64)
+            n = np.array([-d[1], d[0]]) / np.hypot(*d) * r16
+            poly = np.array([pa + n, pb + n, pb - n, pa - n]).round().astype(np.int32)
+            cv2.fillConvexPoly(stamp, poly, 1, cv2.LINE_8, sh)
+        self._recorder.touch(x0, y0, x1, y1)
+        region = doc.mask[y0:y1, x0:x1]
+        if self._drag == "erase":
+            region &= stamp == 0
+        else:
+            region |= stamp.view(bool)
+        self.cache.invalidate(("mask",), (x0, y0, x1, y1))
+        self.update_image_box((x0, y0, x1, y1))
+
+    def _finish_stroke(self, cancel: bool = False) -> None:
+        rec, self._recorder = self._recorder, None
+        if rec is None or self.doc is None:
+            return
+        if cancel:
+            rec.revert()
+            return
+        text = "Erase mask" if self._drag == "erase" else "Paint mask"
+        self.doc.commit_mask_edit(rec, text)
+
+    def _fill_polygon(self, points: list[QPointF], what: str) -> None:
+        doc = self.doc
+        x0, y0, x1, y1 = self._points_box(points, 0)
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(doc.width, x1), min(doc.height, y1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        stamp = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        poly = (
+            np.array([[(p.x() - x0) * 16, (p.y() - y0) * 16] for p in points])
+            .round()
+            .astype(np.int32)
+        )
+        cv2.fillPoly(stamp, [poly], 1, cv2.LINE_8, 4)
+        rec = doc.begin_mask_edit()
+        rec.touch(x0, y0, x1, y1)
+        region = doc.mask[y0:y1, x0:x1]
+        erase = getattr(self, "_erase_shape", False) or self.tool == Tool.ERASER
+        if erase:
+            region &= stamp == 0
+        else:
+            region |= stamp.view(bool)
+        doc.commit_mask_edit(rec, f"{what} {'erase' if erase else 'fill'}")

@@ -1,0 +1,276 @@
+"""One open image: its pixels, working mask, repaired-region record and undo stack."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from restore_app.core.history import (
+    TILE,
+    Box,
+    OriginalTiles,
+    TileDelta,
+    TileRecorder,
+    changed_tiles,
+    tile_box,
+)
+from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
+
+UNDO_LIMIT = 200
+
+
+class DeltaCommand(QUndoCommand):
+    """An edit already on screen, stored as tile deltas of the document's arrays.
+
+    ``parts`` pairs an array name ("pixels", "mask", "repaired") with its delta.
+    ``push()`` calls ``redo()`` at once; the first call is skipped because the
+    edit was made while it was recorded.
+    """
+
+    def __init__(
+        self,
+        doc: Document,
+        text: str,
+        parts: list[tuple[str, TileDelta]],
+        operation: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.parts = parts
+        self.operation = operation
+        self._done = True
+
+    @property
+    def nbytes(self) -> int:
+        return sum(d.nbytes for _, d in self.parts)
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            if self.operation is not None:
+                self.doc.operations.append(self.operation)
+            return
+        for name, delta in self.parts:
+            delta.redo(self.doc.array(name))
+            self.doc.notify(name, delta.bounds())
+        if self.operation is not None:
+            self.doc.operations.append(self.operation)
+            self.doc.notify("state", None)
+
+    def undo(self) -> None:
+        for name, delta in reversed(self.parts):
+            delta.undo(self.doc.array(name))
+            self.doc.notify(name, delta.bounds())
+        if self.operation is not None and self.operation in self.doc.operations:
+            self.doc.operations.remove(self.operation)
+            self.doc.notify("state", None)
+
+
+class Document(QObject):
+    """An image being worked on, with everything that is saved in its sidecar.
+
+    ``pixels`` is the ImageDoc's (H, W, C) array, edited in place; ``mask`` is
+    bool (H, W), True where a pixel is to be restored; ``repaired`` is bool
+    (H, W), True where a fill already repaired the image (the damage record).
+    """
+
+    pixels_changed = Signal(object)  # Box | None
+    mask_changed = Signal(object)
+    repaired_changed = Signal(object)
+    state_changed = Signal(object)  # the document
+
+    def __init__(self, path: Path, image: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = Path(path)
+        self.image = image  # core.image.ImageDoc
+        self.pixels: np.ndarray = image.pixels
+        h, w = self.pixels.shape[:2]
+        self.mask = np.zeros((h, w), dtype=bool)
+        self.repaired = np.zeros((h, w), dtype=bool)
+        self.originals = OriginalTiles(self.pixels.shape, self.pixels.dtype)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)  # only allowed while empty
+        self.settings: dict[str, Any] = {}
+        self.operations: list[dict[str, Any]] = []
+        self.exports: list[str] = []
+        self.status = "untouched"
+        self.unexported = False
+        # What changed since the last sidecar save.
+        self.dirty: set[str] = set()
+        self.revision = 0
+        self.view_state: dict[str, float] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def array(self, name: str) -> np.ndarray:
+        return {"pixels": self.pixels, "mask": self.mask, "repaired": self.repaired}[
+            name
+        ]
+
+    def notify(self, name: str, box: Box | None) -> None:
+        """Record that ``name`` changed in ``box`` and tell the views."""
+        self.revision += 1
+        self.dirty.add(name)
+        if name != "state" and self.status != "edited":
+            self.status = "edited"
+            self.dirty.add("state")
+        if name == "pixels":
+            self.unexported = True
+            self.pixels_changed.emit(box)
+        elif name == "mask":
+            self.mask_changed.emit(box)
+        elif name == "repaired":
+            self.repaired_changed.emit(box)
+        self.state_changed.emit(self)
+
+    # -- edits -------------------------------------------------------------------
+
+    def begin_mask_edit(self) -> TileRecorder:
+        return TileRecorder(self.mask)
+
+    def commit_mask_edit(
+        self, recorder: TileRecorder, text: str
+    ) -> DeltaCommand | None:
+        """Push the recorded mask edit (already made) as one undo step."""
+        delta = recorder.finish()
+        if not delta:
+            return None
+        cmd = DeltaCommand(self, text, [("mask", delta)])
+        self.undo_stack.push(cmd)
+        self.notify("mask", delta.bounds())
+        return cmd
+
+    def set_mask(self, new_mask: np.ndarray, text: str) -> DeltaCommand | None:
+        """Replace the whole mask (bool (H, W)) as one undo step of changed tiles."""
+        rec = TileRecorder(self.mask)
+        for ty, tx in changed_tiles(self.mask, new_mask):
+            x0, y0, x1, y1 = tile_box(self.mask.shape, ty, tx)
+            rec.touch(x0, y0, x1, y1)
+            self.mask[y0:y1, x0:x1] = new_mask[y0:y1, x0:x1]
+        return self.commit_mask_edit(rec, text)
+
+    def apply_result(
+        self,
+        origin: tuple[int, int],
+        result: np.ndarray,
+        *,
+        text: str,
+        repaired: np.ndarray | None = None,
+        clear_mask: bool = False,
+        operation: dict[str, Any] | None = None,
+    ) -> DeltaCommand | None:
+        """Put a restored crop into the image as one undo step of changed tiles.
+
+        ``result`` is (h, w, C) in the image's dtype, placed at ``origin``
+        (x0, y0). ``repaired`` (bool (h, w), same crop) is added to the damage
+        record; ``clear_mask`` empties the working mask in the same step.
+        """
+        x0, y0 = origin
+        h, w = result.shape[:2]
+        x1, y1 = x0 + w, y0 + h
+        current = self.pixels[y0:y1, x0:x1]
+        parts: list[tuple[str, TileDelta]] = []
+        rec = TileRecorder(self.pixels)
+        for ty, tx in changed_tiles(current, result):
+            bx0, by0 = x0 + tx * TILE, y0 + ty * TILE
+            bx1, by1 = min(x1, bx0 + TILE), min(y1, by0 + TILE)
+            self.originals.preserve(self.pixels, bx0, by0, bx1, by1)
+            rec.touch(bx0, by0, bx1, by1)
+            self.pixels[by0:by1, bx0:bx1] = result[
+                by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0
+            ]
+        delta = rec.finish()
+        if delta:
+            parts.append(("pixels", delta))
+        if repaired is not None and repaired.any():
+            rrec = TileRecorder(self.repaired)
+            rrec.touch(x0, y0, x1, y1)
+            self.repaired[y0:y1, x0:x1] |= repaired
+            rdelta = rrec.finish()
+            if rdelta:
+                parts.append(("repaired", rdelta))
+        if clear_mask and self.mask.any():
+            mrec = TileRecorder(self.mask)
+            ys, xs = (
+                np.nonzero(self.mask.any(axis=1))[0],
+                np.nonzero(self.mask.any(axis=0))[0],
+            )
+            mrec.touch(int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+            self.mask[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1] = False
+            parts.append(("mask", mrec.finish()))
+        if not parts:
+            return None
+        if operation is not None:
+            operation = {**operation, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        cmd = DeltaCommand(self, text, parts, operation)
+        self.undo_stack.push(cmd)
+        for name, d in parts:
+            self.notify(name, d.bounds())
+        self.notify("state", None)
+        return cmd
+
+    def original_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return self.originals.region(self.pixels, x0, y0, x1, y1)
+
+    # -- sidecar -----------------------------------------------------------------
+
+    def restore_saved(self, saved: SavedImage) -> None:
+        """Bring back what the sidecar held: mask, record, changed tiles, state."""
+        if saved.mask is not None:
+            self.mask[:] = saved.mask
+        if saved.repaired is not None:
+            self.repaired[:] = saved.repaired
+        for (ty, tx), tile in saved.tiles.items():
+            x0, y0, x1, y1 = tile_box(self.pixels.shape, ty, tx)
+            self.originals.preserve(self.pixels, x0, y0, x1, y1)
+            self.pixels[y0:y1, x0:x1] = tile
+        st = saved.state
+        self.settings = dict(st.settings)
+        self.operations = list(st.operations)
+        self.exports = list(st.exports)
+        self.status = st.status
+        self.unexported = bool(saved.tiles) and st.status != "exported"
+        self.dirty.clear()
+
+    def snapshot(self, stamp: tuple[int, int]) -> ImageSnapshot:
+        """Copies of what changed since the last save, for a background writer."""
+        size, mtime = stamp
+        state = ImageState(
+            name=self.name,
+            source_size=size,
+            source_mtime_ns=mtime,
+            width=self.width,
+            height=self.height,
+            status=self.status,
+            settings=dict(self.settings),
+            operations=[dict(op) for op in self.operations],
+            exports=list(self.exports),
+        )
+        snap = ImageSnapshot(state)
+        if "mask" in self.dirty:
+            snap.mask = self.mask.copy()
+        if "repaired" in self.dirty:
+            snap.repaired = self.repaired.copy()
+        if "pixels" in self.dirty:
+            tiles = {}
+            for key in self.originals.changed(self.pixels):
+                x0, y0, x1, y1 = tile_box(self.pixels.shape, *key)
+                tiles[key] = self.pixels[y0:y1, x0:x1].copy()
+            snap.tiles = tiles
+        self.dirty.clear()
+        return snap

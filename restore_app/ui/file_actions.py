@@ -1,0 +1,283 @@
+"""File menu work: open dialogs, recent files, save a copy, export, masks, batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from restore_app.core.errors import RestoreError
+
+if TYPE_CHECKING:
+    from restore_app.ui.document import Document
+    from restore_app.ui.main_window import MainWindow
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif)"
+MAX_RECENT = 10
+
+
+class FileActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self.w, "Open images", self._last_dir(), IMAGE_FILTER
+        )
+        if files:
+            self.w.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.w, "Open a folder of scans", self._last_dir()
+        )
+        if folder:
+            self.w.open_paths([folder])
+
+    def _last_dir(self) -> str:
+        recent = self.recent()
+        if recent:
+            p = Path(recent[0])
+            return str(p if p.is_dir() else p.parent)
+        return str(Path.home())
+
+    def recent(self) -> list[str]:
+        value = self.w.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def add_recent(self, path: Path) -> None:
+        items = [str(path)] + [r for r in self.recent() if r != str(path)]
+        self.w.settings.setValue("recent", items[:MAX_RECENT])
+        self.rebuild_recent_menu()
+
+    def rebuild_recent_menu(self) -> None:
+        menu = self.w.recent_menu
+        menu.clear()
+        items = [r for r in self.recent() if Path(r).exists()]
+        for r in items:
+            act = menu.addAction(Path(r).name or r)
+            act.setToolTip(r)
+            act.triggered.connect(lambda _c=False, p=r: self.w.open_paths([p]))
+        menu.setEnabled(bool(items))
+
+    # -- writing derivatives -------------------------------------------------------------------
+
+    def output_dir(self, doc: Document) -> Path:
+        configured = self.w.settings.value("output_dir", "")
+        return Path(configured) if configured else doc.path.parent
+
+    def export_path(self, doc: Document) -> Path:
+        from restore_app.core.naming import derivative_path
+        from restore_app.models.batch import output_suffix
+
+        return derivative_path(
+            doc.path,
+            task="restored",
+            out_dir=self.output_dir(doc),
+            ext=output_suffix(doc.path),
+        )
+
+    def write_derivative(
+        self, doc: Document, out: Path, *, overwrite: bool
+    ) -> list[str]:
+        """Write the current pixels (same depth, profile, metadata) and the record."""
+        from restore_app.core.image import ImageDoc, write_image
+        from restore_app.core.record import write_record
+
+        if out.resolve() == doc.path.resolve():
+            raise RestoreError("the original is never overwritten: choose another name")
+        image = doc.image
+        copy = ImageDoc(
+            pixels=doc.pixels, alpha=image.alpha, meta=image.meta, path=doc.path
+        )
+        warnings = write_image(copy, out, overwrite=overwrite)
+        ops = [dict(op) for op in doc.operations]
+        if doc.repaired.any():
+            ops.append(
+                {"task": "damage-record", "repaired_pixels": int(doc.repaired.sum())}
+            )
+        write_record(out, source_path=doc.path, operations=ops, warnings=warnings)
+        doc.exports.append(str(out))
+        doc.status = "exported"
+        doc.unexported = False
+        doc.undo_stack.setClean()
+        doc.notify("state", None)
+        return list(warnings)
+
+    def export_current(self) -> Path | None:
+        doc = self.w.doc
+        if doc is None:
+            return None
+        out = self.export_path(doc)
+        overwrite = False
+        if out.exists():
+            answer = QMessageBox.question(
+                self.w, "Export", f"{out.name} exists. Replace it?"
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            overwrite = True
+        return self._write(doc, out, overwrite)
+
+    def save_copy_dialog(self) -> Path | None:
+        doc = self.w.doc
+        if doc is None:
+            return None
+        suggested = str(self.export_path(doc))
+        name, _ = QFileDialog.getSaveFileName(
+            self.w, "Save a copy", suggested, IMAGE_FILTER
+        )
+        if not name:
+            return None
+        # The dialog has already asked about replacing an existing file.
+        return self._write(doc, Path(name), Path(name).exists())
+
+    def _write(self, doc: Document, out: Path, overwrite: bool) -> Path | None:
+        try:
+            warnings = self.write_derivative(doc, out, overwrite=overwrite)
+        except RestoreError as exc:
+            self.w._show_error(str(exc))
+            return None
+        msg = f"Saved {out.name}" + (f" ({'; '.join(warnings)})" if warnings else "")
+        self.w.statusBar().showMessage(msg, 8000)
+        self.w._refresh_title()
+        return out
+
+    # -- masks --------------------------------------------------------------------------------
+
+    def mask_file(self, action: str) -> None:
+        doc = self.w.doc
+        if doc is None:
+            return
+        from restore_app.core.masks import read_mask, write_mask
+
+        try:
+            if action == "load":
+                name, _ = QFileDialog.getOpenFileName(
+                    self.w, "Load a mask", str(doc.path.parent), IMAGE_FILTER
+                )
+                if name:
+                    doc.set_mask(read_mask(name, (doc.height, doc.width)), "Load mask")
+            else:
+                default = str(doc.path.with_name(doc.path.stem + ".mask.png"))
+                name, _ = QFileDialog.getSaveFileName(
+                    self.w, "Save the mask", default, "PNG (*.png)"
+                )
+                if name:
+                    write_mask(doc.mask, name, overwrite=True)
+        except RestoreError as exc:
+            self.w._show_error(str(exc))
+
+    # -- batch ----------------------------------------------------------------------------------
+
+    def batch_dialog(self) -> None:
+        paths = self.w.session.paths
+        if not paths:
+            self.w._show_error("Open a folder first.")
+            return
+        task, ok = QInputDialog.getItem(
+            self.w,
+            "Batch",
+            "Run on the selected images (all when none):",
+            ["inpaint", "denoise", "deblur"],
+            0,
+            False,
+        )
+        if not ok:
+            return
+        out = QFileDialog.getExistingDirectory(
+            self.w, "Output folder (outside the scans' folder)"
+        )
+        if out:
+            self.start_batch(task, Path(out))
+
+    def start_batch(
+        self, task: str, output_dir: Path, files: list[Path] | None = None
+    ) -> int:
+        """Run ``task`` over the chosen images with their own masks, on the worker."""
+        from restore_app.workers.inference import BatchJob
+
+        w = self.w
+        w.session.flush()
+        if files is None:
+            rows = sorted({i.row() for i in w.folder_panel.selectedIndexes()})
+            files = (
+                [w.session.paths[r] for r in rows]
+                if len(rows) > 1
+                else list(w.session.paths)
+            )
+        masks: dict[Path, Path] = {}
+        for f in files:
+            m = w.session.sidecar_for(f).image_dir(f.name) / "mask.png"
+            if m.exists():
+                masks[f.resolve()] = m
+        settings = w.tools.settings()
+        restorer = settings["restorer"] if settings["task"] == task else None
+        job = BatchJob(
+            input_dir=files[0].parent,
+            output_dir=output_dir,
+            task=task,
+            restorer_id=restorer,
+            strength=None
+            if settings.get("auto_strength", True)
+            else settings["strength"],
+            files=tuple(files),
+            masks=masks,
+            device=w.jobs.device,
+            tile_size=w.jobs.tile_size,
+        )
+        self._batch_id = job.job_id
+        w.service.finished.connect(self._on_service_finished)
+        w.service.failed.connect(self._on_service_failed)
+        w.service.cancelled.connect(self._on_service_cancelled)
+        w.jobs.busy_changed.emit(True)
+        w.service.submit(job)
+        w.statusBar().showMessage(f"Batch {task} of {len(files)} image(s)…")
+        return job.job_id
+
+    def _batch_over(self) -> None:
+        for sig, slot in (
+            (self.w.service.finished, self._on_service_finished),
+            (self.w.service.failed, self._on_service_failed),
+            (self.w.service.cancelled, self._on_service_cancelled),
+        ):
+            sig.disconnect(slot)
+        self.w.jobs.busy_changed.emit(self.w.jobs.busy)
+
+    def _on_service_finished(self, job_id: int, report) -> None:
+        if job_id != getattr(self, "_batch_id", None):
+            return
+        self._batch_over()
+        self.last_report = report
+        lines = [
+            f"Done: {len(report.done)}, skipped: {len(report.skipped)}, failed: {len(report.failed)}"
+        ]
+        lines += [f"skipped {p.name}: {why}" for p, why in report.skipped[:20]]
+        lines += [f"failed {p.name}: {why}" for p, why in report.failed[:20]]
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Batch finished",
+            "\n".join(lines),
+            QMessageBox.StandardButton.Ok,
+            self.w,
+        )
+        box.open()
+
+    def _on_service_failed(self, job_id: int, message: str) -> None:
+        if job_id == getattr(self, "_batch_id", None):
+            self._batch_over()
+            self.w._show_error(f"Batch stopped: {message}")
+
+    def _on_service_cancelled(self, job_id: int) -> None:
+        if job_id == getattr(self, "_batch_id", None):
+            self._batch_over()
+            self.w.statusBar().showMessage(
+                "Batch cancelled; a rerun resumes where it stopped.", 8000
+            )

@@ -1,0 +1,309 @@
+"""Turns tool requests into worker jobs, and worker results into undo steps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from restore_app.ui.document import Document
+from restore_app.workers.inference import InferenceService, RestoreJob
+
+HEAL_RESTORER = "inpaint.telea"
+#: context kept around a mask's bounding box so crop results match whole-image runs
+MARGIN = 64
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    purpose: str
+    region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
+    feather: float
+    origin: tuple[int, int] = (0, 0)
+
+
+def mask_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the True pixels of a bool (H, W) mask, or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return (
+        max(0, x0 - margin),
+        max(0, y0 - margin),
+        min(w, x1 + margin),
+        min(h, y1 + margin),
+    )
+
+
+def feather_inside(mask: np.ndarray, width: float) -> np.ndarray:
+    """float32 (h, w) weights in [0, 1]: 0 outside ``mask`` (bool), rising to 1 ``width`` px in."""
+    if width <= 0.5:
+        return mask.astype(np.float32)
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    return np.clip(dist / float(width), 0.0, 1.0).astype(np.float32)
+
+
+def blend(current: np.ndarray, result: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(h, w, C) native-dtype ``current`` -> ``result`` by (h, w) float ``weight``."""
+    if np.all((weight == 0) | (weight == 1)):
+        return np.where(weight[..., None] > 0, result, current)
+    mixed = (
+        current.astype(np.float32)
+        + (result.astype(np.float32) - current) * weight[..., None]
+    )
+    if np.issubdtype(current.dtype, np.integer):
+        mixed = np.rint(mixed)
+    out = mixed.astype(current.dtype)
+    # Exactly unchanged outside the weight, whatever the float rounding.
+    out[weight == 0] = current[weight == 0]
+    return out
+
+
+class JobController(QObject):
+    """The window's tools, run on the inference worker."""
+
+    message = Signal(str)  # one line for the status bar
+    error = Signal(str)  # a failure to show to the person
+    preview_ready = Signal(object, object, object)  # Document, origin, pixels
+    applied = Signal(object, str)  # Document, undo text
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self, service: InferenceService, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.device = "auto"
+        self.tile_size = 512
+        self._pending: dict[int, _Pending] = {}
+        service.finished.connect(self._on_service_finished)
+        service.failed.connect(self._on_service_failed)
+        service.cancelled.connect(self._on_service_cancelled)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def pending_docs(self) -> set[Any]:
+        return {p.doc.path for p in self._pending.values()}
+
+    def _submit(self, job: RestoreJob, pending: _Pending) -> int:
+        pending.origin = job.origin
+        self._pending[job.job_id] = pending
+        self.service.submit(job)
+        self.busy_changed.emit(True)
+        return job.job_id
+
+    # -- requests -----------------------------------------------------------------------
+
+    def run(
+        self,
+        doc: Document,
+        settings: dict[str, Any],
+        hardness: float = 1.0,
+        brush: float = 24.0,
+    ) -> int | None:
+        """Run the chosen tool: inpaint the mask, or denoise/deblur the mask or image."""
+        task = settings.get("task", "inpaint")
+        strength = (
+            None
+            if settings.get("auto_strength", True)
+            else float(settings.get("strength", 0.6))
+        )
+        box = mask_bounds(doc.mask)
+        if task == "inpaint" and box is None:
+            self.error.emit("Paint over the damage first: inpainting fills the mask.")
+            return None
+        if box is None:
+            crop = (0, 0, doc.width, doc.height)
+            region = None
+        else:
+            crop = _grow_box(box, MARGIN, doc.width, doc.height)
+            region = doc.mask[crop[1] : crop[3], crop[0] : crop[2]].copy()
+        x0, y0, x1, y1 = crop
+        whole = region is None
+        # A crop is copied so later edits cannot race the worker; the whole image
+        # is passed as a view (jobs run one at a time and the engine only reads).
+        pixels = doc.pixels if whole else doc.pixels[y0:y1, x0:x1].copy()
+        job = RestoreJob(
+            task=task,
+            pixels=pixels,
+            mask=region,
+            restorer_id=settings.get("restorer"),
+            strength=strength,
+            device=self.device,
+            tile_size=self.tile_size,
+            origin=(x0, y0),
+            target=doc,
+            purpose="apply",
+        )
+        feather = 0.0 if task == "inpaint" else (1.0 - hardness) * brush / 2
+        self.message.emit(f"{task.capitalize()} running…")
+        return self._submit(job, _Pending(doc, "apply", region, feather))
+
+    def preview(
+        self, doc: Document, settings: dict[str, Any], view: tuple[int, int, int, int]
+    ) -> int | None:
+        """Run the tool on the visible region only and show it without applying."""
+        task = settings.get("task", "inpaint")
+        x0, y0, x1, y1 = _grow_box(view, MARGIN, doc.width, doc.height)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        region = doc.mask[y0:y1, x0:x1].copy()
+        if task == "inpaint" and not region.any():
+            self.error.emit("No mask in view to preview.")
+            return None
+        strength = (
+            None
+            if settings.get("auto_strength", True)
+            else float(settings.get("strength", 0.6))
+        )
+        job = RestoreJob(
+            task=task,
+            pixels=doc.pixels[y0:y1, x0:x1].copy(),
+            mask=region if region.any() else None,
+            restorer_id=settings.get("restorer"),
+            strength=strength,
+            device=self.device,
+            tile_size=self.tile_size,
+            origin=(x0, y0),
+            target=doc,
+            purpose="preview",
+        )
+        self.message.emit("Preview of the visible region…")
+        return self._submit(job, _Pending(doc, "preview", None, 0.0))
+
+    def heal(
+        self, doc: Document, points: list[tuple[float, float]], radius: float
+    ) -> int | None:
+        """Fill a heal-brush stroke with the fast classical inpainter at once."""
+        if not points:
+            return None
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        r = max(0.5, radius)
+        box = (
+            int(min(xs) - r) - 1,
+            int(min(ys) - r) - 1,
+            int(math.ceil(max(xs) + r)) + 2,
+            int(math.ceil(max(ys) + r)) + 2,
+        )
+        x0, y0, x1, y1 = _grow_box(box, MARGIN // 2, doc.width, doc.height)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        stroke = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        pts = (
+            np.array([[(x - x0 - 0.5) * 16, (y - y0 - 0.5) * 16] for x, y in points])
+            .round()
+            .astype(np.int32)
+        )
+        r16 = int(round(r * 16))
+        for p in pts:
+            cv2.circle(stroke, (int(p[0]), int(p[1])), r16, 1, -1, cv2.LINE_8, 4)
+        if len(pts) > 1:
+            cv2.polylines(
+                stroke, [pts], False, 1, max(1, int(round(2 * r))), cv2.LINE_8, 4
+            )
+        region = stroke.astype(bool)
+        if not region.any():
+            return None
+        job = RestoreJob(
+            task="inpaint",
+            pixels=doc.pixels[y0:y1, x0:x1].copy(),
+            mask=region,
+            restorer_id=HEAL_RESTORER,
+            device=self.device,
+            origin=(x0, y0),
+            target=doc,
+            purpose="heal",
+        )
+        return self._submit(job, _Pending(doc, "heal", region, 0.0))
+
+    def cancel_all(self) -> None:
+        self.service.cancel()
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def _done(self, job_id: int) -> _Pending | None:
+        pending = self._pending.pop(job_id, None)
+        if not self._pending:
+            self.busy_changed.emit(False)
+        return pending
+
+    def _on_service_finished(self, job_id: int, result: object) -> None:
+        pending = self._done(job_id)
+        if pending is None:
+            return
+        try:
+            self._apply(pending, result)
+        except Exception as exc:  # noqa: BLE001 - a slot must not raise
+            self.error.emit(f"Could not apply the result: {exc}")
+
+    def _apply(self, pending: _Pending, result: Any) -> None:
+        doc = pending.doc
+        origin = pending.origin
+        op = dict(result.operation)
+        op["boxes"] = [
+            [b[0] + origin[0], b[1] + origin[1], b[2] + origin[0], b[3] + origin[1]]
+            for b in result.boxes
+        ]
+        op["crop"] = [
+            origin[0],
+            origin[1],
+            origin[0] + result.pixels.shape[1],
+            origin[1] + result.pixels.shape[0],
+        ]
+        if pending.purpose == "preview":
+            self.preview_ready.emit(doc, origin, result.pixels)
+            self.message.emit(
+                "Preview shown: Enter runs it on the image, any edit clears it."
+            )
+            return
+        pixels = result.pixels
+        if pending.region is not None and pending.feather > 0:
+            h, w = pixels.shape[:2]
+            current = doc.pixels[origin[1] : origin[1] + h, origin[0] : origin[0] + w]
+            pixels = blend(
+                current, pixels, feather_inside(pending.region, pending.feather)
+            )
+        task = op.get("task", "inpaint")
+        if pending.purpose == "heal":
+            text = "Heal"
+        elif task == "inpaint":
+            n = len(result.boxes)
+            text = f"Inpaint {n} region{'s' if n != 1 else ''}"
+        else:
+            text = task.capitalize() + (
+                " mask" if pending.region is not None else " image"
+            )
+        cmd = doc.apply_result(
+            origin,
+            pixels,
+            text=text,
+            repaired=pending.region if task == "inpaint" else None,
+            clear_mask=pending.purpose == "apply" and task == "inpaint",
+            operation=op,
+        )
+        self.applied.emit(doc, text)
+        self.message.emit(
+            f"{text}: done" + ("" if cmd is not None else " (nothing changed)")
+        )
+
+    def _on_service_failed(self, job_id: int, message: str) -> None:
+        if self._done(job_id) is not None:
+            self.error.emit(message)
+
+    def _on_service_cancelled(self, job_id: int) -> None:
+        if self._done(job_id) is not None:
+            self.message.emit("Cancelled: the image is unchanged.")

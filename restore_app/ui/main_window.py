@@ -1,0 +1,562 @@
+"""The main window: canvas in the middle, folder strip, tools and history docks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QUndoGroup,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QUndoView,
+)
+
+from restore_app.ui.canvas import Canvas, Tool, ViewMode
+from restore_app.ui.document import Document
+from restore_app.ui.file_actions import FileActions
+from restore_app.ui.folder_panel import FolderPanel
+from restore_app.ui.jobs import JobController
+from restore_app.ui.session import Session
+from restore_app.ui.tools_panel import ToolsPanel
+from restore_app.workers.inference import InferenceService
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 10
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    try:
+        from restore_app.resources import app_icon_paths
+
+        for path in app_icon_paths():
+            icon.addFile(str(path))
+    except (ImportError, FileNotFoundError):
+        pass
+    return icon
+
+
+class MainWindow(QMainWindow):
+    """One window over a folder (or a list of files) of scans."""
+
+    document_shown = Signal(object)  # Document
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.ask_on_close = True
+        self.setWindowTitle("Restore[*]")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+
+        self.session = Session(self)
+        self.service = InferenceService(self)
+        self.jobs = JobController(self.service, self)
+        self.jobs.device = str(self.settings.value("device", "auto"))
+        self.jobs.tile_size = int(self.settings.value("tile_size", 512))
+        self.files = FileActions(self)
+        self.doc: Document | None = None
+        self.index = -1
+        self._wanted: Path | None = None
+
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas)
+        self.canvas.brush_size = float(self.settings.value("brush/size", 24.0))
+        self.canvas.brush_hardness = float(self.settings.value("brush/hardness", 0.8))
+
+        self.folder_panel = FolderPanel()
+        self._dock("Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tools = ToolsPanel()
+        self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.undo_group = QUndoGroup(self)
+        self.history = QUndoView(self.undo_group)
+        self.history.setEmptyLabel("Opened")
+        self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel the running job (Esc)")
+        self.zoom_label = QLabel()
+        self.info_label = QLabel()
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.info_label)
+        sb.addPermanentWidget(self.zoom_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        self._set_busy(False)
+
+        self._load_restorers()
+        self._build_actions()
+        self._connect()
+        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
+        self.tools.set_tool(self.canvas.tool)
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _load_restorers(self) -> None:
+        from restore_app.models.registry import default_restorer_id, list_restorers
+
+        by_task: dict[str, list[Any]] = {}
+        defaults: dict[str, str] = {}
+        for task in ("inpaint", "denoise", "deblur"):
+            by_task[task] = list_restorers(task)
+            saved = self.settings.value(f"models/{task}")
+            try:
+                defaults[task] = str(saved) if saved else default_restorer_id(task)
+            except Exception:  # noqa: BLE001 - an empty task simply has no default
+                defaults[task] = ""
+        self.tools.set_restorers(by_task, defaults)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _action(
+        self, menu, text: str, slot, shortcut=None, checkable: bool = False
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list | tuple):
+                act.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open)
+        self._action(f, "Open &Folder…", self.files.open_folder_dialog, "Ctrl+Shift+O")
+        self.recent_menu = f.addMenu("Open &Recent")
+        f.addSeparator()
+        self._action(f, "Save a &Copy…", self.files.save_copy_dialog, "Ctrl+Shift+S")
+        self._action(f, "&Export", self.files.export_current, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "Load Mask…", lambda: self._on_tools_mask_action("load", 0))
+        self._action(f, "Save Mask…", lambda: self._on_tools_mask_action("save", 0))
+        f.addSeparator()
+        self._action(f, "&Batch…", self.files.batch_dialog, "Ctrl+B")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = mb.addMenu("&Edit")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence("Ctrl+Z"))
+        redo = self.undo_group.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for act in (undo, redo):
+            e.addAction(act)
+            self.addAction(act)
+        e.addSeparator()
+        self._action(
+            e,
+            "Clear Mask",
+            lambda: self._on_tools_mask_action("clear", 0),
+            "Ctrl+Shift+A",
+        )
+        self._action(
+            e, "Invert Mask", lambda: self._on_tools_mask_action("invert", 0), "Ctrl+I"
+        )
+        self._action(
+            e,
+            "Grow Mask",
+            lambda: self._on_tools_mask_action("grow", self.tools.grow_spin.value()),
+        )
+        self._action(
+            e,
+            "Shrink Mask",
+            lambda: self._on_tools_mask_action("shrink", self.tools.grow_spin.value()),
+        )
+
+        v = mb.addMenu("&View")
+        self._action(v, "Fit", self.canvas.fit, "Ctrl+0")
+        self._action(v, "100 %", self.canvas.zoom_actual, "Ctrl+1")
+        self._action(
+            v, "Zoom In", lambda: self.canvas.zoom_by(1.25), ["Ctrl+=", "Ctrl++"]
+        )
+        self._action(v, "Zoom Out", lambda: self.canvas.zoom_by(0.8), "Ctrl+-")
+        v.addSeparator()
+        group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, text, key in (
+            (ViewMode.NORMAL, "Result", "N"),
+            (ViewMode.SPLIT, "Split Before/After", "X"),
+            (ViewMode.SIDE, "Side by Side", "Y"),
+            (ViewMode.DIFF, "Difference", "D"),
+        ):
+            act = self._action(
+                v,
+                text,
+                lambda _c=False, m=mode: self.set_view_mode(m),
+                key,
+                checkable=True,
+            )
+            group.addAction(act)
+            self.mode_actions[str(mode)] = act
+        self.mode_actions["normal"].setChecked(True)
+
+        i = mb.addMenu("&Image")
+        self._action(i, "Next Image", self.next_image, ["Right", "PgDown"])
+        self._action(i, "Previous Image", self.previous_image, ["Left", "PgUp"])
+
+        t = mb.addMenu("&Tools")
+        for tool, label, key in (
+            (Tool.BRUSH, "Brush", "B"),
+            (Tool.ERASER, "Eraser", "E"),
+            (Tool.RECT, "Rectangle", "R"),
+            (Tool.LASSO, "Lasso", "L"),
+            (Tool.HEAL, "Heal Brush", "H"),
+            (Tool.PAN, "Pan", "P"),
+        ):
+            self._action(t, label, lambda _c=False, tl=tool: self.set_tool(tl), key)
+        t.addSeparator()
+        self._action(t, "Smaller Brush", lambda: self._resize_brush(1 / 1.2), "[")
+        self._action(t, "Larger Brush", lambda: self._resize_brush(1.2), "]")
+        self._action(
+            t,
+            "Softer Brush",
+            lambda: self._harden_brush(-0.1),
+            ["Shift+[", "{", "Shift+{"],
+        )
+        self._action(
+            t,
+            "Harder Brush",
+            lambda: self._harden_brush(0.1),
+            ["Shift+]", "}", "Shift+}"],
+        )
+        t.addSeparator()
+        self._action(t, "Run", self.run_tool, ["Return", "Enter"])
+        self._action(t, "Preview Visible Region", self.preview_tool, "Ctrl+P")
+        self._action(t, "Cancel", self.cancel_jobs, "Esc")
+        self.files.rebuild_recent_menu()
+
+    def _connect(self) -> None:
+        self.session.document_loaded.connect(self._on_session_document_loaded)
+        self.session.load_failed.connect(self._on_session_load_failed)
+        self.session.status_changed.connect(self._on_session_status_changed)
+        self.folder_panel.image_activated.connect(self.show_index)
+        self.canvas.view_changed.connect(self._update_zoom_label)
+        self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
+        self.tools.tool_chosen.connect(self.set_tool)
+        self.tools.brush_changed.connect(self._on_tools_brush_changed)
+        self.tools.mask_action.connect(self._on_tools_mask_action)
+        self.tools.overlay_changed.connect(lambda c, o: self.canvas.set_overlay(c, o))
+        self.tools.overlays_toggled.connect(self._on_tools_overlays_toggled)
+        self.tools.run_requested.connect(self.run_tool)
+        self.tools.preview_requested.connect(self.preview_tool)
+        self.tools.task_settings_changed.connect(self._on_tools_settings_changed)
+        self.cancel_button.clicked.connect(self.cancel_jobs)
+        self.service.progressed.connect(self._on_service_progressed)
+        self.jobs.busy_changed.connect(self._set_busy)
+        self.jobs.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.jobs.error.connect(self._show_error)
+        self.jobs.preview_ready.connect(self._on_jobs_preview_ready)
+        self.jobs.applied.connect(lambda d, _t: self._refresh_title())
+
+    # -- opening and moving ------------------------------------------------------------------
+
+    def open_paths(self, paths: list[str | Path]) -> None:
+        """Open files, or the images of one folder (the first folder given)."""
+        from restore_app.core.naming import list_images
+
+        images: list[Path] = []
+        start = 0
+        for raw in paths:
+            p = Path(raw).expanduser().resolve()
+            if p.is_dir():
+                try:
+                    found = list_images(p)
+                except Exception as exc:  # noqa: BLE001
+                    self._show_error(str(exc))
+                    continue
+                images.extend(found)
+            elif p.is_file():
+                images.append(p)
+            else:
+                self._show_error(f"No such file or folder: {p}")
+        if not images:
+            if paths:
+                self.statusBar().showMessage("No images found", 5000)
+            return
+        self.session.set_paths(images)
+        self.folder_panel.set_images(
+            self.session.paths, self.session.statuses(), self.session.sidecar_for
+        )
+        for raw in paths:
+            self.files.add_recent(Path(raw).resolve())
+        self.index = -1
+        self.show_index(start)
+
+    def show_index(self, index: int) -> None:
+        paths = self.session.paths
+        if not paths or not 0 <= index < len(paths):
+            return
+        self.index = index
+        self.folder_panel.setCurrentRow(index)
+        path = paths[index]
+        self._wanted = path
+        doc = self.session.load(path)
+        if doc is not None:
+            self._show(doc)
+        else:
+            self.statusBar().showMessage(f"Opening {path.name}…")
+
+    def next_image(self) -> None:
+        self.show_index(min(len(self.session.paths) - 1, self.index + 1))
+
+    def previous_image(self) -> None:
+        self.show_index(max(0, self.index - 1))
+
+    def _on_session_document_loaded(self, doc: Document) -> None:
+        if doc.path == self._wanted:
+            self._show(doc)
+
+    def _on_session_load_failed(self, path: Path, message: str) -> None:
+        if path == self._wanted:
+            self._show_error(message)
+
+    def _show(self, doc: Document) -> None:
+        if self.doc is not None:
+            self.doc.settings.update(self._tool_settings())
+        self.doc = doc
+        if doc.undo_stack not in self.undo_group.stacks():
+            self.undo_group.addStack(doc.undo_stack)
+            doc.undo_stack.cleanChanged.connect(self._on_doc_clean_changed)
+            doc.state_changed.connect(self._on_doc_state_changed)
+        self.undo_group.setActiveStack(doc.undo_stack)
+        self.canvas.set_document(doc)
+        s = doc.settings
+        if s.get("task"):
+            self.tools.load_settings(s)
+        self.canvas.setFocus()
+        img = doc.image
+        self.info_label.setText(
+            f"{doc.width} × {doc.height}  {img.meta.source_mode or img.dtype}"
+        )
+        self.statusBar().showMessage(
+            f"{doc.name}  ({self.index + 1} of {len(self.session.paths)})", 4000
+        )
+        self._refresh_title()
+        self.document_shown.emit(doc)
+
+    def _on_doc_clean_changed(self, _clean: bool) -> None:
+        self._refresh_title()
+
+    def _on_doc_state_changed(self, _doc: Document) -> None:
+        self._refresh_title()
+
+    def _refresh_title(self) -> None:
+        doc = self.doc
+        if doc is None:
+            self.setWindowTitle("Restore[*]")
+            self.setWindowModified(False)
+            return
+        self.setWindowTitle(f"{doc.name}[*] — Restore")
+        self.setWindowModified(doc.unexported)
+
+    def _on_session_status_changed(self, path: Path, status: str) -> None:
+        self.folder_panel.set_status(path, status)
+
+    # -- tools ----------------------------------------------------------------------------
+
+    def set_tool(self, tool: str) -> None:
+        self.canvas.tool = Tool(tool)
+        self.tools.set_tool(tool)
+        self.canvas.update()
+
+    def set_view_mode(self, mode: str) -> None:
+        self.canvas.set_mode(ViewMode(mode))
+        self.mode_actions[str(mode)].setChecked(True)
+
+    def _resize_brush(self, factor: float) -> None:
+        size = max(1.0, min(2000.0, round(self.canvas.brush_size * factor)))
+        if size == self.canvas.brush_size:
+            size += 1 if factor > 1 else -1
+        self._on_tools_brush_changed(max(1.0, size), self.canvas.brush_hardness)
+        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
+
+    def _harden_brush(self, step: float) -> None:
+        h = round(min(1.0, max(0.0, self.canvas.brush_hardness + step)), 2)
+        self._on_tools_brush_changed(self.canvas.brush_size, h)
+        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
+
+    def _on_tools_brush_changed(self, size: float, hardness: float) -> None:
+        self.canvas.brush_size = size
+        self.canvas.brush_hardness = hardness
+        self.settings.setValue("brush/size", size)
+        self.settings.setValue("brush/hardness", hardness)
+        self.canvas.update()
+
+    def _on_tools_overlays_toggled(self, mask: bool, repaired: bool) -> None:
+        self.canvas.show_mask = mask
+        self.canvas.show_repaired = repaired
+        self.canvas.update()
+
+    def _tool_settings(self) -> dict[str, Any]:
+        return self.tools.settings()
+
+    def _on_tools_settings_changed(self) -> None:
+        s = self._tool_settings()
+        if s.get("restorer"):
+            self.settings.setValue(f"models/{s['task']}", s["restorer"])
+        if self.doc is not None and self.doc.settings != {**self.doc.settings, **s}:
+            self.doc.settings.update(s)
+            self.doc.dirty.add("state")
+            self.session._autosave.start()
+
+    def _on_tools_mask_action(self, action: str, amount: int) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        if action in ("load", "save"):
+            self.files.mask_file(action)
+            return
+        from restore_app.core.masks import grow_mask, shrink_mask
+
+        if action == "clear":
+            doc.set_mask(doc.mask & False, "Clear mask")
+        elif action == "invert":
+            doc.set_mask(~doc.mask, "Invert mask")
+        elif action == "grow":
+            doc.set_mask(grow_mask(doc.mask, amount), f"Grow mask {amount} px")
+        elif action == "shrink":
+            doc.set_mask(shrink_mask(doc.mask, amount), f"Shrink mask {amount} px")
+
+    def run_tool(self) -> None:
+        if self.doc is None:
+            return
+        self.canvas.set_preview(None, None)
+        self.jobs.run(
+            self.doc,
+            self._tool_settings(),
+            self.canvas.brush_hardness,
+            self.canvas.brush_size,
+        )
+
+    def preview_tool(self) -> None:
+        if self.doc is not None:
+            self.jobs.preview(
+                self.doc, self._tool_settings(), self.canvas.visible_image_box()
+            )
+
+    def cancel_jobs(self) -> None:
+        if self.jobs.busy or self.service.busy:
+            self.jobs.cancel_all()
+            self.statusBar().showMessage("Cancelling…")
+        elif self.canvas.preview is not None:
+            self.canvas.set_preview(None, None)
+
+    def _on_canvas_heal_requested(self, points, radius: float) -> None:
+        if self.doc is not None:
+            self.jobs.heal(self.doc, points, radius)
+
+    def _on_jobs_preview_ready(self, doc: Document, origin, pixels) -> None:
+        if doc is self.doc:
+            self.canvas.set_preview(origin, pixels)
+
+    def _on_service_progressed(self, _job_id: int, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, 0)
+        self.session.busy_paths = self.jobs.pending_docs() if busy else set()
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Restore",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()  # not exec(): the event loop, and any running job, go on
+        self.last_error = message
+
+    def _update_zoom_label(self) -> None:
+        dpr = self.canvas.devicePixelRatioF()
+        self.zoom_label.setText(f"{self.canvas.scale * dpr * 100:.0f} %")
+
+    # -- drag and drop, closing ---------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_paths(paths))
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not getattr(self, "_warmed", False):
+            self._warmed = True
+            # torch loads on the worker thread once the window is on screen.
+            QTimer.singleShot(200, self.service.warm_up)
+
+    def unexported_docs(self) -> list[Document]:
+        return [d for d in self.session.docs.values() if d.unexported]
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        pending = self.unexported_docs()
+        if pending and self.ask_on_close:
+            names = ", ".join(d.name for d in pending[:3]) + (
+                " …" if len(pending) > 3 else ""
+            )
+            answer = QMessageBox.question(
+                self,
+                "Restore",
+                f"{len(pending)} image(s) have changes that were not exported ({names}).\n"
+                "Your work stays saved beside the scans and comes back when you open them again.\n\n"
+                "Quit anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        if self.doc is not None:
+            self.doc.settings.update(self._tool_settings())
+            self.doc.dirty.add("state")
+        self.jobs.cancel_all()
+        self.session.close()
+        self.service.shutdown()
+        self.settings.sync()
+        event.accept()

@@ -1,0 +1,183 @@
+"""The open images of a window: loading in the background, sidecar autosave, memory bound."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from restore_app.core.errors import RestoreError
+from restore_app.core.sidecar import Sidecar
+from restore_app.ui.document import Document
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 1500
+#: Pixel bytes of open documents kept in memory before the least recently used
+#: ones (saved to their sidecar first) are closed.
+MEMORY_BUDGET = 3 * 1024**3
+
+
+class Session(QObject):
+    """Images of the open folder (or files) and the documents made from them."""
+
+    document_loaded = Signal(object)  # Document
+    load_failed = Signal(object, str)  # Path, message
+    status_changed = Signal(object, str)  # Path, status
+    saved = Signal(object)  # Path
+    _loaded_bg = Signal(
+        object, object, object, object
+    )  # token, path, ImageDoc, saved | message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.paths: list[Path] = []
+        self.docs: dict[Path, Document] = {}
+        self._order: list[Path] = []  # least recently used first
+        self._sidecars: dict[Path, Sidecar] = {}
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="reader")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sidecar")
+        self._writes: list[Future] = []
+        self._loading: dict[Path, int] = {}
+        self._token = 0
+        self.busy_paths: set[Path] = set()  # documents with jobs in flight
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_all)
+        self._loaded_bg.connect(self._on_reader_loaded)
+
+    # -- sidecars ---------------------------------------------------------------------
+
+    def sidecar_for(self, path: Path) -> Sidecar:
+        folder = Path(path).resolve().parent
+        car = self._sidecars.get(folder)
+        if car is None:
+            car = self._sidecars[folder] = Sidecar(folder)
+        return car
+
+    def statuses(self) -> dict[Path, str]:
+        out: dict[Path, str] = {}
+        for folder in {p.resolve().parent for p in self.paths}:
+            for name, status in self.sidecar_for(folder / "x").statuses().items():
+                out[folder / name] = status
+        return {p: out.get(p.resolve(), "untouched") for p in self.paths}
+
+    def set_paths(self, paths: list[Path]) -> None:
+        self.save_all()
+        self.paths = [Path(p).resolve() for p in paths]
+
+    # -- loading ----------------------------------------------------------------------
+
+    def load(self, path: Path) -> Document | None:
+        """The document of ``path`` if open; else start reading it and return None."""
+        path = Path(path).resolve()
+        doc = self.docs.get(path)
+        if doc is not None:
+            self._touch(path)
+            return doc
+        if path not in self._loading:
+            self._token += 1
+            self._loading[path] = self._token
+            self._reader.submit(self._read, self._token, path)
+        return None
+
+    def _read(self, token: int, path: Path) -> None:
+        # Runs on the reader thread: decode and the sidecar read stay off the UI.
+        from restore_app.core.image import read_image
+
+        try:
+            image = read_image(path)
+            saved = self.sidecar_for(path).load(
+                path.name, image.pixels.shape, image.pixels.dtype
+            )
+            self._loaded_bg.emit(token, path, image, saved)
+        except RestoreError as exc:
+            self._loaded_bg.emit(token, path, None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one line for the person, log the rest
+            log.exception("reading %s failed", path)
+            self._loaded_bg.emit(
+                token, path, None, f"{path.name}: {type(exc).__name__}: {exc}"
+            )
+
+    def _on_reader_loaded(self, token: int, path: Path, image, saved) -> None:
+        if self._loading.get(path) != token:
+            return
+        del self._loading[path]
+        if image is None:
+            self.load_failed.emit(path, str(saved))
+            return
+        doc = Document(path, image, self)
+        if saved is not None:
+            doc.restore_saved(saved)
+        doc.state_changed.connect(self._on_doc_state_changed)
+        self.docs[path] = doc
+        self._touch(path)
+        self._evict()
+        self.document_loaded.emit(doc)
+
+    def _touch(self, path: Path) -> None:
+        if path in self._order:
+            self._order.remove(path)
+        self._order.append(path)
+
+    def _evict(self) -> None:
+        """Close least recently used documents past the memory budget (saved first)."""
+        total = sum(d.pixels.nbytes + 2 * d.mask.nbytes for d in self.docs.values())
+        for path in list(self._order[:-1]):
+            if total <= MEMORY_BUDGET:
+                break
+            if path in self.busy_paths:
+                continue
+            doc = self.docs.pop(path)
+            self._order.remove(path)
+            self.save(doc)
+            total -= doc.pixels.nbytes + 2 * doc.mask.nbytes
+            doc.deleteLater()
+
+    # -- autosave ---------------------------------------------------------------------
+
+    def _on_doc_state_changed(self, doc: Document) -> None:
+        self.status_changed.emit(doc.path, doc.status)
+        self._autosave.start()
+
+    def save(self, doc: Document) -> None:
+        """Queue a sidecar write of what changed in ``doc`` (copies taken now)."""
+        if not doc.dirty:
+            return
+        car = self.sidecar_for(doc.path)
+        try:
+            stamp = car.source_stamp(doc.path)
+        except OSError:
+            return
+        snap = doc.snapshot(stamp)
+        fut = self._writer.submit(car.save, snap)
+        fut.add_done_callback(lambda f, p=doc.path: self._on_writer_done(f, p))
+        self._writes = [f for f in self._writes if not f.done()] + [fut]
+
+    def _on_writer_done(self, fut: Future, path: Path) -> None:
+        # Called on the writer thread; the signal is queued to the UI thread.
+        exc = fut.exception()
+        if exc is not None:
+            log.error("sidecar save of %s failed: %s", path, exc)
+        else:
+            self.saved.emit(path)
+
+    def save_all(self) -> None:
+        self._autosave.stop()
+        for doc in list(self.docs.values()):
+            self.save(doc)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Save everything and wait until it is on disk."""
+        self.save_all()
+        for fut in list(self._writes):
+            try:
+                fut.result(timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - logged; closing must go on
+                log.error("sidecar save failed: %s", exc)
+
+    def close(self) -> None:
+        self.flush()
+        self._reader.shutdown(wait=False, cancel_futures=True)
+        self._writer.shutdown(wait=True)

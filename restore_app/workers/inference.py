@@ -1,0 +1,250 @@
+"""The one inference worker: a QObject on its own QThread that owns the device.
+
+Models load once and stay loaded, jobs run in the order they were submitted,
+and CUDA is only ever touched from this thread. The window talks to it through
+:class:`InferenceService`: ``submit`` queues a frozen job description, ``cancel``
+sets the job's token directly (a queued "cancel" signal would wait behind the
+running job). Every outcome comes back as exactly one signal: ``finished``,
+``failed`` or ``cancelled``; no exception escapes a slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from restore_app.core.cancel import CancelToken
+from restore_app.core.errors import Cancelled, RestoreError
+
+log = logging.getLogger(__name__)
+_ids = itertools.count(1)
+
+
+def next_job_id() -> int:
+    return next(_ids)
+
+
+@dataclass(frozen=True, eq=False)
+class RestoreJob:
+    """Restore ``pixels`` (a crop (h, w, C) of an image, native dtype) on the worker.
+
+    ``mask`` is bool (h, w), True where to restore (None: the whole crop for
+    denoise/deblur). ``origin`` is the crop's (x0, y0) in its image, ``target``
+    the document it belongs to; ``purpose`` says what the window does with the
+    result ("apply", "preview", "heal"). The worker never writes into ``pixels``.
+    """
+
+    task: str
+    pixels: np.ndarray
+    mask: np.ndarray | None = None
+    restorer_id: str | None = None
+    strength: float | None = None
+    device: str = "auto"
+    tile_size: int = 512
+    origin: tuple[int, int] = (0, 0)
+    target: Any = None
+    purpose: str = "apply"
+    job_id: int = field(default_factory=next_job_id)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+@dataclass(frozen=True, eq=False)
+class BatchJob:
+    """A folder batch through :func:`restore_app.models.batch.run_batch`."""
+
+    input_dir: Path
+    output_dir: Path
+    task: str
+    restorer_id: str | None = None
+    strength: float | None = None
+    files: tuple[Path, ...] | None = None
+    masks: dict[Path, Path] | None = None
+    overwrite: bool = False
+    device: str = "auto"
+    tile_size: int = 512
+    job_id: int = field(default_factory=next_job_id)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+Job = RestoreJob | BatchJob
+
+
+class InferenceWorker(QObject):
+    """Runs jobs on the thread it was moved to. Create it, move it, then start."""
+
+    progressed = Signal(int, int, int)  # job_id, done, total
+    finished = Signal(int, object)  # job_id, RestoreResult | BatchReport
+    failed = Signal(int, str)  # job_id, one-line message
+    cancelled = Signal(int)
+    warmed_up = Signal(str)  # the device jobs will use ("cpu", "cuda", ...)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inference_mode: contextlib.AbstractContextManager | None = None
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Import torch and choose the device here, after the window is shown."""
+        try:
+            import torch
+
+            # Inference mode is thread-local: entered once, on this thread.
+            self._inference_mode = torch.inference_mode()
+            self._inference_mode.__enter__()
+            from restore_app.models.device import resolve_device
+
+            self.warmed_up.emit(resolve_device("auto"))
+        except Exception as exc:  # noqa: BLE001 - a slot must not raise
+            log.warning("worker warm-up failed: %s", exc)
+            self.warmed_up.emit("cpu")
+
+    @Slot(object)
+    def run_job(self, job: Job) -> None:
+        job_id = job.job_id
+        try:
+            job.cancel.check()
+            if isinstance(job, BatchJob):
+                result = self._run_batch(job)
+            else:
+                result = self._run_restore(job)
+        except Cancelled:
+            self.cancelled.emit(job_id)
+        except RestoreError as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.failed.emit(job_id, text)
+        except MemoryError:
+            self.failed.emit(job_id, "out of memory: try a smaller tile or region")
+        except Exception as exc:  # noqa: BLE001 - report, never let it escape the slot
+            log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            self.failed.emit(job_id, f"{type(exc).__name__}: {first}".rstrip(": "))
+        else:
+            self.finished.emit(job_id, result)
+
+    def _progress(self, job_id: int):
+        def on_progress(done: int, total: int) -> None:
+            self.progressed.emit(job_id, int(done), int(total))
+
+        return on_progress
+
+    def _run_restore(self, job: RestoreJob) -> Any:
+        from restore_app.models.engine import restore
+
+        return restore(
+            job.pixels,
+            task=job.task,
+            restorer_id=job.restorer_id,
+            mask=job.mask,
+            strength=job.strength,
+            device=job.device,
+            tile_size=job.tile_size,
+            on_progress=self._progress(job.job_id),
+            cancel=job.cancel,
+        )
+
+    def _run_batch(self, job: BatchJob) -> Any:
+        from restore_app.models.batch import run_batch
+
+        masks = job.masks or {}
+        report = run_batch(
+            job.input_dir,
+            job.output_dir,
+            task=job.task,
+            restorer_id=job.restorer_id,
+            strength=job.strength,
+            overwrite=job.overwrite,
+            device=job.device,
+            tile_size=job.tile_size,
+            files=list(job.files) if job.files is not None else None,
+            mask_lookup=(lambda p: masks.get(Path(p).resolve())) if masks else None,
+            on_progress=self._progress(job.job_id),
+            cancel=job.cancel,
+        )
+        if report.cancelled:
+            raise Cancelled("cancelled")
+        return report
+
+
+class InferenceService(QObject):
+    """The window's handle on the worker thread; lives on the UI thread."""
+
+    progressed = Signal(int, int, int)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    warmed_up = Signal(str)
+    _submitted = Signal(object)
+    _warm = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.device: str | None = None
+        self._jobs: dict[int, Job] = {}
+        self._thread = QThread()
+        self._thread.setObjectName("inference")
+        self.worker = InferenceWorker()
+        self.worker.moveToThread(self._thread)
+        self._submitted.connect(self.worker.run_job)
+        self._warm.connect(self.worker.warm_up)
+        self.worker.progressed.connect(self.progressed)
+        self.worker.finished.connect(self._on_worker_finished)
+        self.worker.failed.connect(self._on_worker_failed)
+        self.worker.cancelled.connect(self._on_worker_cancelled)
+        self.worker.warmed_up.connect(self._on_worker_warmed_up)
+        self._thread.start()
+
+    def warm_up(self) -> None:
+        """Load torch on the worker thread (call once the window is on screen)."""
+        self._warm.emit()
+
+    def submit(self, job: Job) -> int:
+        self._jobs[job.job_id] = job
+        self._submitted.emit(job)
+        return job.job_id
+
+    def job(self, job_id: int) -> Job | None:
+        return self._jobs.get(job_id)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def pending(self) -> list[Job]:
+        return list(self._jobs.values())
+
+    def cancel(self, job_id: int | None = None) -> None:
+        """Cancel one job, or every queued and running job when ``job_id`` is None."""
+        jobs = self._jobs.values() if job_id is None else [self._jobs.get(job_id)]
+        for job in jobs:
+            if job is not None:
+                job.cancel.cancel()
+
+    def _on_worker_finished(self, job_id: int, result: object) -> None:
+        self._jobs.pop(job_id, None)
+        self.finished.emit(job_id, result)
+
+    def _on_worker_failed(self, job_id: int, message: str) -> None:
+        self._jobs.pop(job_id, None)
+        self.failed.emit(job_id, message)
+
+    def _on_worker_cancelled(self, job_id: int) -> None:
+        self._jobs.pop(job_id, None)
+        self.cancelled.emit(job_id)
+
+    def _on_worker_warmed_up(self, device: str) -> None:
+        self.device = device
+        self.warmed_up.emit(device)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel everything and stop the thread (waits for the running tile)."""
+        self.cancel()
+        self._thread.quit()
+        self._thread.wait(timeout_ms)

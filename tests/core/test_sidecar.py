@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from restore_app.core.sidecar import ImageSnapshot, ImageState, Sidecar, sidecar_root
+
+
+def _scan(folder: Path, name: str = "a.png") -> Path:
+    path = folder / name
+    path.write_bytes(b"not really an image, the sidecar only stamps it")
+    return path
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    src = _scan(tmp_path)
+    car = Sidecar(tmp_path)
+    size, mtime = car.source_stamp(src)
+    mask = np.zeros((90, 130), dtype=bool)
+    mask[10:20, 30:80] = True
+    repaired = np.zeros_like(mask)
+    repaired[50:60, 5:9] = True
+    tile = np.full((26, 64, 3), 513, dtype=np.uint16)
+    state = ImageState("a.png", size, mtime, 130, 90, "edited", {"tool": "brush"})
+    car.save(ImageSnapshot(state, mask, repaired, {(1, 0): tile}))
+    assert (tmp_path / ".restore" / "images" / "a.png" / "mask.png").exists()
+
+    saved = Sidecar(tmp_path).load("a.png", (90, 130, 3), np.dtype(np.uint16))
+    assert saved is not None
+    assert np.array_equal(saved.mask, mask)
+    assert np.array_equal(saved.repaired, repaired)
+    assert np.array_equal(saved.tiles[(1, 0)], tile)
+    assert saved.state.settings == {"tool": "brush"}
+    assert Sidecar(tmp_path).statuses() == {"a.png": "edited"}
+
+
+def test_empty_mask_removes_file_and_none_keeps_it(tmp_path: Path) -> None:
+    src = _scan(tmp_path)
+    car = Sidecar(tmp_path)
+    size, mtime = car.source_stamp(src)
+    state = ImageState("a.png", size, mtime, 10, 10)
+    mask = np.ones((10, 10), dtype=bool)
+    car.save(ImageSnapshot(state, mask))
+    car.save(ImageSnapshot(state))  # mask None: unchanged
+    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).mask.all()
+    car.save(ImageSnapshot(state, np.zeros((10, 10), dtype=bool)))
+    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).mask is None
+
+
+def test_changed_source_ignores_entry(tmp_path: Path) -> None:
+    src = _scan(tmp_path)
+    car = Sidecar(tmp_path)
+    size, mtime = car.source_stamp(src)
+    car.save(
+        ImageSnapshot(ImageState("a.png", size, mtime, 10, 10), np.ones((10, 10), bool))
+    )
+    src.write_bytes(b"a different scan now")
+    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)) is None
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_goes_to_data_dir(tmp_path: Path, monkeypatch) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    _scan(scans)
+    monkeypatch.setenv("RESTORE_DATA_DIR", str(tmp_path / "data"))
+    scans.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        root = sidecar_root(scans)
+    finally:
+        scans.chmod(0o755)
+    assert root.is_relative_to(tmp_path / "data")
