@@ -190,11 +190,15 @@ class Canvas(QWidget):
     # -- geometry ------------------------------------------------------------------
 
     def _pane_width(self) -> float:
-        return self.width() / 2 if self.mode == ViewMode.SIDE else float(self.width())
+        return (
+            float(self.width() // 2)
+            if self.mode == ViewMode.SIDE
+            else float(self.width())
+        )
 
     def _pane_shift(self, x: float) -> float:
-        if self.mode == ViewMode.SIDE and x >= self.width() / 2:
-            return self.width() / 2
+        if self.mode == ViewMode.SIDE and x >= float(self.width() // 2):
+            return float(self.width() // 2)
         return 0.0
 
     def to_image(self, p: QPointF) -> QPointF:
@@ -232,7 +236,10 @@ class Canvas(QWidget):
     def update_image_box(self, box) -> None:
         x0, y0, x1, y1 = box
         pad = 2
-        for shift in {0.0, self.width() / 2 if self.mode == ViewMode.SIDE else 0.0}:
+        for shift in {
+            0.0,
+            float(self.width() // 2) if self.mode == ViewMode.SIDE else 0.0,
+        }:
             a = self.to_widget(QPointF(x0, y0), shift)
             b = self.to_widget(QPointF(x1, y1), shift)
             self.update(QRectF(a, b).toAlignedRect().adjusted(-pad, -pad, pad, pad))
@@ -329,7 +336,7 @@ class Canvas(QWidget):
             half = w // 2
             return [
                 (QRect(0, 0, half, h), "original", 0.0, False),
-                (QRect(half, 0, w - half, h), "image", w / 2, True),
+                (QRect(half, 0, w - half, h), "image", float(half), True),
             ]
         if self.mode == ViewMode.DIFF:
             return [(self.rect(), "diff", 0.0, False)]

@@ -88,6 +88,9 @@ class Document(QObject):
         super().__init__(parent)
         self.path = Path(path)
         self.image = image  # core.image.ImageDoc
+        if not image.pixels.flags.writeable:
+            # Decoders may hand out read-only buffers; edits happen in place.
+            image.pixels = image.pixels.copy()
         self.pixels: np.ndarray = image.pixels
         h, w = self.pixels.shape[:2]
         self.mask = np.zeros((h, w), dtype=bool)

@@ -1,0 +1,105 @@
+"""Folders: moving between images, the sidecar, surviving a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from conftest import open_and_wait
+from PySide6.QtCore import Qt
+
+DRIVER = Path(__file__).with_name("crash_driver.py")
+
+
+def _paint(doc, x0, y0, x1, y1):
+    mask = doc.mask.copy()
+    mask[y0:y1, x0:x1] = True
+    doc.set_mask(mask, "Paint mask")
+
+
+def test_each_image_keeps_its_mask_and_history(qtbot, window, scans):
+    first = open_and_wait(qtbot, window, [scans])
+    _paint(first, 10, 10, 40, 40)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.doc is not first, timeout=10000)
+    second = window.doc
+    assert second.path.name == "scan_1.png" and not second.mask.any()
+    _paint(second, 100, 100, 120, 130)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: window.doc is first, timeout=10000)
+    assert first.mask[10:40, 10:40].all() and first.mask.sum() == 900
+    assert window.undo_group.activeStack() is first.undo_stack
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not first.mask.any()
+    assert second.mask.sum() == 600
+    assert window.folder_panel.status_of(1) == "edited"
+
+
+def test_reopening_the_folder_restores_masks(qtbot, settings, scans):
+    from restore_app.ui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_on_close = False
+    qtbot.addWidget(w)
+    w.show()
+    doc = open_and_wait(qtbot, w, [scans])
+    _paint(doc, 5, 6, 50, 60)
+    w.show_index(2)
+    qtbot.waitUntil(lambda: w.doc is not doc, timeout=10000)
+    _paint(w.doc, 200, 100, 230, 140)
+    w.close()
+
+    sidecar = scans / ".restore" / "images"
+    assert (sidecar / "scan_0.png" / "mask.png").exists()
+    assert (sidecar / "scan_2.png" / "mask.png").exists()
+
+    w2 = MainWindow(settings)
+    w2.ask_on_close = False
+    qtbot.addWidget(w2)
+    w2.show()
+    again = open_and_wait(qtbot, w2, [scans])
+    assert again.mask.sum() == 45 * 54 and again.mask[6:60, 5:50].all()
+    assert w2.folder_panel.status_of(0) == "edited"
+    assert w2.folder_panel.status_of(1) == "untouched"
+    w2.show_index(2)
+    qtbot.waitUntil(lambda: w2.doc.path.name == "scan_2.png", timeout=10000)
+    assert w2.doc.mask.sum() == 30 * 40
+    w2.close()
+
+
+def test_killed_app_comes_back_with_stroke_and_fill(qtbot, window, scans, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["RESTORE_SETTINGS"] = str(tmp_path / "driver.ini")
+    proc = subprocess.Popen(
+        [sys.executable, str(DRIVER), str(scans)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("SAVED") or not line:
+                break
+        assert line.startswith("SAVED"), proc.stderr.read()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    state = dict(kv.split("=") for kv in line.split()[1:])
+    doc = open_and_wait(qtbot, window, [scans])
+    # The fill (inpaint of the first mask) and the stroke painted after it.
+    assert doc.repaired.sum() == int(state["repaired"])
+    assert doc.mask.sum() == int(state["mask"]) > 0
+    assert int(state["changed"]) > 0
+    original = doc.original_region(0, 0, doc.width, doc.height)
+    assert int((doc.pixels != original).any(axis=2).sum()) == int(state["changed"])
+    assert doc.operations and doc.operations[-1]["restorer"] == "inpaint.telea"

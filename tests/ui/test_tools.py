@@ -1,0 +1,129 @@
+"""Tools run through the real worker from the window."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import open_and_wait
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+
+def _paint_rect(doc, x0, y0, x1, y1):
+    mask = doc.mask.copy()
+    mask[y0:y1, x0:x1] = True
+    doc.set_mask(mask, "Paint mask")
+
+
+def test_inpaint_changes_only_masked_pixels_records_and_clears(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    before = doc.pixels.copy()
+    _paint_rect(doc, 100, 80, 140, 90)
+    mask = doc.mask.copy()
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed.any()
+    assert not changed[~mask].any()
+    assert np.array_equal(doc.repaired, mask)
+    assert not doc.mask.any()
+    assert doc.operations[-1]["restorer"] == "inpaint.telea"
+    assert window.isWindowModified()
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Inpaint 1 region"
+
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(doc.pixels, before)
+    assert np.array_equal(doc.mask, mask)
+    assert not doc.repaired.any() and not doc.operations
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(doc.repaired, mask) and not doc.mask.any()
+
+
+def test_heal_stroke_fills_on_release(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    canvas = window.canvas
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    window.set_tool("heal")
+    canvas.brush_size = 6
+    before = doc.pixels.copy()
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        qtbot.mouseMove(canvas, QPoint(90, 60))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(120, 70))
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed.any()
+    assert not changed[~doc.repaired].any()
+    assert doc.repaired[60, 90] and not doc.repaired[100, 100]
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Heal"
+
+
+def test_denoise_with_mask_stays_inside_it(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    before = doc.pixels.copy()
+    _paint_rect(doc, 20, 20, 120, 100)
+    mask = doc.mask.copy()
+    window.tools.load_settings(
+        {
+            "task": "denoise",
+            "restorer": "denoise.nlm",
+            "strength": 1.0,
+            "auto_strength": False,
+        }
+    )
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed[mask].any()
+    assert not changed[~mask].any()
+    assert doc.mask.any()  # the mask stays for the next tool
+
+
+def test_failing_job_shows_message_and_app_goes_on(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    _paint_rect(doc, 10, 10, 30, 30)
+    window.tools.load_settings({"task": "inpaint"})
+    window.tools.model_combo.addItem("Missing model", "inpaint.missing")
+    window.tools.model_combo.setCurrentIndex(window.tools.model_combo.count() - 1)
+    with qtbot.waitSignal(window.jobs.error, timeout=20000) as blocker:
+        window.run_tool()
+    assert "inpaint.missing" in blocker.args[0]
+    assert "inpaint.missing" in window.statusBar().currentMessage()
+    assert not window.progress.isVisible()
+    # ... and the app goes on: the next job runs.
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        window.run_tool()
+
+
+def test_result_lands_on_the_image_it_was_started_for(qtbot, window, scans):
+    first = open_and_wait(qtbot, window, [scans])
+    before = first.pixels.copy()
+    _paint_rect(first, 50, 50, 90, 70)
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.run_tool()
+    window.next_image()
+    qtbot.waitUntil(lambda: window.doc is not first, timeout=10000)
+    second = window.doc
+    second_before = second.pixels.copy()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20000)
+    assert not np.array_equal(first.pixels, before)
+    assert np.array_equal(second.pixels, second_before)
+
+
+def test_preview_shows_without_changing_the_image(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    before = doc.pixels.copy()
+    window.tools.load_settings(
+        {
+            "task": "denoise",
+            "restorer": "denoise.nlm",
+            "strength": 1.0,
+            "auto_strength": False,
+        }
+    )
+    with qtbot.waitSignal(window.jobs.preview_ready, timeout=30000):
+        window.preview_tool()
+    assert window.canvas.preview is not None
+    assert np.array_equal(doc.pixels, before)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.canvas.preview is None
