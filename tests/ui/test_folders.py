@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from conftest import open_and_wait
 from PySide6.QtCore import Qt
+from ui_helpers import open_and_wait
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import open_and_wait
 from PySide6.QtCore import QPoint, QPointF, Qt
+from ui_helpers import open_and_wait
 
 
 def _distance_to_segment(shape, a, b) -> np.ndarray:

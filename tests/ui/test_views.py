@@ -7,8 +7,8 @@ import sys
 
 import cv2
 import numpy as np
-from conftest import open_and_wait
 from PySide6.QtCore import QPointF, Qt
+from ui_helpers import open_and_wait
 
 
 def _grab(canvas) -> np.ndarray:
