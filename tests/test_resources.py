@@ -52,7 +52,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_the_resources(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for sample in (REPO / "resources" / "samples").iterdir():
+    for sample in (REPO / "resources" / "samples").glob("[!.]*"):
         assert f"restore_app/_resources/samples/{sample.name}" in names
     assert "restore_app/_resources/icons/restore-app.svg" in names
     assert "restore_app/resources.py" in names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -10,14 +11,11 @@ from cli_helpers import REPO, cli_env
 
 
 def test_open_samples_starts_the_window(tmp_path) -> None:
+    # A copy: the window keeps its work in a sidecar folder beside the scans,
+    # which must not appear in the checkout.
+    samples = shutil.copytree(REPO / "resources" / "samples", tmp_path / "samples")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "restore_app",
-            "open",
-            str(REPO / "resources" / "samples"),
-        ],
+        [sys.executable, "-m", "restore_app", "open", str(samples)],
         cwd=tmp_path,
         env=cli_env(QT_QPA_PLATFORM="offscreen"),
         stdout=subprocess.PIPE,
