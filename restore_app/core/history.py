@@ -69,7 +69,7 @@ def _pack(tile: np.ndarray) -> bytes:
 
 def _unpack(data: bytes, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     raw = zlib.decompress(data)
-    if dtype == bool:
+    if np.dtype(dtype) == np.dtype(bool):
         count = int(np.prod(shape))
         bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=count)
         return bits.astype(bool).reshape(shape)

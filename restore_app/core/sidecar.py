@@ -5,8 +5,8 @@ Layout (one folder per image, named after the image file)::
     <scans>/.restore/
         sidecar.json                  {"version": 1}
         thumbs/<name>.png             thumbnail, stale once the file is newer
-        images/<name>/state.json      status, tool settings, operations, source size+mtime
-        images/<name>/mask.png        working mask, 1-bit lossless PNG (absent when empty)
+        images/<name>/state.json      status, settings, operations, source size+mtime
+        images/<name>/mask.png        working mask, 1-bit PNG (absent when empty)
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
 

@@ -101,7 +101,7 @@ class Canvas(QWidget):
         self._rect_start: QPointF | None = None
         self._cursor: QPointF | None = None
 
-    # -- document ------------------------------------------------------------------
+    # -- document ---------------------------------------------------------------------
 
     def set_document(self, doc: Document | None) -> None:
         if self.doc is not None:
@@ -187,7 +187,7 @@ class Canvas(QWidget):
         self.update()
         self.view_changed.emit()
 
-    # -- geometry ------------------------------------------------------------------
+    # -- geometry ---------------------------------------------------------------------
 
     def _pane_width(self) -> float:
         return (
@@ -244,7 +244,7 @@ class Canvas(QWidget):
             b = self.to_widget(QPointF(x1, y1), shift)
             self.update(QRectF(a, b).toAlignedRect().adjusted(-pad, -pad, pad, pad))
 
-    # -- zoom and pan ----------------------------------------------------------------
+    # -- zoom and pan -----------------------------------------------------------------
 
     def fit(self) -> None:
         if self.doc is None:
@@ -299,7 +299,7 @@ class Canvas(QWidget):
         if self.doc is not None and self.doc.view_state is None and self._drag is None:
             self.fit()
 
-    # -- painting ------------------------------------------------------------------
+    # -- painting ---------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
@@ -382,11 +382,13 @@ class Canvas(QWidget):
         for ty, tx, target in tiles:
             if kind == "diff":
                 img = self.cache.get(
-                    ("diff", level, ty, tx), lambda: f.difference_tile(level, ty, tx)
+                    ("diff", level, ty, tx),
+                    lambda ty=ty, tx=tx: f.difference_tile(level, ty, tx),
                 )
             else:
                 img = self.cache.get(
-                    (kind, level, ty, tx), lambda k=kind: f.image_tile(k, level, ty, tx)
+                    (kind, level, ty, tx),
+                    lambda k=kind, ty=ty, tx=tx: f.image_tile(k, level, ty, tx),
                 )
             p.drawImage(target, img)
         if overlays and self.preview is not None:
@@ -400,14 +402,14 @@ class Canvas(QWidget):
             for ty, tx, target in tiles:
                 img = self.cache.get(
                     ("repaired", level, ty, tx),
-                    lambda: f.overlay_tile("repaired", level, ty, tx),
+                    lambda ty=ty, tx=tx: f.overlay_tile("repaired", level, ty, tx),
                 )
                 p.drawImage(target, img)
         if overlays and self.show_mask:
             for ty, tx, target in tiles:
                 img = self.cache.get(
                     ("mask", level, ty, tx),
-                    lambda: f.overlay_tile("mask", level, ty, tx),
+                    lambda ty=ty, tx=tx: f.overlay_tile("mask", level, ty, tx),
                 )
                 p.drawImage(target, img)
 
@@ -493,7 +495,7 @@ class Canvas(QWidget):
             self.preview = (origin[0], origin[1], img)
         self.update()
 
-    # -- mouse and keys ------------------------------------------------------------------
+    # -- mouse and keys ---------------------------------------------------------------
 
     def _cursor_rect(self, at: QPointF | None) -> QRect:
         if at is None:
@@ -624,7 +626,7 @@ class Canvas(QWidget):
         else:
             super().keyReleaseEvent(event)
 
-    # -- mask edits --------------------------------------------------------------------
+    # -- mask edits -------------------------------------------------------------------
 
     @staticmethod
     def _points_box(points, size: float) -> tuple[int, int, int, int]:

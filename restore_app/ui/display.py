@@ -23,7 +23,7 @@ RegionReader = Callable[[int, int, int, int], np.ndarray]
 
 
 def to_display8(region: np.ndarray) -> np.ndarray:
-    """(h, w, C) uint8|uint16|float32 [0, 1] image data -> (h, w, C) uint8 for screen."""
+    """(h, w, C) uint8|uint16|float32 [0, 1] image data -> (h, w, C) uint8 to show."""
     if region.dtype == np.uint8:
         return region
     if region.dtype == np.uint16:
@@ -35,7 +35,7 @@ def to_display8(region: np.ndarray) -> np.ndarray:
 
 
 def downscale(region: np.ndarray, factor: int) -> np.ndarray:
-    """Area-average (h, w[, C]) ``region`` by an integer ``factor`` (any dtype cv2 takes).
+    """Area-average (h, w[, C]) ``region`` by an integer ``factor`` (cv2 dtypes).
 
     Past a factor of 4 the input is first strided down to 4× the output, so the
     cost of a deep level stays proportional to its own size, not the image's.

@@ -107,6 +107,7 @@ class Document(QObject):
         self.dirty: set[str] = set()
         self.revision = 0
         self.view_state: dict[str, float] | None = None
+        self.last_command: DeltaCommand | None = None  # Python side of the top step
 
     @property
     def name(self) -> str:
@@ -141,7 +142,7 @@ class Document(QObject):
             self.repaired_changed.emit(box)
         self.state_changed.emit(self)
 
-    # -- edits -------------------------------------------------------------------
+    # -- edits ------------------------------------------------------------------------
 
     def begin_mask_edit(self) -> TileRecorder:
         return TileRecorder(self.mask)
@@ -155,6 +156,7 @@ class Document(QObject):
             return None
         cmd = DeltaCommand(self, text, [("mask", delta)])
         self.undo_stack.push(cmd)
+        self.last_command = cmd
         self.notify("mask", delta.bounds())
         return cmd
 
@@ -222,6 +224,7 @@ class Document(QObject):
             operation = {**operation, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         cmd = DeltaCommand(self, text, parts, operation)
         self.undo_stack.push(cmd)
+        self.last_command = cmd
         for name, d in parts:
             self.notify(name, d.bounds())
         self.notify("state", None)
@@ -230,7 +233,7 @@ class Document(QObject):
     def original_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         return self.originals.region(self.pixels, x0, y0, x1, y1)
 
-    # -- sidecar -----------------------------------------------------------------
+    # -- sidecar ----------------------------------------------------------------------
 
     def restore_saved(self, saved: SavedImage) -> None:
         """Bring back what the sidecar held: mask, record, changed tiles, state."""

@@ -23,7 +23,7 @@ class FileActions(QObject):
         super().__init__(window)
         self.w = window
 
-    # -- opening ----------------------------------------------------------------------------
+    # -- opening ----------------------------------------------------------------------
 
     def open_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
@@ -67,7 +67,7 @@ class FileActions(QObject):
             act.triggered.connect(lambda _c=False, p=r: self.w.open_paths([p]))
         menu.setEnabled(bool(items))
 
-    # -- writing derivatives -------------------------------------------------------------------
+    # -- writing derivatives ----------------------------------------------------------
 
     def output_dir(self, doc: Document) -> Path:
         configured = self.w.settings.value("output_dir", "")
@@ -150,7 +150,7 @@ class FileActions(QObject):
         self.w._refresh_title()
         return out
 
-    # -- masks --------------------------------------------------------------------------------
+    # -- masks ------------------------------------------------------------------------
 
     def mask_file(self, action: str) -> None:
         doc = self.w.doc
@@ -175,7 +175,7 @@ class FileActions(QObject):
         except RestoreError as exc:
             self.w._show_error(str(exc))
 
-    # -- batch ----------------------------------------------------------------------------------
+    # -- batch ------------------------------------------------------------------------
 
     def batch_dialog(self) -> None:
         paths = self.w.session.paths
@@ -257,7 +257,8 @@ class FileActions(QObject):
         self._batch_over()
         self.last_report = report
         lines = [
-            f"Done: {len(report.done)}, skipped: {len(report.skipped)}, failed: {len(report.failed)}"
+            f"Done: {len(report.done)}, skipped: {len(report.skipped)}, "
+            f"failed: {len(report.failed)}"
         ]
         lines += [f"skipped {p.name}: {why}" for p, why in report.skipped[:20]]
         lines += [f"failed {p.name}: {why}" for p, why in report.failed[:20]]

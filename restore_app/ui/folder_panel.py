@@ -1,7 +1,8 @@
-"""The folder strip: one thumbnail per image, loaded in the background, visible first."""
+"""The folder strip: a thumbnail per image, loaded in the background, visible first."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -153,10 +154,8 @@ class FolderPanel(QListWidget):
                 return cached
         data = make_thumbnail_png(path)
         if car is not None:
-            try:
+            with contextlib.suppress(OSError):
                 car.write_thumbnail(path.name, data)
-            except OSError:
-                pass
         return data
 
     def _prioritise_visible(self) -> None:

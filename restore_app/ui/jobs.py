@@ -47,7 +47,7 @@ def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
 
 
 def feather_inside(mask: np.ndarray, width: float) -> np.ndarray:
-    """float32 (h, w) weights in [0, 1]: 0 outside ``mask`` (bool), rising to 1 ``width`` px in."""
+    """float32 (h, w) weights: 0 outside bool ``mask``, 1 from ``width`` px inside."""
     if width <= 0.5:
         return mask.astype(np.float32)
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
@@ -105,7 +105,7 @@ class JobController(QObject):
         self.busy_changed.emit(True)
         return job.job_id
 
-    # -- requests -----------------------------------------------------------------------
+    # -- requests ---------------------------------------------------------------------
 
     def run(
         self,
@@ -114,7 +114,7 @@ class JobController(QObject):
         hardness: float = 1.0,
         brush: float = 24.0,
     ) -> int | None:
-        """Run the chosen tool: inpaint the mask, or denoise/deblur the mask or image."""
+        """Run the chosen tool: inpaint the mask; denoise/deblur the mask or image."""
         task = settings.get("task", "inpaint")
         strength = (
             None
@@ -233,7 +233,7 @@ class JobController(QObject):
     def cancel_all(self) -> None:
         self.service.cancel()
 
-    # -- outcomes -------------------------------------------------------------------------
+    # -- outcomes ---------------------------------------------------------------------
 
     def _done(self, job_id: int) -> _Pending | None:
         pending = self._pending.pop(job_id, None)

@@ -19,7 +19,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -136,7 +135,7 @@ class MainWindow(QMainWindow):
                 defaults[task] = ""
         self.tools.set_restorers(by_task, defaults)
 
-    # -- actions --------------------------------------------------------------------------
+    # -- actions ----------------------------------------------------------------------
 
     def _action(
         self, menu, text: str, slot, shortcut=None, checkable: bool = False
@@ -284,7 +283,7 @@ class MainWindow(QMainWindow):
         self.jobs.preview_ready.connect(self._on_jobs_preview_ready)
         self.jobs.applied.connect(lambda d, _t: self._refresh_title())
 
-    # -- opening and moving ------------------------------------------------------------------
+    # -- opening and moving -----------------------------------------------------------
 
     def open_paths(self, paths: list[str | Path]) -> None:
         """Open files, or the images of one folder (the first folder given)."""
@@ -388,7 +387,7 @@ class MainWindow(QMainWindow):
     def _on_session_status_changed(self, path: Path, status: str) -> None:
         self.folder_panel.set_status(path, status)
 
-    # -- tools ----------------------------------------------------------------------------
+    # -- tools ------------------------------------------------------------------------
 
     def set_tool(self, tool: str) -> None:
         self.canvas.tool = Tool(tool)
@@ -513,7 +512,7 @@ class MainWindow(QMainWindow):
         dpr = self.canvas.devicePixelRatioF()
         self.zoom_label.setText(f"{self.canvas.scale * dpr * 100:.0f} %")
 
-    # -- drag and drop, closing ---------------------------------------------------------------
+    # -- drag and drop, closing -------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
@@ -544,8 +543,9 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Restore",
-                f"{len(pending)} image(s) have changes that were not exported ({names}).\n"
-                "Your work stays saved beside the scans and comes back when you open them again.\n\n"
+                f"{len(pending)} image(s) have changes not exported ({names}).\n"
+                "Your work stays saved beside the scans and comes back when you "
+                "open them again.\n\n"
                 "Quit anyway?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             )

@@ -1,4 +1,4 @@
-"""The open images of a window: loading in the background, sidecar autosave, memory bound."""
+"""A window's open images: background loading, sidecar autosave, bounded memory."""
 
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ class ToolsPanel(QWidget):
         self.size_spin.setToolTip("Brush size ([ and ])")
         self.hardness_slider = _slider(0, 100, 80)
         self.hardness_slider.setToolTip(
-            "Hardness (Shift+[ and Shift+]): soft edges feather denoise and deblur inside the mask"
+            "Hardness (Shift+[ and Shift+]): soft edges feather denoise and deblur "
+            "inside the mask"
         )
         form.addRow("Size", self.size_spin)
         form.addRow("Hardness", self.hardness_slider)
@@ -214,7 +215,8 @@ class ToolsPanel(QWidget):
         task = self.task
         self.model_combo.clear()
         for info in self._restorers.get(task, []):
-            label = f"{info.name} ({info.kind}{', ' + info.source if info.source != 'built-in' else ''})"
+            source = "" if info.source == "built-in" else f", {info.source}"
+            label = f"{info.name} ({info.kind}{source})"
             self.model_combo.addItem(label, info.id)
         want = chosen or getattr(self, "_defaults", {}).get(task)
         idx = self.model_combo.findData(want) if want else -1
@@ -268,7 +270,7 @@ class ToolsPanel(QWidget):
             self.task != "inpaint" and not self.auto_strength.isChecked()
         )
 
-    # -- brush and overlay -----------------------------------------------------------------
+    # -- brush and overlay ------------------------------------------------------------
 
     def set_tool(self, tool: str) -> None:
         b = self.tool_buttons.get(str(tool))
