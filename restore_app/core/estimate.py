@@ -6,7 +6,7 @@ import numpy as np
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
-    """Luminance of ``image`` (float32 ``(H, W, C)``, [0, 1], RGB) as float64 ``(H, W)``."""
+    """Luminance (float64 ``(H, W)``) of ``image`` (float32 ``(H, W, C)``, [0, 1])."""
     if image.ndim == 2:
         return image.astype(np.float64)
     if image.shape[2] == 1:
@@ -45,7 +45,7 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
 
 
 def estimate_blur_sigma(image: np.ndarray, noise_sigma: float | None = None) -> float:
-    """Width (Gaussian sigma, pixels) of the blur in ``image`` (float32 ``(H, W, C)``, [0, 1]).
+    """Gaussian width (pixels) of the blur in ``image`` (float32 (H, W, C), [0, 1]).
 
     Natural images have a power spectrum close to ``1/f²``; a Gaussian blur of
     width ``s`` multiplies it by ``exp(-(2π f s)²)``. The slope of
@@ -70,9 +70,14 @@ def estimate_blur_sigma(image: np.ndarray, noise_sigma: float | None = None) -> 
     count = np.bincount(idx, minlength=len(bins) + 1)
     centers = 0.5 * (bins[:-1] + bins[1:])
     p = power[1 : len(bins)] / np.maximum(count[1 : len(bins)], 1)
-    noise_floor = noise_sigma**2
+    # Quantisation of an 8-bit original is noise too, even where the
+    # estimator reads zero (smooth, blurred content).
+    noise_floor = max(noise_sigma, 1.0 / (255.0 * np.sqrt(12.0))) ** 2
     signal = p - noise_floor
-    keep = signal > 4 * max(noise_floor, 1e-10)
+    above = signal > 4 * noise_floor
+    # The fit uses the frequencies from the lowest up to where the signal first
+    # sinks into the noise floor.
+    keep = np.cumprod(above).astype(bool)
     if keep.sum() < 5:
         return 0.0
     fk = centers[keep]

@@ -80,7 +80,9 @@ class TilePlan:
         return len(self.rows()) * len(self.cols())
 
 
-def plan_tiles(height: int, width: int, tile: int, reach: int, blend: int = 16) -> TilePlan:
+def plan_tiles(
+    height: int, width: int, tile: int, reach: int, blend: int = 16
+) -> TilePlan:
     """Plan tiles for an image; ``tile`` grows if it cannot hold its own overlap."""
     tile = max(int(tile), 2 * (2 * reach + blend), 16)
     return TilePlan(height, width, tile, reach, blend)
@@ -115,9 +117,7 @@ def process_tiled(
     band_acc = np.zeros((0, w, c), np.float64)
     band_wt = np.zeros((0, w, 1), np.float64)
     col_w = [
-        _ramp(
-            min(plan.tile, w), x0 == 0, x0 + plan.tile >= w, plan.reach, plan.blend
-        )
+        _ramp(min(plan.tile, w), x0 == 0, x0 + plan.tile >= w, plan.reach, plan.blend)
         for x0 in cols
     ]
     for ri, y0 in enumerate(rows):
@@ -207,7 +207,7 @@ class Box:
 
 
 def mask_regions(mask: np.ndarray, merge_distance: int) -> list[Box]:
-    """Bounding boxes of the damaged regions of ``mask`` (bool ``(H, W)``, True = damaged).
+    """Boxes around the damaged regions of ``mask`` (bool (H, W), True = damaged).
 
     Regions closer than ``merge_distance`` pixels are merged into one box, so
     that a crack broken into pieces is filled as one crop with shared context.
@@ -218,8 +218,7 @@ def mask_regions(mask: np.ndarray, merge_distance: int) -> list[Box]:
         mask.astype(np.uint8), connectivity=8
     )
     boxes = [
-        Box(int(x), int(y), int(x + bw), int(y + bh))
-        for x, y, bw, bh, _ in stats[1:n]
+        Box(int(x), int(y), int(x + bw), int(y + bh)) for x, y, bw, bh, _ in stats[1:n]
     ]
     half = merge_distance // 2
     merged = True

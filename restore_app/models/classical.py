@@ -57,14 +57,17 @@ class OpenCVInpaint(Restorer):
         params: dict[str, Any],
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
-        """Fill ``mask`` (bool ``(H, W)``, True = fill) in ``image`` (float32 ``(H, W, C)``, [0, 1])."""
+        """Fill ``mask`` (bool (H, W), True = fill) in ``image`` (float32 (H, W, C), [0, 1])."""
         if mask is None or not mask.any():
             return image
         m = mask.astype(np.uint8)
         radius = float(params.get("radius", 5))
-        # OpenCV inpaints float32 images one channel at a time, at full precision.
-        out = [cv2.inpaint(ch, m, radius, self._flag) for ch in _channels(image)]
-        return np.stack(out, axis=2).astype(np.float32)
+        # OpenCV inpaints 16-bit images one channel at a time; its float32 path
+        # returns values far out of range (seen with Telea in OpenCV 5.0), and
+        # 16 bits keep every 8- and 16-bit input exact.
+        u16 = np.clip(np.rint(image * _U16), 0, _U16).astype(np.uint16)
+        out = [cv2.inpaint(ch, m, radius, self._flag) for ch in _channels(u16)]
+        return np.stack(out, axis=2).astype(np.float32) / _U16
 
 
 class NonLocalMeans(Restorer):

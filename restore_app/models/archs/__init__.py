@@ -1,0 +1,31 @@
+"""Network architectures of the built-in models.
+
+NAFNet comes from spandrel, so the project's denoising and deblurring weights
+also load in other tools that use spandrel; the inpainting network is our own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+
+def build(architecture: str, config: dict[str, Any]) -> nn.Module:
+    """A freshly initialised network of ``architecture`` with ``config``."""
+    if architecture == "NAFNet":
+        from spandrel.architectures.NAFNet import NAFNet
+
+        return NAFNet(**config)
+    if architecture == "FFCInpaint":
+        from restore_app.models.archs.ffc_inpaint import FFCInpaint
+
+        return FFCInpaint(**config)
+    raise ValueError(f"unknown architecture {architecture}")
+
+
+def size_multiple(architecture: str, config: dict[str, Any]) -> int:
+    """Input sides must be multiples of this."""
+    if architecture == "NAFNet":
+        return 2 ** len(config.get("enc_blk_nums", []))
+    return 8

@@ -1,0 +1,50 @@
+"""Choosing the torch device, and keeping one CPU core for the interface."""
+
+from __future__ import annotations
+
+import os
+
+from restore_app.core.errors import ModelError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+_threads_set = False
+
+
+def _limit_cpu_threads() -> None:
+    """Let torch use one core fewer than the machine has, so the UI keeps one."""
+    global _threads_set
+    if _threads_set:
+        return
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    _threads_set = True
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; a forced one must exist."""
+    if device not in DEVICES:
+        raise ModelError(
+            f"unknown device '{device}' (choose from {', '.join(DEVICES)})"
+        )
+    import torch
+
+    _limit_cpu_threads()
+    cuda = torch.cuda.is_available()
+    mps = (
+        bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    )
+    if device == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if device == "cuda" and not cuda:
+        raise ModelError("--device cuda was asked for, but no CUDA GPU is available")
+    if device == "mps" and not mps:
+        raise ModelError("--device mps was asked for, but Apple MPS is not available")
+    return device
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for a GPU out-of-memory error from any torch backend."""
+    if type(exc).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()

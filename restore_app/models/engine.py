@@ -1,0 +1,310 @@
+"""One engine for every restoration: crops for inpainting, tiles for the rest.
+
+The engine owns everything restorers should not have to think about: native
+dtypes (8/16-bit, float), masks and protect masks, strength, tiling with
+seamless blending, crops with context around damaged regions, progress and
+cancellation, and falling back from a GPU that ran out of memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from restore_app.core.cancel import CancelToken
+from restore_app.core.errors import MaskError, ModelError
+from restore_app.core.tiling import (
+    Box,
+    feather_inward,
+    mask_regions,
+    plan_tiles,
+    process_tiled,
+    split_box,
+)
+from restore_app.models.base import Restorer, Task
+from restore_app.models.device import is_out_of_memory, resolve_device
+from restore_app.models.registry import default_restorer_id, get_restorer
+
+ProgressFn = Callable[[int, int], None]
+
+#: The smallest tile the out-of-memory fallback tries before moving to the CPU.
+MIN_TILE = 128
+#: Inpainting crops are cut into pieces of at most this side.
+MAX_CROP = 1024
+#: Width, in pixels, of the inward feather of a mask-limited denoise or deblur.
+FEATHER = 8
+
+
+@dataclass
+class RestoreResult:
+    """The restored pixels and what was done, for the treatment record."""
+
+    pixels: np.ndarray
+    operation: dict[str, Any]
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def to_float(pixels: np.ndarray) -> np.ndarray:
+    """Native pixels (uint8, uint16 or float) to float32 in [0, 1], same shape."""
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) / 255.0
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) / 65535.0
+    return np.clip(pixels.astype(np.float32), 0.0, 1.0)
+
+
+def from_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float32 [0, 1] back to ``dtype``, rounded: the inverse of :func:`to_float`."""
+    if dtype == np.uint8:
+        return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.clip(np.rint(values * 65535.0), 0, 65535).astype(np.uint16)
+    return values.astype(dtype)
+
+
+def _check_inputs(
+    pixels: np.ndarray, mask: np.ndarray | None, protect: np.ndarray | None
+) -> None:
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
+        raise ModelError(
+            f"expected an (H, W, 1) or (H, W, 3) image, got shape {pixels.shape}"
+        )
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
+        raise ModelError(f"unsupported pixel type {pixels.dtype}")
+    h, w = pixels.shape[:2]
+    for name, m in (("mask", mask), ("protect mask", protect)):
+        if m is not None and m.shape != (h, w):
+            mh, mw = m.shape[:2]
+            raise MaskError(f"the {name} is {mw}×{mh} but the image is {w}×{h}")
+
+
+class _Run:
+    """State of one restoration: input, output, restorer, device, progress."""
+
+    def __init__(
+        self,
+        pixels: np.ndarray,
+        restorer: Restorer,
+        params: dict[str, Any],
+        protect: np.ndarray | None,
+        on_progress: ProgressFn | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.src = pixels
+        self.out = pixels.copy()
+        self.restorer = restorer
+        self.params = params
+        self.protect = protect
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.done = 0
+        self.total = 1
+
+    def progress(self, n: int = 1) -> None:
+        self.done += n
+        if self.on_progress is not None:
+            self.on_progress(min(self.done, self.total), self.total)
+
+    def check(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
+
+    def commit(self, box: Box, restored: np.ndarray, weight: np.ndarray) -> None:
+        """Blend ``restored`` (float32 crop of ``box``) into the output.
+
+        ``weight`` (float32 ``(h, w)``, [0, 1]) says how much of the restored
+        value each pixel takes; pixels with weight 0, or under the protect mask,
+        keep their original bits exactly.
+        """
+        sl = box.slices
+        if self.protect is not None:
+            weight = weight * ~self.protect[sl]
+        changed = weight > 0
+        if not changed.any():
+            return
+        orig = to_float(self.src[sl])
+        blended = orig + (restored - orig) * weight[..., None]
+        native = from_float(blended, self.src.dtype)
+        self.out[sl] = np.where(changed[..., None], native, self.out[sl])
+
+
+def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
+    h, w = mask.shape
+    reach = run.restorer.reach
+    regions = mask_regions(mask, merge_distance=2 * reach)
+    pieces = [p for r in regions for p in split_box(r, MAX_CROP)]
+    pieces = [p for p in pieces if mask[p.slices].any()]
+    run.total = max(len(pieces), 1)
+    for piece in pieces:
+        run.check()
+        side = max(piece.x1 - piece.x0, piece.y1 - piece.y0)
+        # Context grows with the hole: a wide loss needs more surroundings to be
+        # filled plausibly, a speck of dust very little.
+        margin = int(min(max(reach, side), 256))
+        crop = piece.expand(margin, w, h)
+        sl = crop.slices
+        # Only this piece's pixels are filled; pixels filled by earlier pieces
+        # (now in run.out) serve as context, so a long crack stays continuous.
+        local = np.zeros((crop.y1 - crop.y0, crop.x1 - crop.x0), bool)
+        py, px = piece.y0 - crop.y0, piece.x0 - crop.x0
+        local[py : py + piece.y1 - piece.y0, px : px + piece.x1 - piece.x0] = mask[
+            piece.slices
+        ]
+        image = to_float(run.out[sl])
+        filled = run.restorer.process(image, local, run.params, run.cancel)
+        run.commit(crop, filled, local.astype(np.float32))
+        run.progress()
+    return pieces
+
+
+def _filter(
+    run: _Run, mask: np.ndarray | None, tile_size: int, strength: float
+) -> list[Box]:
+    h, w = run.src.shape[:2]
+    reach = run.restorer.reach
+    if mask is None:
+        boxes = [Box(0, 0, w, h)]
+    else:
+        boxes = [
+            b.expand(reach + FEATHER, w, h)
+            for b in mask_regions(mask, merge_distance=4 * reach)
+        ]
+    plans = [plan_tiles(b.y1 - b.y0, b.x1 - b.x0, tile_size, reach) for b in boxes]
+    run.total = max(sum(p.count() for p in plans), 1)
+
+    def tile_fn(tile: np.ndarray) -> np.ndarray:
+        return run.restorer.process(to_float(tile), None, run.params, run.cancel)
+
+    for box, plan in zip(boxes, plans, strict=True):
+        sl = box.slices
+        weight_box = None if mask is None else feather_inward(mask[sl], FEATHER)
+
+        def finish(
+            rows: np.ndarray, y0: int, y1: int, box: Box = box, wb: Any = weight_box
+        ) -> None:
+            band = Box(box.x0, box.y0 + y0, box.x1, box.y0 + y1)
+            if wb is None:
+                weight = np.full(rows.shape[:2], strength, np.float32)
+            else:
+                weight = wb[y0:y1] * strength
+            run.commit(band, rows, weight)
+
+        process_tiled(
+            run.src[sl],
+            tile_fn,
+            plan,
+            finish=finish,
+            on_progress=lambda _d, _t: run.progress(),
+            cancel=run.cancel,
+        )
+    return boxes
+
+
+def restore(
+    pixels: np.ndarray,
+    *,
+    task: Task | str,
+    restorer_id: str | None = None,
+    mask: np.ndarray | None = None,
+    protect: np.ndarray | None = None,
+    strength: float | None = None,
+    device: str = "auto",
+    tile_size: int = 512,
+    on_progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> RestoreResult:
+    """Restore ``pixels`` (``(H, W, C)``, C = 1 or 3, uint8/uint16/float32 [0, 1]).
+
+    ``mask`` (bool ``(H, W)``, True = damaged) is required for inpainting and
+    optional for denoise/deblur, where it limits the effect (feathered inward
+    only). ``protect`` (bool ``(H, W)``, True = original, do not repair) is
+    never changed by any restorer. ``strength`` in [0, 1] scales the effect of
+    denoise and deblur; None lets the restorer choose from the degradation it
+    measures. Returns pixels of the same shape and dtype. Raises
+    :class:`Cancelled` if ``cancel`` is set, MaskError / ModelError on bad input.
+    """
+    task = Task(task)
+    _check_inputs(pixels, mask, protect)
+    restorer = get_restorer(restorer_id or default_restorer_id(task))
+    if restorer.task != task:
+        raise ModelError(f"model '{restorer.id}' is for {restorer.task}, not {task}")
+    if task == Task.INPAINT and mask is None:
+        raise MaskError("inpainting needs a mask of the damage")
+    if mask is not None:
+        mask = mask.astype(bool)
+        if protect is not None:
+            mask = mask & ~protect.astype(bool)
+    if protect is not None:
+        protect = protect.astype(bool)
+
+    if strength is not None and not 0.0 <= float(strength) <= 1.0:
+        raise ModelError(f"strength must be between 0 and 1, got {strength}")
+
+    params: dict[str, Any] = {}
+    if task != Task.INPAINT:
+        sample = _analysis_sample(pixels)
+        params.update(restorer.analyse(sample))
+        if strength is None:
+            strength = restorer.estimate_strength(sample)
+    params["strength"] = 1.0 if strength is None else float(strength)
+
+    dev = resolve_device(device) if restorer.uses_device else "cpu"
+    tile = int(tile_size)
+    while True:
+        run = _Run(pixels, restorer, params, protect, on_progress, cancel)
+        try:
+            restorer.prepare(dev)
+            if task == Task.INPAINT:
+                assert mask is not None
+                boxes = _inpaint(run, mask)
+            elif params["strength"] <= 0.0 or (mask is not None and not mask.any()):
+                boxes = []
+            else:
+                boxes = _filter(run, mask, tile, params["strength"])
+            break
+        except Exception as exc:
+            if dev == "cpu" or not is_out_of_memory(exc):
+                raise
+            _empty_device_cache(dev)
+            if tile // 2 >= MIN_TILE:
+                tile //= 2
+            else:
+                dev = "cpu"
+    operation = {
+        "task": str(task),
+        "restorer": restorer.id,
+        "restorer_name": restorer.info.name,
+        "kind": restorer.info.kind,
+        "source": restorer.info.source,
+        "weights_sha256": restorer.info.weights_sha256,
+        "params": {k: _jsonable(v) for k, v in params.items()},
+        "device": dev,
+        "tile_size": tile,
+        "regions": len(boxes),
+    }
+    return RestoreResult(run.out, operation, [b.as_tuple() for b in boxes])
+
+
+def _analysis_sample(pixels: np.ndarray, side: int = 1024) -> np.ndarray:
+    """A centred float crop for measuring noise and blur without converting it all."""
+    h, w = pixels.shape[:2]
+    y0, x0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
+    return to_float(pixels[y0 : y0 + side, x0 : x0 + side])
+
+
+def _empty_device_cache(dev: str) -> None:
+    import torch
+
+    if dev == "cuda":
+        torch.cuda.empty_cache()
+    elif dev == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,103 @@
+"""Learned restorers: built-in networks and user checkpoints, run with torch."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from restore_app.core.cancel import CancelToken
+from restore_app.core.errors import ModelError
+from restore_app.models.base import Restorer, RestorerInfo, Task
+
+
+class LearnedRestorer(Restorer):
+    """A network described by a model card, loaded on first use.
+
+    Built-in cards name an ``architecture`` and ``config`` (our FFC inpainting
+    network, or spandrel's NAFNet); user cards say ``"architecture": "spandrel"``
+    and the weights are detected by spandrel.
+    """
+
+    uses_device = True
+
+    def __init__(self, info: RestorerInfo) -> None:
+        self.info = info
+        self.card: dict[str, Any] = info.extra
+        self.reach = int(self.card.get("reach", 32))
+        self._model: Any = None
+        self._multiple = 8
+        self._device = ""
+        self._half = False
+        self._lock = threading.Lock()
+
+    # Loading --------------------------------------------------------------
+    def _load(self) -> Any:
+        from restore_app.models.loading import load_network
+
+        net, multiple, supports_half = load_network(
+            Path(self.card["_weights_path"]),
+            self.card.get("architecture", "spandrel"),
+            self.card.get("config"),
+        )
+        self._multiple = multiple
+        self._supports_half = supports_half and bool(self.card.get("half", True))
+        return net
+
+    def prepare(self, device: str) -> None:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            if device != self._device:
+                self._model.to(device)
+                self._half = device == "cuda" and self._supports_half
+                self._model.half() if self._half else self._model.float()
+                self._device = device
+
+    # Running --------------------------------------------------------------
+    def estimate_strength(self, image: np.ndarray) -> float:
+        # Blind models measure the degradation themselves, from the pixels;
+        # full strength lets them apply exactly what they judged necessary.
+        return 1.0
+
+    def process(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        params: dict[str, Any],
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Run the network on ``image`` (float32 ``(H, W, C)``, [0, 1], RGB or gray)."""
+        import torch
+        import torch.nn.functional as F
+
+        if self._model is None:
+            self.prepare("cpu")
+        h, w, c = image.shape
+        if c not in (1, 3):
+            raise ModelError(f"{self.id}: expected 1 or 3 channels, got {c}")
+        rgb = np.repeat(image, 3, axis=2) if c == 1 else image
+        dtype = torch.float16 if self._half else torch.float32
+        x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        x = x.to(self._device, dtype)
+        m = self._multiple
+        ph, pw = (-h) % m, (-w) % m
+        # Reflection needs the pad smaller than the side; tiny crops replicate.
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        with torch.inference_mode():
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+            if self.task == Task.INPAINT:
+                if mask is None:
+                    return image
+                mt = torch.from_numpy(mask.astype(np.float32))[None, None]
+                mt = F.pad(mt.to(self._device, dtype), (0, pw, 0, ph), mode=mode)
+                y = self._model(x, mt)
+            else:
+                y = self._model(x)
+            y = y[..., :h, :w].float().clamp_(0, 1)
+        out = y[0].cpu().numpy().transpose(1, 2, 0)
+        if c == 1:
+            out = out.mean(axis=2, keepdims=True)
+        return np.ascontiguousarray(out, dtype=np.float32)

@@ -1,0 +1,1 @@
+"""Training the built-in models (needs torch; scikit-image adds sample photos)."""

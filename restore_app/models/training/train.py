@@ -1,0 +1,426 @@
+"""Training the built-in models: resumable, time-limited, CPU or GPU.
+
+``python -m restore_app.models.training train --task denoise --data PHOTOS``
+trains (or continues) one model for ``--minutes``, saving a checkpoint every
+few minutes and at the end; ``export`` writes fp16 safetensors and the model
+card into a models folder. See the README's "Training" section.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from restore_app.models.archs import build
+from restore_app.models.training import data as D
+from restore_app.models.training import degrade as G
+
+
+@dataclass
+class TaskSpec:
+    id: str
+    name: str
+    description: str
+    architecture: str
+    config: dict[str, Any]
+    weights: str
+    patch: int
+    batch: int
+    lr: float
+    reach: int
+    degradations: list[str] = field(default_factory=list)
+
+
+NAFNET_SMALL = {
+    "img_channel": 3,
+    "width": 16,
+    "middle_blk_num": 2,
+    "enc_blk_nums": [1, 1, 2, 4],
+    "dec_blk_nums": [1, 1, 1, 1],
+}
+
+TASKS: dict[str, TaskSpec] = {
+    "inpaint": TaskSpec(
+        id="inpaint.ffc",
+        name="Restore fill (learned)",
+        description="Fills scratches, dust, cracks, tears and stains up to about "
+        "100 px across, continuing texture and lines from the surroundings.",
+        architecture="FFCInpaint",
+        config={"ngf": 32, "max_channels": 192, "n_blocks": 6},
+        weights="inpaint-ffc.safetensors",
+        patch=256,
+        batch=12,
+        lr=1e-3,
+        reach=32,
+        degradations=["scratches", "cracks", "dust and hairs", "blotches", "tears"],
+    ),
+    "denoise": TaskSpec(
+        id="denoise.nafnet",
+        name="Restore denoise (learned)",
+        description="Blind denoising of Gaussian and signal-dependent noise, film "
+        "grain and JPEG artefacts, without being told the level.",
+        architecture="NAFNet",
+        config=NAFNET_SMALL,
+        weights="denoise-nafnet.safetensors",
+        patch=128,
+        batch=16,
+        lr=1e-3,
+        reach=32,
+        degradations=[
+            "Gaussian noise σ 0–55",
+            "Poisson–Gaussian noise",
+            "film grain",
+            "JPEG q 25–95",
+        ],
+    ),
+    "deblur": TaskSpec(
+        id="deblur.nafnet",
+        name="Restore sharpen (learned)",
+        description="Blind deblurring of defocus (radius up to 4 px), motion blur "
+        "up to 15 px and Gaussian blur, with noise.",
+        architecture="NAFNet",
+        config=NAFNET_SMALL,
+        weights="deblur-nafnet.safetensors",
+        patch=160,
+        batch=16,
+        lr=1e-3,
+        reach=48,
+        degradations=[
+            "Gaussian blur σ 0.4–3",
+            "defocus disc r 0.8–4",
+            "motion blur 3–15 px",
+            "Gaussian noise σ 0–8",
+            "JPEG q 60–95",
+        ],
+    ),
+}
+
+
+def _charbonnier(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt((a - b) ** 2 + 1e-6).mean()
+
+
+def _fft_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    fa = torch.fft.rfft2(a.float())
+    fb = torch.fft.rfft2(b.float())
+    return (fa - fb).abs().mean() / math.sqrt(a.shape[-1] * a.shape[-2])
+
+
+class Trainer:
+    """One model's training state: network, optimiser, data, degradation, clock."""
+
+    def __init__(
+        self,
+        task: str,
+        data_dir: Path,
+        out_dir: Path,
+        device: str,
+        total_minutes: float,
+        quick: bool = False,
+        seed: int = 0,
+        batch: int | None = None,
+        patch: int | None = None,
+    ) -> None:
+        self.task = task
+        self.spec = TASKS[task]
+        self.device = device
+        self.out_dir = out_dir / task
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.total_minutes = total_minutes
+        self.quick = quick
+        self.patch = patch or (64 if quick else self.spec.patch)
+        # A GPU takes twice the CPU's batch at no cost in wall time per step.
+        default_batch = self.spec.batch * (2 if device == "cuda" else 1)
+        self.batch = batch or (4 if quick else default_batch)
+        train, val = D.split_photos(data_dir)
+        self.val_names = [p.name for p in val]
+        self.train_names = [p.name for p in train]
+        images = [D.load_rgb(p) for p in train]
+        rng = np.random.default_rng(seed)
+        procedural = [D.dead_leaves(256, rng) for _ in range(2 if quick else 48)]
+        extra = [] if quick else D.skimage_photos()
+        self.extra_sources = ["scikit-image samples"] if extra else []
+        self.sampler = D.Sampler(images + extra, procedural, device, seed)
+        self.val = D.validation_crops(val, self.patch if quick else 256).to(device)
+        if task == "inpaint":
+            count = 64 if quick else 2000
+            bank = G.mask_bank(count, self.patch, seed)
+            self.masks = torch.from_numpy(bank).to(device)
+            self.val_masks = torch.from_numpy(
+                G.mask_bank(self.val.shape[0], self.val.shape[-1], 12345)
+            ).to(device)
+        self.model = build(self.spec.architecture, self.spec.config).to(device)
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=self.spec.lr, betas=(0.9, 0.9), weight_decay=0.0
+        )
+        self.step = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, float]] = []
+        self.started_from = "scratch"
+        self.hardware_used: list[str] = []
+        # Steps are counted from here for the learning-rate warm-up: 0, or the
+        # step a run resumed at without the optimiser's moments.
+        self.warm_from = 0
+        self.g = torch.Generator(device=device)
+        self.g.manual_seed(seed + 1)
+        self.amp = device == "cuda"
+
+    # --- checkpoints ----------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "last.pt"
+
+    @property
+    def optimizer_path(self) -> Path:
+        return self.out_dir / "last-opt.pt"
+
+    def save(self) -> None:
+        state = {
+            "task": self.task,
+            "model": self.model.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "history": json.dumps(self.history),
+            "started_from": self.started_from,
+            "hardware": json.dumps(self.hardware_used),
+            "g": self.g.get_state(),
+        }
+        # The optimiser's moments go to a file of their own, in bfloat16: each
+        # file then stays small enough to travel between machines (16 MiB).
+        opt = self.opt.state_dict()
+        opt["state"] = {
+            i: {k: v.to(torch.bfloat16) if v.dim() > 0 else v for k, v in s.items()}
+            for i, s in opt["state"].items()
+        }
+        for path, obj in ((self.checkpoint_path, state), (self.optimizer_path, opt)):
+            tmp = path.with_suffix(".tmp")
+            torch.save(obj, tmp)
+            os.replace(tmp, path)
+
+    def resume(self, path: Path) -> None:
+        """Continue from a checkpoint, or start from exported weights (safetensors)."""
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            sd = load_file(str(path))
+            self.model.load_state_dict({k: v.float() for k, v in sd.items()})
+            self.started_from = path.name
+            return
+        state = torch.load(str(path), map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        opt_path = path.with_name(path.stem + "-opt.pt")
+        if opt_path.is_file():
+            opt = torch.load(str(opt_path), map_location=self.device, weights_only=True)
+            for s in opt["state"].values():
+                for k, v in s.items():
+                    if v.dim() > 0:
+                        s[k] = v.float()
+            self.opt.load_state_dict(opt)
+        else:
+            self.warm_from = int(state["step"])
+        self.step = int(state["step"])
+        self.elapsed = float(state["elapsed"])
+        self.history = json.loads(state["history"])
+        self.started_from = state.get("started_from", "scratch")
+        self.hardware_used = json.loads(state.get("hardware", "[]"))
+        self.g.set_state(state["g"].cpu())
+
+    # --- one step -------------------------------------------------------------
+    def _lr(self) -> float:
+        warm = min(1.0, (self.step - self.warm_from + 1) / 300)
+        t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
+        return self.spec.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def _masks(self, n: int) -> torch.Tensor:
+        idx = torch.randint(
+            0, self.masks.shape[0], (n,), generator=self.g, device=self.device
+        )
+        m = self.masks[idx].float()[:, None]
+        k = int(torch.randint(0, 4, (1,), generator=self.g, device=self.device))
+        return torch.rot90(m, k, dims=(2, 3))
+
+    def forward_loss(self, clean: torch.Tensor) -> torch.Tensor:
+        if self.task == "inpaint":
+            m = self._masks(clean.shape[0])
+            with torch.autocast("cuda", torch.bfloat16, enabled=self.amp):
+                out = self.model(clean, m)
+            diff = torch.sqrt((out.float() - clean) ** 2 + 1e-6) * m
+            return diff.sum() / (m.sum() * 3 + 1)
+        degraded = (G.degrade_noise if self.task == "denoise" else G.degrade_blur)(
+            clean, self.g
+        )
+        with torch.autocast("cuda", torch.bfloat16, enabled=self.amp):
+            out = self.model(degraded)
+        out = out.float()
+        loss = _charbonnier(out, clean)
+        if self.task == "deblur":
+            loss = loss + 0.05 * _fft_loss(out, clean)
+        return loss
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """PSNR of the model and of the degraded input on the held-out crops."""
+        self.model.eval()
+        g = torch.Generator(device=self.device)
+        g.manual_seed(777)
+        clean = self.val
+        scores_in, scores_out = [], []
+        for i in range(0, clean.shape[0], 4):
+            c = clean[i : i + 4]
+            if self.task == "inpaint":
+                m = self.val_masks[i : i + 4].float()[:, None]
+                out = self.model(c, m)
+                err = ((out - c) ** 2 * m).flatten(1).sum(1) / (m.flatten(1).sum(1) * 3)
+                err_in = ((c * m) ** 2).flatten(1).sum(1) / (m.flatten(1).sum(1) * 3)
+            else:
+                deg = (G.degrade_noise if self.task == "denoise" else G.degrade_blur)(
+                    c, g
+                )
+                out = self.model(deg).clamp(0, 1)
+                err = ((out - c) ** 2).flatten(1).mean(1)
+                err_in = ((deg - c) ** 2).flatten(1).mean(1)
+            scores_out += (-10 * torch.log10(err.clamp_min(1e-10))).tolist()
+            scores_in += (-10 * torch.log10(err_in.clamp_min(1e-10))).tolist()
+        self.model.train()
+        return {
+            "psnr": float(np.mean(scores_out)),
+            "psnr_input": float(np.mean(scores_in)),
+        }
+
+    def run(
+        self,
+        minutes: float,
+        checkpoint_minutes: float = 3.0,
+        log_every: int = 100,
+        on_log=print,
+    ) -> list[float]:
+        """Train for ``minutes`` of wall time (this call); returns the losses seen."""
+        self.model.train()
+        start = time.monotonic()
+        last_ckpt = start
+        base_elapsed = self.elapsed
+        losses: list[float] = []
+        while True:
+            now = time.monotonic()
+            self.elapsed = base_elapsed + (now - start)
+            if now - start >= minutes * 60:
+                break
+            for group in self.opt.param_groups:
+                group["lr"] = self._lr()
+            clean = self.sampler.batch(self.batch, self.patch)
+            loss = self.forward_loss(clean)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 0.5)
+            self.opt.step()
+            self.step += 1
+            losses.append(float(loss.detach()))
+            if self.step % log_every == 0:
+                on_log(
+                    f"{self.task} step {self.step} "
+                    f"loss {np.mean(losses[-log_every:]):.4f} "
+                    f"lr {self._lr():.2e} t {self.elapsed / 60:.1f} min"
+                )
+            if now - last_ckpt >= checkpoint_minutes * 60:
+                self._checkpoint(on_log)
+                last_ckpt = time.monotonic()
+        self._checkpoint(on_log)
+        return losses
+
+    def _checkpoint(self, on_log) -> None:
+        scores = self.validate()
+        scores.update(step=self.step, minutes=round(self.elapsed / 60, 2))
+        self.history.append(scores)
+        on_log(f"{self.task} validation {json.dumps(scores)}")
+        self.save()
+
+
+def hardware(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
+    """Write fp16 safetensors and the model card for ``trainer``'s model."""
+    from safetensors.torch import save_file
+
+    from restore_app.core.atomic import atomic_write_bytes
+    from restore_app.core.record import sha256_file
+
+    spec = trainer.spec
+    models_dir.mkdir(parents=True, exist_ok=True)
+    weights = models_dir / spec.weights
+    state = {
+        k: v.detach().to("cpu", torch.float16).contiguous()
+        for k, v in trainer.model.state_dict().items()
+        if v.dtype.is_floating_point
+    }
+    ints = {
+        k: v.detach().cpu()
+        for k, v in trainer.model.state_dict().items()
+        if not v.dtype.is_floating_point
+    }
+    tmp = weights.with_suffix(".tmp")
+    save_file({**state, **ints}, str(tmp), metadata={"architecture": spec.architecture})
+    os.replace(tmp, weights)
+    card_path = models_dir / (spec.weights.rsplit(".", 1)[0] + ".json")
+    card = {
+        "id": spec.id,
+        "task": trainer.task,
+        "name": spec.name,
+        "description": spec.description,
+        "architecture": spec.architecture,
+        "config": spec.config,
+        "parameters": sum(p.numel() for p in trainer.model.parameters()),
+        "weights": spec.weights,
+        "sha256": sha256_file(weights),
+        "size_bytes": weights.stat().st_size,
+        "precision": "float16",
+        "half": spec.architecture != "FFCInpaint",
+        "reach": spec.reach,
+        "license": "GPL-3.0-or-later",
+        "training": {
+            "data": {
+                "train_photos": trainer.train_names,
+                "validation_photos": trainer.val_names,
+                "other": trainer.extra_sources + ["procedural dead-leaves images"],
+                "augmentations": [
+                    "random crops at 1–2× downscale",
+                    "flips",
+                    "90° rotations",
+                    "exposure and gamma",
+                    "gray",
+                    "sepia",
+                ],
+            },
+            "degradations": spec.degradations,
+            "loss": "L1 (Charbonnier) inside the mask"
+            if trainer.task == "inpaint"
+            else "Charbonnier" + (" + FFT L1" if trainer.task == "deblur" else ""),
+            "patch": trainer.patch,
+            "batch": trainer.batch,
+            "steps": trainer.step,
+            "minutes": round(trainer.elapsed / 60, 1),
+            "hardware": device_name or ", ".join(trainer.hardware_used),
+            "started_from": trainer.started_from,
+            "validation_history": trainer.history[-10:],
+        },
+        # New weights invalidate earlier measurements: benchmarks/quality.py
+        # (quality, score) and the device check (CPU/GPU agreement) fill these.
+        "validation": {},
+        "score": None,
+    }
+    atomic_write_bytes(
+        card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
+    )
+    return weights
