@@ -13,6 +13,10 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
 THUMB = 128
+#: Icons are as wide as the grid: Qt elides an icon-mode label at the icon's
+#: width, and a scan's name with its status mark needs more than THUMB.
+ICON_WIDTH = THUMB + 48
+GRID_WIDTH = ICON_WIDTH + 8
 STATUS_MARK = {"untouched": "", "edited": "● ", "exported": "✓ "}
 STATUS_COLOR = {
     "untouched": None,
@@ -84,13 +88,14 @@ class FolderPanel(QListWidget):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.TopToBottom)
         self.setWrapping(False)
-        self.setIconSize(QSize(THUMB, THUMB))
-        self.setGridSize(QSize(THUMB + 24, THUMB + 34))
+        self.setIconSize(QSize(ICON_WIDTH, THUMB))
+        self.setGridSize(QSize(GRID_WIDTH, THUMB + 34))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setMinimumWidth(THUMB + 48)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.paths: list[Path] = []
         self._sidecar_for: Callable[[Path], object] | None = None
         self._lock = threading.Lock()
@@ -111,9 +116,17 @@ class FolderPanel(QListWidget):
         )
         self._placeholder = self._blank_icon()
 
+    def sizeHint(self) -> QSize:  # noqa: N802
+        # One column of thumbnails: the dock needs no more width than that.
+        extra = 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+        return QSize(GRID_WIDTH + extra + 4, super().sizeHint().height())
+
     def _blank_icon(self) -> QIcon:
-        pm = QPixmap(THUMB, THUMB)
-        pm.fill(QColor(70, 70, 74))
+        pm = QPixmap(ICON_WIDTH, THUMB)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.fillRect((ICON_WIDTH - THUMB) // 2, 0, THUMB, THUMB, QColor(70, 70, 74))
+        p.end()
         return QIcon(pm)
 
     def set_images(
@@ -178,12 +191,16 @@ class FolderPanel(QListWidget):
         if img.isNull():
             img = QImage(THUMB, THUMB, QImage.Format.Format_RGB32)
             img.fill(QColor(120, 40, 40))
-        pm = QPixmap(THUMB, THUMB)
+        pm = QPixmap(ICON_WIDTH, THUMB)
         pm.fill(Qt.GlobalColor.transparent)
         p = QPainter(pm)
-        p.drawImage((THUMB - img.width()) // 2, (THUMB - img.height()) // 2, img)
+        p.drawImage((ICON_WIDTH - img.width()) // 2, (THUMB - img.height()) // 2, img)
         p.end()
-        self.item(index).setIcon(QIcon(pm))
+        icon = QIcon(pm)
+        # Without its own Selected pixmap Qt tints the current photo with the
+        # highlight colour, which misrepresents its colours.
+        icon.addPixmap(pm, QIcon.Mode.Selected)
+        self.item(index).setIcon(icon)
 
     def set_status(self, path: Path, status: str) -> None:
         try:
