@@ -15,6 +15,7 @@ import restore_app
 
 ORGANIZATION = "restore-app"
 APPLICATION = "restore-app"
+DESKTOP_ID = "io.github.restore_app.Restore"
 
 
 def application() -> QApplication:
@@ -26,7 +27,8 @@ def application() -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Restore")
     app.setApplicationVersion(restore_app.__version__)
-    app.setDesktopFileName("restore-app")
+    # The .desktop file's basename: lets the desktop match windows to its entry.
+    app.setDesktopFileName(DESKTOP_ID)
     return app
 
 
