@@ -10,8 +10,9 @@ Layout (one folder per image, named after the image file)::
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
 
-The originals are never written. When the scans' folder is read-only, the same
-layout lives under the user's data folder instead (:func:`sidecar_root`).
+The originals are never written. When the scans' folder is read-only, or is
+part of the application's own resources (the bundled samples), the same layout
+lives under the user's data folder instead (:func:`sidecar_root`).
 Every file is written atomically, so a crash leaves the previous save intact.
 """
 
@@ -57,10 +58,23 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def _in_app_resources(folder: Path) -> bool:
+    from restore_app.resources import resources_dir
+
+    try:
+        return folder.is_relative_to(resources_dir().resolve())
+    except FileNotFoundError:
+        return False
+
+
 def sidecar_root(folder: str | os.PathLike[str]) -> Path:
-    """Where the sidecar of ``folder`` lives: beside the scans, else the data folder."""
+    """Where the sidecar of ``folder`` lives: beside the scans, else the data folder.
+
+    The app's own resources count as not writable: a sidecar there would land in
+    a source checkout (and from it in a built package) or an installation.
+    """
     folder = Path(folder).resolve()
-    if _writable(folder):
+    if not _in_app_resources(folder) and _writable(folder):
         return folder / SIDECAR_DIRNAME
     digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
     return _user_data_dir() / "sidecars" / f"{folder.name}-{digest}"

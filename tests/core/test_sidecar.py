@@ -74,3 +74,30 @@ def test_read_only_folder_goes_to_data_dir(tmp_path: Path, monkeypatch) -> None:
     finally:
         scans.chmod(0o755)
     assert root.is_relative_to(tmp_path / "data")
+
+
+def test_app_resources_go_to_data_dir(tmp_path: Path, monkeypatch) -> None:
+    import restore_app.resources
+
+    resources = tmp_path / "resources"
+    samples = resources / "samples"
+    samples.mkdir(parents=True)
+    _scan(samples)
+    monkeypatch.setattr(restore_app.resources, "resources_dir", lambda: resources)
+    monkeypatch.setenv("RESTORE_DATA_DIR", str(tmp_path / "data"))
+    root = sidecar_root(samples)
+    assert root.is_relative_to(tmp_path / "data")
+    assert not (samples / ".restore").exists()
+    # A folder of scans elsewhere keeps its sidecar beside the scans.
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    assert sidecar_root(scans) == scans / ".restore"
+
+
+def test_bundled_samples_get_no_sidecar_beside_them(tmp_path, monkeypatch) -> None:
+    from restore_app.resources import resources_dir, samples_dir
+
+    monkeypatch.setenv("RESTORE_DATA_DIR", str(tmp_path / "data"))
+    root = sidecar_root(samples_dir())
+    assert root.is_relative_to(tmp_path / "data")
+    assert not root.is_relative_to(resources_dir())
