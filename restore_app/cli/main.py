@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "models",
         parents=[common],
-        help="list the restorers",
+        help="list, add, remove or download restorers",
         description="One line per restorer: id, task, kind, source.",
     )
     p.add_argument("--json", action="store_true", help="print a JSON list instead")
@@ -193,7 +193,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     q.set_defaults(handler="restore_app.cli.models:run_list")
+    q = models_sub.add_parser(
+        "add",
+        parents=[common],
+        help="add a checkpoint you have (any 1x architecture spandrel knows)",
+        description=(
+            "Check FILE and copy it into your model folder as 'user.<file name>'. "
+            "It is loaded without running pickled code; upscalers are refused. "
+            "--overwrite replaces a model of the same name."
+        ),
+    )
+    q.add_argument(
+        "file", metavar="FILE", help="safetensors, .pth/.pt/.ckpt, or TorchScript"
+    )
+    q.add_argument(
+        "--task",
+        choices=TASKS,
+        help="what it does; required where the file does not say (denoise or deblur)",
+    )
+    q.add_argument("--name", metavar="NAME", help="the name shown in lists")
+    q.set_defaults(handler="restore_app.cli.models:run_add")
+    q = models_sub.add_parser(
+        "remove",
+        parents=[common],
+        help="delete a model you added",
+        description="Delete a model you added (its card and weights).",
+    )
+    q.add_argument(
+        "model_id", metavar="ID", help="a 'user.' id from 'restore-app models'"
+    )
+    q.set_defaults(handler="restore_app.cli.models:run_remove")
+    q = models_sub.add_parser(
+        "download",
+        parents=[common],
+        help="fetch a well-known public checkpoint (checksum verified)",
+        description=(
+            "Fetch a well-known public checkpoint, verify its SHA-256 and add it "
+            "to your model folder. Known names: " + ", ".join(_known_downloads()) + "."
+        ),
+    )
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(handler="restore_app.cli.models:run_download")
     return parser
+
+
+def _known_downloads() -> list[str]:
+    # The download table is plain data; importing it loads no torch.
+    from restore_app.models.downloads import KNOWN_MODELS
+
+    return sorted(KNOWN_MODELS)
 
 
 def _load_handler(spec: str):

@@ -1,9 +1,10 @@
-"""``restore-app models``: the restorers this installation can run."""
+"""``restore-app models``: the restorers this installation can run, and adding more."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from restore_app.cli.main import EXIT_OK
 
@@ -20,4 +21,40 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[3]]))
+    return EXIT_OK
+
+
+def _describe(info) -> str:
+    card = info.extra
+    arch = card.get("spandrel_architecture", "")
+    params = card.get("parameters")
+    size = f", {params:,} parameters" if isinstance(params, int) else ""
+    return f"{info.id}: {info.task}, {arch}{size}"
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from restore_app.models.user_models import add_model
+
+    info = add_model(
+        args.file, task=args.task, name=args.name, overwrite=args.overwrite
+    )
+    print(f"added {_describe(info)}")
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from restore_app.models.user_models import remove_model
+
+    remove_model(args.model_id)
+    print(f"removed {args.model_id}")
+    return EXIT_OK
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from restore_app.models.downloads import download_model
+
+    info = download_model(
+        args.name, progress=sys.stderr.isatty(), overwrite=args.overwrite
+    )
+    print(f"added {_describe(info)}")
     return EXIT_OK

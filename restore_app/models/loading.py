@@ -8,6 +8,7 @@ pickled Python. Anything else is refused with a one-line message.
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,11 @@ def read_state_dict(path: Path) -> Any:
 
             return load_file(str(path), device="cpu")
         if _is_torchscript(path):
-            return torch.jit.load(str(path), map_location="cpu")
+            with warnings.catch_warnings():
+                # torch deprecates TorchScript loudly; the one-line contract of
+                # the command line would drown in it.
+                warnings.simplefilter("ignore", FutureWarning)
+                return torch.jit.load(str(path), map_location="cpu")
         data = torch.load(str(path), map_location="cpu", weights_only=True)
     except ModelError:
         raise
@@ -59,10 +64,13 @@ def read_state_dict(path: Path) -> Any:
         reason = (
             str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         )
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        text = str(exc)
+        if "GLOBAL" in text or "Unsupported global" in text:
             reason = (
                 "it contains pickled code, which is never run (save it as safetensors)"
             )
+        elif "weights_only" in text or "WeightsUnpickler" in text:
+            reason = "not a PyTorch checkpoint, or a damaged one"
         raise ModelError(f"{path.name}: cannot be loaded safely: {reason}") from None
     return _unwrap(data)
 
