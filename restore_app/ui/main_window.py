@@ -32,6 +32,7 @@ from restore_app.ui.document import Document
 from restore_app.ui.file_actions import FileActions
 from restore_app.ui.folder_panel import FolderPanel
 from restore_app.ui.jobs import JobController
+from restore_app.ui.model_actions import ModelActions
 from restore_app.ui.session import Session
 from restore_app.ui.tools_panel import ToolsPanel
 from restore_app.workers.inference import InferenceService
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.jobs.device = str(self.settings.value("device", "auto"))
         self.jobs.tile_size = int(self.settings.value("tile_size", 512))
         self.files = FileActions(self)
+        self.models = ModelActions(self)
         self.doc: Document | None = None
         self.index = -1
         self._wanted: Path | None = None
@@ -258,6 +260,9 @@ class MainWindow(QMainWindow):
         self._action(t, "Run", self.run_tool, ["Return", "Enter"])
         self._action(t, "Preview Visible Region", self.preview_tool, "Ctrl+P")
         self._action(t, "Cancel", self.cancel_jobs, "Esc")
+
+        m = mb.addMenu("&Models")
+        self._action(m, "&Add Model…", self.models.add_dialog)
         self.files.rebuild_recent_menu()
 
     def _connect(self) -> None:
@@ -282,6 +287,7 @@ class MainWindow(QMainWindow):
         self.jobs.error.connect(self._show_error)
         self.jobs.preview_ready.connect(self._on_jobs_preview_ready)
         self.jobs.applied.connect(lambda d, _t: self._refresh_title())
+        self.models.model_added.connect(lambda _info: self._load_restorers())
 
     # -- opening and moving -----------------------------------------------------------
 
