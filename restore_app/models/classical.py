@@ -57,7 +57,7 @@ class OpenCVInpaint(Restorer):
         params: dict[str, Any],
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
-        """Fill ``mask`` (bool (H, W), True = fill) in ``image`` (float32 (H, W, C), [0, 1])."""
+        """Fill ``mask`` (bool (H, W), True = fill) in ``image`` (float32 (H, W, C))."""
         if mask is None or not mask.any():
             return image
         m = mask.astype(np.uint8)

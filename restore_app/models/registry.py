@@ -66,6 +66,8 @@ def _cards(folder: Path, source: str) -> list[RestorerInfo]:
         return []
     infos = []
     for path in sorted(folder.glob(f"*{CARD_SUFFIX}")):
+        if path.name == SCORES_FILE:
+            continue
         try:
             card = read_card(path)
             if not Path(card["_weights_path"]).is_file():
@@ -78,10 +80,25 @@ def _cards(folder: Path, source: str) -> list[RestorerInfo]:
     return infos
 
 
+SCORES_FILE = "scores.json"
+
+
 def _classical_infos() -> list[RestorerInfo]:
+    """Classical restorers with the scores measured beside the learned ones'.
+
+    benchmarks/quality.py writes them to ``scores.json`` in the built-in
+    models folder, so every task's restorers are ranked on the same cases.
+    """
+    from dataclasses import replace
+
     from restore_app.models.classical import classical_restorers
 
-    return [r.info for r in classical_restorers()]
+    try:
+        path = builtin_models_dir() / SCORES_FILE
+        scores = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        scores = {}
+    return [replace(r.info, score=scores.get(r.id)) for r in classical_restorers()]
 
 
 def list_restorers(task: Task | str | None = None) -> list[RestorerInfo]:

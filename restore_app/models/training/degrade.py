@@ -147,7 +147,7 @@ KERNEL = 31
 def blur_kernels(
     n: int, g: torch.Generator, dev, identity_p: float = 0.05
 ) -> torch.Tensor:
-    """Random blur kernels (N, 1, 31, 31): Gaussian, defocus (r ≤ 4), motion (≤ 15 px)."""
+    """Random blur kernels (N, 1, 31, 31): Gaussian, defocus r ≤ 4, motion ≤ 15 px."""
     r = KERNEL // 2
     yy, xx = torch.meshgrid(
         torch.arange(-r, r + 1, device=dev, dtype=torch.float32),

@@ -302,8 +302,10 @@ class Trainer:
         checkpoint_minutes: float = 3.0,
         log_every: int = 100,
         on_log=print,
+        max_steps: int | None = None,
     ) -> list[float]:
-        """Train for ``minutes`` of wall time (this call); returns the losses seen."""
+        """Train for ``minutes`` of wall time (this call), or ``max_steps`` steps if
+        that comes first; returns the losses seen."""
         self.model.train()
         start = time.monotonic()
         last_ckpt = start
@@ -312,7 +314,7 @@ class Trainer:
         while True:
             now = time.monotonic()
             self.elapsed = base_elapsed + (now - start)
-            if now - start >= minutes * 60:
+            if now - start >= minutes * 60 or len(losses) == max_steps:
                 break
             for group in self.opt.param_groups:
                 group["lr"] = self._lr()

@@ -1,0 +1,75 @@
+"""The training code runs on the CPU, the loss falls, and its output loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from restore_app.models import registry
+from restore_app.models.engine import restore
+from restore_app.models.training.data import dead_leaves
+from restore_app.models.training.train import Trainer, export
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """A small folder of clean photographs: dead-leaves images and two crops."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        cv2.imwrite(str(folder / f"leaves{i}.png"), dead_leaves(160, rng))
+    for p in DATA.glob("heldout_*.png"):
+        cv2.imwrite(str(folder / p.name), cv2.imread(str(p)))
+    return folder
+
+
+@pytest.mark.parametrize("task", ["denoise", "inpaint"])
+def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkeypatch):
+    trainer = Trainer(
+        task, photos, tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
+    )
+    # Bounded by steps, not time, so that a busy machine gives the same test.
+    losses = trainer.run(5.0, log_every=1000, on_log=lambda s: None, max_steps=40)
+    assert len(losses) == 40
+    k = max(len(losses) // 5, 5)
+    assert np.mean(losses[-k:]) < np.mean(losses[:k])
+    assert trainer.checkpoint_path.is_file()
+    assert len(trainer.history) == 1 and "psnr" in trainer.history[0]
+
+    # A second trainer resumes where the first stopped.
+    again = Trainer(
+        task, photos, tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
+    )
+    again.resume(again.checkpoint_path)
+    assert again.step == trainer.step
+
+    # Exported weights load through the registry, as a user's models folder.
+    models = tmp_path / "models"
+    export(trainer, models, "")
+    monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
+    # The exported model has the built-in one's id: hide the shipped ones.
+    monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
+    spec_id = trainer.spec.id
+    registry.forget_restorer(spec_id)
+    try:
+        info = next(i for i in registry.list_restorers(task) if i.source == "user")
+        assert info.id == spec_id and info.kind == "learned"
+        img = cv2.imread(str(DATA / "heldout_twowings.png"))[..., ::-1].copy()
+        mask = np.zeros(img.shape[:2], bool)
+        mask[50:70, 50:90] = True
+        res = restore(
+            img,
+            task=task,
+            restorer_id=spec_id,
+            mask=mask if task == "inpaint" else None,
+        )
+        assert res.pixels.shape == img.shape
+        assert res.operation["weights_sha256"] == info.weights_sha256
+    finally:
+        registry.forget_restorer(spec_id)
