@@ -415,12 +415,74 @@ def update_cards(t: dict, checks: dict) -> None:
     (folder / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
 
 
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    out = np.ascontiguousarray(img[..., ::-1])
+    cv2.rectangle(out, (0, 0), (out.shape[1], 22), (0, 0, 0), -1)
+    cv2.putText(
+        out,
+        text,
+        (6, 16),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (255, 255, 255),
+        1,
+        cv2.LINE_AA,
+    )
+    return out
+
+
+def figures(photos: Path, folder: Path) -> list[Path]:
+    """One picture per task: degraded, classical, learned, original, side by side."""
+    from restore_app.models.training.degrade import mask_bank
+
+    folder.mkdir(parents=True, exist_ok=True)
+    name, clean = heldout_crops(photos)[1]
+    learned = {
+        i.task: i.id
+        for i in list_restorers()
+        if i.kind == "learned" and i.source == "built-in"
+    }
+    m = mask_bank(1, SIDE, 7)[0].astype(bool)
+    damaged = clean.copy()
+    damaged[m] = 255
+    noisy = add_noise(clean, 25, 5)
+    blurred = blur(clean, BLURS["defocus r2.5"](), 6)
+    panels = {
+        "inpaint": (damaged, [("inpaint.telea", "Telea")], "damaged", {"mask": m}),
+        "denoise": (noisy, [("denoise.nlm", "non-local means")], "noise σ=25", {}),
+        "deblur": (blurred, [("deblur.wiener", "Wiener")], "defocus r=2.5", {}),
+    }
+    written = []
+    for task, (degraded, classical, label, kw) in panels.items():
+        tiles = [_label(degraded, label)]
+        for rid, title in classical + [(learned[task], "learned")]:
+            out = restore(degraded, task=task, restorer_id=rid, **kw).pixels
+            tiles.append(
+                _label(out, f"{title} {psnr(out, clean, kw.get('mask')):.1f} dB")
+            )
+        tiles.append(_label(clean, "original"))
+        path = folder / f"quality-{task}.png"
+        cv2.imwrite(str(path), np.concatenate(tiles, axis=1)[:, :, :])
+        written.append(path)
+    return written
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=Path, default=ROOT / ".data" / "photos-train")
     ap.add_argument("--update-cards", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--figures",
+        type=Path,
+        default=None,
+        help="only write one before/after picture per task here",
+    )
     args = ap.parse_args()
+    if args.figures:
+        for path in figures(args.photos, args.figures):
+            print(path)
+        return 0
     t0 = time.time()
     table = run(args.photos)
     text, checks = summarise(table)
