@@ -386,6 +386,40 @@ def summarise(t: dict) -> tuple[str, dict]:
     return "\n".join(lines), checks
 
 
+def _mean(rows: list[dict], key) -> float:
+    return round(float(np.mean([key(r) for r in rows])), 2)
+
+
+def task_results(t: dict, task: str) -> dict:
+    """The benchmark's means for one task, for its model card."""
+    cases = t[task]["cases"]
+    if task == "inpaint":
+        ids = list(cases[0]["psnr"])
+        return {
+            "psnr_in_mask": {r: _mean(cases, lambda c, r=r: c["psnr"][r]) for r in ids},
+            "ssim_in_mask": {
+                r: round(float(np.mean([c["ssim"][r] for c in cases])), 3) for r in ids
+            },
+        }
+    group = "noise" if task == "denoise" else "blur"
+    out = {}
+    for level in dict.fromkeys(c[group] for c in cases):
+        rows = [c for c in cases if c[group] == level]
+        entry = {
+            k: _mean(rows, lambda c, k=k: c[k])
+            for k in rows[0]
+            if isinstance(rows[0][k], float)
+        }
+        entry.update(
+            {
+                f"{r} (blind)": _mean(rows, lambda c, r=r: c["blind"][r])
+                for r in rows[0]["blind"]
+            }
+        )
+        out[level] = entry
+    return out
+
+
 def update_cards(t: dict, checks: dict) -> None:
     from restore_app.resources import models_dir
 
@@ -401,6 +435,7 @@ def update_cards(t: dict, checks: dict) -> None:
             card["validation"] = {
                 "benchmark": "benchmarks/quality.py on held-out photos "
                 f"({SIDE}×{SIDE} crops)",
+                "results_db": task_results(t, card["task"]),
                 "score_meaning": "mean PSNR (dB) of a blind run over the task's cases",
                 "targets": {
                     k: {"met": bool(v[0]), "margin": v[1]}
@@ -478,7 +513,20 @@ def main() -> int:
         default=None,
         help="only write one before/after picture per task here",
     )
+    ap.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="summarise (and update cards from) an earlier --json run",
+    )
     args = ap.parse_args()
+    if args.from_json:
+        table = json.loads(args.from_json.read_text())
+        text, checks = summarise(table)
+        print(text)
+        if args.update_cards:
+            update_cards(table, checks)
+        return 0
     if args.figures:
         for path in figures(args.photos, args.figures):
             print(path)
