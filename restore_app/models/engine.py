@@ -234,11 +234,12 @@ def restore(
     if task == Task.INPAINT and mask is None:
         raise MaskError("inpainting needs a mask of the damage")
     if mask is not None:
-        mask = mask.astype(bool)
+        # asarray: no copy of a mask that is already boolean (100 MB at 100 MP).
+        mask = np.asarray(mask, dtype=bool)
         if protect is not None:
-            mask = mask & ~protect.astype(bool)
+            mask = mask & ~np.asarray(protect, dtype=bool)
     if protect is not None:
-        protect = protect.astype(bool)
+        protect = np.asarray(protect, dtype=bool)
 
     if strength is not None and not 0.0 <= float(strength) <= 1.0:
         raise ModelError(f"strength must be between 0 and 1, got {strength}")
