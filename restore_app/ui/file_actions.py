@@ -76,10 +76,11 @@ class FileActions(QObject):
     def export_path(self, doc: Document) -> Path:
         from restore_app.core.naming import derivative_path
         from restore_app.models.batch import output_suffix
+        from restore_app.ui.preferences import export_suffix
 
         return derivative_path(
             doc.path,
-            task="restored",
+            task=export_suffix(self.w.settings),
             out_dir=self.output_dir(doc),
             ext=output_suffix(doc.path),
         )

@@ -199,6 +199,13 @@ class MainWindow(QMainWindow):
             "Shrink Mask",
             lambda: self._on_tools_mask_action("shrink", self.tools.grow_spin.value()),
         )
+        e.addSeparator()
+        self._action(
+            e,
+            "&Preferences…",
+            self._on_preferences_triggered,
+            QKeySequence.StandardKey.Preferences,
+        )
 
         v = mb.addMenu("&View")
         self._action(v, "Fit", self.canvas.fit, "Ctrl+0")
@@ -439,6 +446,14 @@ class MainWindow(QMainWindow):
             self.doc.settings.update(s)
             self.doc.dirty.add("state")
             self.session._autosave.start()
+
+    def _on_preferences_triggered(self) -> None:
+        from restore_app.ui.preferences import PreferencesDialog, apply_to_window
+
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda: apply_to_window(self))
+        dialog.open()  # window-modal; a running job goes on meanwhile
 
     def _on_tools_mask_action(self, action: str, amount: int) -> None:
         doc = self.doc

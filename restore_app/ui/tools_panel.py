@@ -210,6 +210,17 @@ class ToolsPanel(QWidget):
         self._defaults = defaults
         self._fill_models()
 
+    def set_default_restorers(self, defaults: dict[str, str]) -> None:
+        """New default ids per task. The model shown follows only while it is still
+        the old default: a model the person picked stays picked."""
+        old = dict(getattr(self, "_defaults", {}))
+        self._defaults = {**old, **defaults}
+        task = self.task
+        if self.model_combo.currentData() == old.get(task) and self._defaults.get(
+            task
+        ) != old.get(task):
+            self._fill_models()
+
     def _fill_models(self, chosen: str | None = None) -> None:
         self._updating = True
         task = self.task
