@@ -19,13 +19,20 @@ TileFn = Callable[[np.ndarray], np.ndarray]
 ProgressFn = Callable[[int, int], None]
 
 
-def _starts(length: int, tile: int, step: int) -> list[int]:
-    """Start offsets covering ``[0, length)`` with tiles of ``tile`` every ``step``."""
+def _axis(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
+    """Start offsets and one tile length covering ``[0, length)`` along an axis.
+
+    The fewest tiles of at most ``tile`` that overlap by ``overlap``, then
+    shrunk to the same length so the overlap is not larger than it must be: a
+    577-pixel side with 512-pixel tiles gets two tiles of 313, not two of 512.
+    """
     if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, step))
-    starts.append(length - tile)
-    return starts
+        return [0], length
+    step = tile - overlap
+    n = -(-(length - overlap) // step)
+    size = -(-(length + (n - 1) * overlap) // n)
+    starts = [i * (size - overlap) for i in range(n - 1)] + [length - size]
+    return starts, size
 
 
 def _ramp(n: int, lo_edge: bool, hi_edge: bool, reach: int, blend: int) -> np.ndarray:
@@ -66,15 +73,19 @@ class TilePlan:
     def overlap(self) -> int:
         return 2 * self.reach + self.blend
 
-    @property
-    def step(self) -> int:
-        return max(self.tile - self.overlap, 1)
-
     def rows(self) -> list[int]:
-        return _starts(self.height, self.tile, self.step)
+        return _axis(self.height, self.tile, self.overlap)[0]
 
     def cols(self) -> list[int]:
-        return _starts(self.width, self.tile, self.step)
+        return _axis(self.width, self.tile, self.overlap)[0]
+
+    @property
+    def tile_height(self) -> int:
+        return _axis(self.height, self.tile, self.overlap)[1]
+
+    @property
+    def tile_width(self) -> int:
+        return _axis(self.width, self.tile, self.overlap)[1]
 
     def count(self) -> int:
         return len(self.rows()) * len(self.cols())
@@ -116,12 +127,10 @@ def process_tiled(
     band_y0 = 0
     band_acc = np.zeros((0, w, c), np.float64)
     band_wt = np.zeros((0, w, 1), np.float64)
-    col_w = [
-        _ramp(min(plan.tile, w), x0 == 0, x0 + plan.tile >= w, plan.reach, plan.blend)
-        for x0 in cols
-    ]
+    th, tw = plan.tile_height, plan.tile_width
+    col_w = [_ramp(tw, x0 == 0, x0 + tw >= w, plan.reach, plan.blend) for x0 in cols]
     for ri, y0 in enumerate(rows):
-        y1 = min(y0 + plan.tile, h)
+        y1 = y0 + th
         # Grow the band down to this tile row's bottom.
         if y1 > band_y0 + band_acc.shape[0]:
             extra = y1 - (band_y0 + band_acc.shape[0])
@@ -131,7 +140,7 @@ def process_tiled(
         for ci, x0 in enumerate(cols):
             if cancel is not None:
                 cancel.check()
-            x1 = min(x0 + plan.tile, w)
+            x1 = x0 + tw
             result = fn(np.ascontiguousarray(image[y0:y1, x0:x1]))
             if result.shape != (y1 - y0, x1 - x0, c):
                 raise ValueError(
