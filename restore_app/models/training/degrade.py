@@ -147,28 +147,25 @@ KERNEL = 31
 def blur_kernels(
     n: int, g: torch.Generator, dev, identity_p: float = 0.05
 ) -> torch.Tensor:
-    """Random blur kernels (N, 1, 31, 31): Gaussian, defocus r ≤ 4, motion ≤ 15 px."""
+    """Random blur kernels (N, 1, 31, 31): Gaussian, defocus r ≤ 4, motion ≤ 15 px.
+
+    All three kinds are drawn for the whole batch at once and each sample keeps
+    one: a few large tensor operations instead of a loop of tiny ones, which
+    kept the GPU waiting.
+    """
     r = KERNEL // 2
-    yy, xx = torch.meshgrid(
-        torch.arange(-r, r + 1, device=dev, dtype=torch.float32),
-        torch.arange(-r, r + 1, device=dev, dtype=torch.float32),
-        indexing="ij",
-    )
-    kinds = torch.randint(0, 3, (n,), generator=g, device=dev)
-    out = torch.zeros((n, 1, KERNEL, KERNEL), device=dev)
-    for i in range(n):
-        kind = int(kinds[i])
-        if kind == 0:
-            s = float(_uniform(1, 0.4, 3.0, g, dev))
-            k = torch.exp(-(xx**2 + yy**2) / (2 * s * s))
-        elif kind == 1:
-            rad = float(_uniform(1, 0.8, 4.0, g, dev))
-            # Anti-aliased disc: coverage of each pixel by the circle of confusion.
-            k = (rad + 0.5 - torch.sqrt(xx**2 + yy**2)).clamp(0, 1)
-        else:
-            length = float(_uniform(1, 3.0, 15.0, g, dev))
-            k = _motion_kernel(length, g, dev, xx, yy)
-        out[i, 0] = k / k.sum()
+    ax = torch.arange(-r, r + 1, device=dev, dtype=torch.float32)
+    yy, xx = torch.meshgrid(ax, ax, indexing="ij")
+    rr2 = (xx**2 + yy**2)[None]
+    sigma = _uniform(n, 0.4, 3.0, g, dev).view(-1, 1, 1)
+    gauss = torch.exp(-rr2 / (2 * sigma**2))
+    radius = _uniform(n, 0.8, 4.0, g, dev).view(-1, 1, 1)
+    # Anti-aliased disc: coverage of each pixel by the circle of confusion.
+    disc = (radius + 0.5 - torch.sqrt(rr2)).clamp(0, 1)
+    motion = _motion_kernels(n, g, dev, xx, yy)
+    kinds = torch.randint(0, 3, (n,), generator=g, device=dev).view(-1, 1, 1)
+    k = torch.where(kinds == 0, gauss, torch.where(kinds == 1, disc, motion))
+    out = (k / k.sum(dim=(1, 2), keepdim=True))[:, None]
     ident = torch.rand(n, generator=g, device=dev) < identity_p
     if ident.any():
         out[ident] = 0
@@ -176,19 +173,22 @@ def blur_kernels(
     return out
 
 
-def _motion_kernel(length: float, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
-    """A camera-shake path: a slightly curved stroke of ``length`` pixels."""
+def _motion_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
+    """Camera-shake paths (N, 31, 31): slightly curved strokes of 3–15 pixels."""
     steps = 64
-    angle = float(_uniform(1, 0, math.pi, g, dev))
-    bend = float(_uniform(1, -0.8, 0.8, g, dev))
-    t = torch.linspace(-0.5, 0.5, steps, device=dev)
+    length = _uniform(n, 3.0, 15.0, g, dev).view(-1, 1)
+    angle = _uniform(n, 0, math.pi, g, dev).view(-1, 1)
+    bend = _uniform(n, -0.8, 0.8, g, dev).view(-1, 1)
+    t = torch.linspace(-0.5, 0.5, steps, device=dev)[None]
     theta = angle + bend * t
-    dx = torch.cumsum(torch.cos(theta), 0)
-    dy = torch.cumsum(torch.sin(theta), 0)
-    dx = (dx - dx.mean()) * length / steps
-    dy = (dy - dy.mean()) * length / steps
-    d2 = (xx[None] - dx[:, None, None]) ** 2 + (yy[None] - dy[:, None, None]) ** 2
-    return torch.exp(-d2 / (2 * 0.5**2)).sum(0)
+    dx = torch.cumsum(torch.cos(theta), 1)
+    dy = torch.cumsum(torch.sin(theta), 1)
+    dx = (dx - dx.mean(1, keepdim=True)) * length / steps
+    dy = (dy - dy.mean(1, keepdim=True)) * length / steps
+    d2 = (xx[None, None] - dx[..., None, None]) ** 2 + (
+        yy[None, None] - dy[..., None, None]
+    ) ** 2
+    return torch.exp(-d2 / (2 * 0.5**2)).sum(1)
 
 
 def apply_kernels(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
