@@ -441,7 +441,15 @@ class MainWindow(QMainWindow):
     def _on_tools_settings_changed(self) -> None:
         s = self._tool_settings()
         if s.get("restorer"):
-            self.settings.setValue(f"models/{s['task']}", s["restorer"])
+            from restore_app.models.registry import default_restorer_id
+
+            # Keeping the measured best is no choice to remember: a better
+            # model added or trained later should become the default.
+            key = f"models/{s['task']}"
+            if s["restorer"] == default_restorer_id(s["task"]):
+                self.settings.remove(key)
+            else:
+                self.settings.setValue(key, s["restorer"])
         if self.doc is not None and self.doc.settings != {**self.doc.settings, **s}:
             self.doc.settings.update(s)
             self.doc.dirty.add("state")
