@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -33,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--batch", type=int, default=None)
     t.add_argument("--patch", type=int, default=None)
     t.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    t.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    t.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads (default: one core fewer than the machine has)",
+    )
     t.add_argument("--quick", action="store_true", help="a one-minute CPU run")
     t.add_argument(
         "--export",
@@ -83,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         if device == "cpu":
             # Training on the CPU runs niced, so the machine stays usable.
             os.nice(10)
-            torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+            threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
+            torch.set_num_threads(threads)
         minutes = 1.0 if args.quick and args.minutes == 60.0 else args.minutes
         trainer = Trainer(
             args.task,
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             batch=args.batch,
             patch=args.patch,
         )
+        if args.lr:
+            trainer.spec = dataclasses.replace(trainer.spec, lr=args.lr)
         if args.resume == "auto":
             if trainer.checkpoint_path.is_file():
                 trainer.resume(trainer.checkpoint_path)

@@ -8,6 +8,7 @@ card into a models folder. See the README's "Training" section.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -232,7 +233,10 @@ class Trainer:
         self.history = json.loads(state["history"])
         self.started_from = state.get("started_from", "scratch")
         self.hardware_used = json.loads(state.get("hardware", "[]"))
-        self.g.set_state(state["g"].cpu())
+        # A GPU generator's state does not fit a CPU one (and back): a run
+        # moved between machines keeps its fresh seed instead.
+        with contextlib.suppress(RuntimeError):
+            self.g.set_state(state["g"].cpu())
 
     # --- one step -------------------------------------------------------------
     def _lr(self) -> float:
