@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import shlex
-import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import load, photo, save_mask, save_png, scratch_mask
+from download_server import publish, serve_folder
 
 
 @pytest.fixture
@@ -159,54 +157,21 @@ def test_a_torchscript_inpainter_runs_from_the_cli(cli, tmp_path, models_dir) ->
 # -- download, in process: the table entry is test data set with monkeypatch -------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch, models_dir):
     """A folder served on 127.0.0.1 for this test; RESTORE_DOWNLOAD_BASE names it."""
     root = tmp_path / "served"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    assert server.server_address[0] == "127.0.0.1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    timer = threading.Timer(120, server.shutdown)  # bounded even if a test hangs
-    timer.daemon = True
-    timer.start()
-    monkeypatch.setenv(
-        "RESTORE_DOWNLOAD_BASE", f"http://127.0.0.1:{server.server_address[1]}"
-    )
-    yield root
-    timer.cancel()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-def _publish(monkeypatch, path: Path, sha256: str) -> None:
-    from restore_app.models import downloads
-
-    entry = downloads.KnownModel(
-        file=path.name,
-        url="http://127.0.0.1:9/never-used",
-        sha256=sha256,
-        size=path.stat().st_size,
-        task="denoise",
-        name="Tiny NAFNet",
-        license="test",
-    )
-    monkeypatch.setitem(downloads.KNOWN_MODELS, "tiny", entry)
+    with serve_folder(root) as base:
+        monkeypatch.setenv("RESTORE_DOWNLOAD_BASE", base)
+        yield root
 
 
 def test_download_adds_a_verified_model(served, monkeypatch, capsys, models_dir):
     from restore_app.cli.main import main
 
     path = tiny_nafnet(served / "tiny-naf.safetensors")
-    _publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
     assert main(["models", "download", "tiny"]) == 0
     assert "added user.tiny-naf: denoise" in capsys.readouterr().out
     assert sorted(p.name for p in models_dir.iterdir()) == [
@@ -221,7 +186,7 @@ def test_download_with_a_wrong_checksum_keeps_nothing(
     from restore_app.cli.main import main
 
     path = tiny_nafnet(served / "tiny-naf.safetensors")
-    _publish(monkeypatch, path, hashlib.sha256(b"something else").hexdigest())
+    publish(monkeypatch, path, hashlib.sha256(b"something else").hexdigest())
     assert main(["models", "download", "tiny"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "checksum mismatch" in err[0], err

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import shlex
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from download_server import publish, serve_folder
 from safetensors.torch import save_file
 
 from restore_app.core.errors import ModelError
@@ -289,51 +287,19 @@ def test_a_torchscript_model_without_a_mask_input_is_refused(
 # -- downloads from a local server --------------------------------------------------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch, models_dir):
     """A folder served on 127.0.0.1 for this test; RESTORE_DOWNLOAD_BASE names it."""
     root = tmp_path / "served"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    host, port = server.server_address[:2]
-    assert host == "127.0.0.1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    # Bounded: the server stops itself even if a test hangs.
-    timer = threading.Timer(120, server.shutdown)
-    timer.daemon = True
-    timer.start()
-    monkeypatch.setenv(downloads.BASE_ENV, f"http://127.0.0.1:{port}")
-    yield root
-    timer.cancel()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-def known(monkeypatch, path: Path, sha256: str) -> None:
-    """Publish ``path`` in the download table as 'tiny' (test data, not a mock)."""
-    entry = downloads.KnownModel(
-        file=path.name,
-        url="http://127.0.0.1:9/never-used",
-        sha256=sha256,
-        size=path.stat().st_size,
-        task="denoise",
-        name="Tiny NAFNet",
-        license="test",
-    )
-    monkeypatch.setitem(downloads.KNOWN_MODELS, "tiny", entry)
+    with serve_folder(root) as base:
+        monkeypatch.setenv("RESTORE_DOWNLOAD_BASE", base)
+        yield root
 
 
 def test_download_verifies_and_adds(served, monkeypatch, models_dir) -> None:
     path = save_safetensors(tiny_nafnet(), served / "tiny-naf.safetensors")
-    known(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
     seen: list[tuple[int, int]] = []
     info = downloads.download_model(
         "tiny", progress=False, on_progress=lambda d, t: seen.append((d, t))
@@ -351,7 +317,7 @@ def test_download_verifies_and_adds(served, monkeypatch, models_dir) -> None:
 
 def test_a_checksum_mismatch_leaves_nothing(served, monkeypatch, models_dir) -> None:
     path = save_safetensors(tiny_nafnet(), served / "tiny-naf.safetensors")
-    known(monkeypatch, path, "0" * 64)
+    publish(monkeypatch, path, "0" * 64)
     with pytest.raises(ModelError, match="checksum mismatch.*nothing was kept"):
         downloads.download_model("tiny", progress=False)
     assert files_in(models_dir) == []
@@ -361,7 +327,7 @@ def test_missing_files_and_unknown_names_fail_cleanly(
     served, monkeypatch, models_dir
 ) -> None:
     path = save_safetensors(tiny_nafnet(), served / "tiny-naf.safetensors")
-    known(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
     path.unlink()
     with pytest.raises(ModelError, match="download failed: HTTP 404"):
         downloads.download_model("tiny", progress=False)
