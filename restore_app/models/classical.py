@@ -21,14 +21,31 @@ def _channels(image: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(image[..., c]) for c in range(image.shape[2])]
 
 
+def opencv_inpaint(
+    image: np.ndarray, mask: np.ndarray, radius: float = 5, method: str = "ns"
+) -> np.ndarray:
+    """``image`` (float32 (H, W, C), [0, 1]) with ``mask`` (bool (H, W)) filled by
+    OpenCV's Navier–Stokes (``"ns"``) or fast-marching (``"telea"``) inpainting.
+
+    OpenCV inpaints 16-bit images one channel at a time; its float32 path
+    returns values far out of range (seen with Telea in OpenCV 5.0), and 16
+    bits keep every 8- and 16-bit input exact.
+    """
+    flag = cv2.INPAINT_NS if method == "ns" else cv2.INPAINT_TELEA
+    m = mask.astype(np.uint8)
+    u16 = np.clip(np.rint(image * _U16), 0, _U16).astype(np.uint16)
+    out = [cv2.inpaint(ch, m, radius, flag) for ch in _channels(u16)]
+    return np.stack(out, axis=2).astype(np.float32) / _U16
+
+
 class OpenCVInpaint(Restorer):
     """Fast marching (Telea) or Navier–Stokes inpainting from OpenCV."""
 
     reach = 24
 
     def __init__(self, method: str) -> None:
+        self._method = method
         if method == "telea":
-            self._flag = cv2.INPAINT_TELEA
             self.info = RestorerInfo(
                 id="inpaint.telea",
                 task=Task.INPAINT,
@@ -38,7 +55,6 @@ class OpenCVInpaint(Restorer):
                 "hairlines, smears larger losses.",
             )
         elif method == "ns":
-            self._flag = cv2.INPAINT_NS
             self.info = RestorerInfo(
                 id="inpaint.ns",
                 task=Task.INPAINT,
@@ -60,14 +76,8 @@ class OpenCVInpaint(Restorer):
         """Fill ``mask`` (bool (H, W), True = fill) in ``image`` (float32 (H, W, C))."""
         if mask is None or not mask.any():
             return image
-        m = mask.astype(np.uint8)
         radius = float(params.get("radius", 5))
-        # OpenCV inpaints 16-bit images one channel at a time; its float32 path
-        # returns values far out of range (seen with Telea in OpenCV 5.0), and
-        # 16 bits keep every 8- and 16-bit input exact.
-        u16 = np.clip(np.rint(image * _U16), 0, _U16).astype(np.uint16)
-        out = [cv2.inpaint(ch, m, radius, self._flag) for ch in _channels(u16)]
-        return np.stack(out, axis=2).astype(np.float32) / _U16
+        return opencv_inpaint(image, mask, radius, self._method)
 
 
 class NonLocalMeans(Restorer):
