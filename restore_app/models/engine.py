@@ -131,6 +131,16 @@ class _Run:
         self.out[sl] = np.where(changed[..., None], native, self.out[sl])
 
 
+def hole_radius(mask: np.ndarray) -> float:
+    """How far (pixels) the deepest point of ``mask`` (bool) lies from its edge."""
+    import cv2
+
+    if not mask.any():
+        return 0.0
+    m = np.pad(mask.astype(np.uint8), 1)
+    return float(cv2.distanceTransform(m, cv2.DIST_L2, 3).max())
+
+
 def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
     h, w = mask.shape
     reach = run.restorer.reach
@@ -140,10 +150,10 @@ def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
     run.total = max(len(pieces), 1)
     for piece in pieces:
         run.check()
-        side = max(piece.x1 - piece.x0, piece.y1 - piece.y0)
-        # Context grows with the hole: a wide loss needs more surroundings to be
-        # filled plausibly, a speck of dust very little.
-        margin = int(min(max(reach, side), 256))
+        # Context grows with the hole's width: a wide loss needs more
+        # surroundings to be filled plausibly; a speck of dust, or a long
+        # scratch a few pixels wide, only its neighbourhood.
+        margin = int(min(max(reach, 4 * hole_radius(mask[piece.slices])), 256))
         crop = piece.expand(margin, w, h)
         sl = crop.slices
         # Only this piece's pixels are filled; pixels filled by earlier pieces

@@ -190,3 +190,41 @@ def test_out_of_memory_everywhere_falls_back_to_cpu(greedy) -> None:
     assert res.operation["device"] == "cpu"
     assert r.devices[-1] == "cpu"
     assert (res.pixels == 245).all()
+
+
+class _RecordingFill(Restorer):
+    """Fills with gray and records the size of every crop it is given."""
+
+    reach = 32
+
+    def __init__(self) -> None:
+        self.info = RestorerInfo("test.fill", Task.INPAINT, "Recording", "classical")
+        self.crops: list[tuple[int, int]] = []
+
+    def process(self, image, mask, params, cancel=None):
+        self.crops.append(image.shape[:2])
+        out = image.copy()
+        out[mask] = 0.5
+        return out
+
+
+def test_inpaint_context_follows_the_width_of_the_hole(monkeypatch) -> None:
+    r = _RecordingFill()
+    monkeypatch.setitem(registry._CACHE, r.id, r)
+    img = np.zeros((2400, 2400, 3), np.uint8)
+
+    # A scratch 3 px wide across the scan: crops of at most 1024 px of it, with
+    # only the restorer's reach around them.
+    scratch = np.zeros(img.shape[:2], np.uint8)
+    cv2.line(scratch, (0, 10), (2399, 2390), 1, 3)
+    restore(img, task="inpaint", restorer_id=r.id, mask=scratch.astype(bool))
+    assert len(r.crops) >= 3
+    assert max(max(c) for c in r.crops) <= 1024 + 2 * r.reach
+
+    # A blotch 120 px across: several times its radius of surroundings.
+    r.crops.clear()
+    blotch = np.zeros(img.shape[:2], np.uint8)
+    cv2.circle(blotch, (1200, 1200), 60, 1, -1)
+    res = restore(img, task="inpaint", restorer_id=r.id, mask=blotch.astype(bool))
+    assert len(r.crops) == 1 and min(r.crops[0]) >= 121 + 2 * 200
+    assert (res.pixels[blotch.astype(bool)] == 128).all()
