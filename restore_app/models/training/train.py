@@ -55,7 +55,7 @@ NAFNET_SMALL = {
 TASKS: dict[str, TaskSpec] = {
     "inpaint": TaskSpec(
         id="inpaint.ffc",
-        name="Restore fill (learned)",
+        name="Restore fill",
         description="Fills scratches, dust, cracks, tears and stains up to about "
         "100 px across: a Navier–Stokes fill corrected by the network, which "
         "continues texture and lines from the surroundings.",
@@ -71,7 +71,7 @@ TASKS: dict[str, TaskSpec] = {
     ),
     "denoise": TaskSpec(
         id="denoise.nafnet",
-        name="Restore denoise (learned)",
+        name="Restore denoise",
         description="Blind denoising of Gaussian and signal-dependent noise, film "
         "grain and JPEG artefacts, without being told the level.",
         architecture="NAFNet",
@@ -91,7 +91,7 @@ TASKS: dict[str, TaskSpec] = {
     ),
     "deblur": TaskSpec(
         id="deblur.nafnet",
-        name="Restore sharpen (learned)",
+        name="Restore sharpen",
         description="Blind deblurring of defocus (radius up to 4 px), motion blur "
         "up to 15 px and Gaussian blur, with noise.",
         architecture="NAFNet",
