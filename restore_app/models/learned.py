@@ -12,6 +12,39 @@ from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import ModelError
 from restore_app.models.base import Restorer, RestorerInfo, Task
 
+# Surroundings whose colour is this close (RMS, 8-bit levels) to a function of
+# brightness are monochrome: gray, sepia or another toned print.
+MONOCHROME_RMS = 4.0 / 255
+
+
+def follow_tone(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Give the filled pixels of a monochrome picture its tone, and no other colour.
+
+    A network can paint a tint into the middle of a wide hole that nothing around
+    it has (a yellow or purple smudge in a gray photograph). Where the known
+    pixels' colour is a linear function of their brightness (gray: zero; sepia:
+    warmer in the light tones), each filled pixel keeps its brightness and takes
+    the colour that function gives; colour pictures are left as they are.
+    ``filled`` and ``image`` are float32 (H, W, 3), ``mask`` bool (H, W).
+    """
+    known = image[~mask]
+    if known.shape[0] < 16:
+        return filled
+    if known.shape[0] > 200_000:
+        known = known[:: known.shape[0] // 200_000 + 1]
+    lum = known.mean(axis=1, keepdims=True)
+    chroma = known - lum
+    design = np.hstack([np.ones_like(lum), lum]).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, chroma.astype(np.float64), rcond=None)
+    residual = chroma - design @ coef
+    if np.sqrt(np.mean(residual**2)) > MONOCHROME_RMS:
+        return filled
+    out = filled.copy()
+    lum_fill = filled[mask].mean(axis=1, keepdims=True).astype(np.float64)
+    toned = lum_fill + np.hstack([np.ones_like(lum_fill), lum_fill]) @ coef
+    out[mask] = np.clip(toned, 0, 1).astype(np.float32)
+    return out
+
 
 class LearnedRestorer(Restorer):
     """A network described by a model card, loaded on first use.
@@ -100,4 +133,6 @@ class LearnedRestorer(Restorer):
         out = y[0].cpu().numpy().transpose(1, 2, 0)
         if c == 1:
             out = out.mean(axis=2, keepdims=True)
+        elif self.task == Task.INPAINT and mask is not None:
+            out = follow_tone(out, rgb, mask)
         return np.ascontiguousarray(out, dtype=np.float32)

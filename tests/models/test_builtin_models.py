@@ -139,3 +139,35 @@ def test_defaults_follow_the_measured_scores() -> None:
         if infos:
             best = max(infos, key=lambda i: i.score)
             assert default_restorer_id(task) == best.id
+
+
+@pytest.mark.parametrize("tone", ["gray", "sepia"])
+def test_fill_of_a_monochrome_print_invents_no_colour(tone) -> None:
+    """A wide loss in a gray or sepia print is filled in the print's own tone."""
+    clean = _clean("twowings").astype(np.float32)
+    lum = clean.mean(axis=2, keepdims=True)
+    factors = [1.0, 1.0, 1.0] if tone == "gray" else [1.07, 0.93, 0.72]
+    print_ = np.clip(np.rint(lum * np.array(factors)), 0, 255).astype(np.uint8)
+    mask = np.zeros(print_.shape[:2], np.uint8)
+    cv2.ellipse(mask, (96, 96), (45, 32), 20, 0, 360, 1, -1)
+    mask = mask.astype(bool)
+    damaged = print_.copy()
+    damaged[mask] = 255
+    out = restore(damaged, task="inpaint", restorer_id="inpaint.ffc", mask=mask)
+    filled = out.pixels[mask].astype(np.float32)
+    # Each filled pixel's colour is the print's tone at its brightness.
+    scale = filled.mean(axis=1, keepdims=True) / np.mean(factors)
+    expected = np.clip(scale * np.array(factors), 0, 255)
+    assert np.abs(filled - expected).max() <= 3.0
+
+
+def test_fill_of_a_colour_photograph_keeps_the_network_colours() -> None:
+    from restore_app.models.learned import follow_tone
+
+    rng = np.random.default_rng(0)
+    image = rng.random((64, 64, 3)).astype(np.float32)
+    mask = np.zeros((64, 64), bool)
+    mask[20:40, 20:40] = True
+    filled = image.copy()
+    filled[mask] = [0.9, 0.2, 0.4]
+    assert np.array_equal(follow_tone(filled, image, mask), filled)
