@@ -183,7 +183,10 @@ class Trainer:
         self.warm_from = 0
         self.g = torch.Generator(device=device)
         self.g.manual_seed(seed + 1)
-        self.amp = device == "cuda"
+        # Mixed precision where the hardware computes bfloat16 natively: CUDA,
+        # and CPUs with AVX-512 BF16 or AMX (about 1.5× the fp32 step rate on
+        # the CPU); elsewhere bfloat16 would only be emulated, so fp32.
+        self.amp = device == "cuda" or (device == "cpu" and cpu_has_bf16())
 
     # --- checkpoints ----------------------------------------------------------
     @property
@@ -279,17 +282,22 @@ class Trainer:
         k = int(torch.randint(0, 4, (1,), generator=self.g, device=self.device))
         return torch.rot90(m, k, dims=(2, 3))
 
+    def _autocast(self):
+        return torch.autocast(
+            "cuda" if self.device == "cuda" else "cpu", torch.bfloat16, enabled=self.amp
+        )
+
     def forward_loss(self, clean: torch.Tensor) -> torch.Tensor:
         if self.task == "inpaint":
             m = self._masks(clean.shape[0])
-            with torch.autocast("cuda", torch.bfloat16, enabled=self.amp):
+            with self._autocast():
                 out = self.model(clean, m)
             diff = torch.sqrt((out.float() - clean) ** 2 + 1e-6) * m
             return diff.sum() / (m.sum() * 3 + 1)
         degraded = (G.degrade_noise if self.task == "denoise" else G.degrade_blur)(
             clean, self.g
         )
-        with torch.autocast("cuda", torch.bfloat16, enabled=self.amp):
+        with self._autocast():
             out = self.model(degraded)
         out = out.float()
         loss = _charbonnier(out, clean)
@@ -382,6 +390,13 @@ class Trainer:
         self.save()
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."""
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool((check and check()) or (amx and amx()))
+
+
 def hardware(device: str) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name(0)
@@ -459,6 +474,7 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
             "steps": trainer.step,
             "minutes": round(trainer.elapsed / 60, 1),
             "hardware": device_name or ", ".join(trainer.hardware_used),
+            "mixed_precision": "bfloat16 autocast" if trainer.amp else "none",
             "started_from": trainer.started_from,
             "validation_history": trainer.history[-10:],
             "validation_psnr_input_is": _baseline(trainer),
