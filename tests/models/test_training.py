@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from restore_app.models import registry
 from restore_app.models.engine import restore
@@ -62,11 +63,19 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
     )
     again.resume(again.checkpoint_path)
     assert again.step == trainer.step
+    # ... with the weights' moving average, which trails the weights.
+    assert again.ema_steps == trainer.ema_steps == 40
+    name, avg = next(iter(trainer.ema.state_dict().items()))
+    assert torch.equal(again.ema.state_dict()[name], avg)
+    assert not torch.equal(trainer.model.state_dict()[name], avg)
 
     # Exported weights load through the registry, as a user's models folder.
     models = tmp_path / "models"
     export(trainer, models, "")
     card = json.loads(next(models.glob("*.json")).read_text())
+    # The average is what ships.
+    shipped = load_file(str(next(models.glob("*.safetensors"))))
+    assert torch.equal(shipped[name], avg.half())
     assert card["training"]["mixed_precision"] == (
         "bfloat16 autocast" if trainer.amp else "none"
     )

@@ -9,6 +9,7 @@ card into a models folder. See the README's "Training" section.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -43,6 +44,9 @@ class TaskSpec:
     gpu_batch: int = 0
     degradations: list[str] = field(default_factory=list)
 
+
+# Decay of the weights' moving average, per step (a horizon of ~1,000 steps).
+EMA_DECAY = 0.999
 
 NAFNET_SMALL = {
     "img_channel": 3,
@@ -170,6 +174,10 @@ class Trainer:
                 G.mask_bank(self.val.shape[0], self.val.shape[-1], 12345)
             ).to(device)
         self.model = build(self.spec.architecture, self.spec.config).to(device)
+        # An exponential moving average of the weights is what gets validated
+        # and exported: it smooths the step-to-step noise of small batches.
+        self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self.ema_steps = 0
         self.opt = torch.optim.AdamW(
             self.model.parameters(), lr=self.spec.lr, betas=(0.9, 0.9), weight_decay=0.0
         )
@@ -201,6 +209,8 @@ class Trainer:
         state = {
             "task": self.task,
             "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "ema_steps": self.ema_steps,
             "step": self.step,
             "elapsed": self.elapsed,
             "history": json.dumps(self.history),
@@ -245,9 +255,15 @@ class Trainer:
             else:
                 self.model.load_state_dict(sd)
                 self.started_from = path.name
+            self._restart_ema()
             return
         state = torch.load(str(path), map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
+        if "ema" in state:
+            self.ema.load_state_dict(state["ema"])
+            self.ema_steps = int(state["ema_steps"])
+        else:  # a checkpoint from before the average was kept
+            self._restart_ema()
         opt_path = path.with_name(path.stem + "-opt.pt")
         if opt_path.is_file():
             opt = torch.load(str(opt_path), map_location=self.device, weights_only=True)
@@ -269,6 +285,21 @@ class Trainer:
             self.g.set_state(state["g"].cpu())
 
     # --- one step -------------------------------------------------------------
+    def _restart_ema(self) -> None:
+        self.ema.load_state_dict(self.model.state_dict())
+        self.ema_steps = 0
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        # The decay grows from 0.5 towards EMA_DECAY, so a fresh average
+        # follows the weights closely before it starts to smooth them.
+        self.ema_steps += 1
+        decay = min(EMA_DECAY, (1 + self.ema_steps) / (10 + self.ema_steps))
+        for e, p in zip(self.ema.parameters(), self.model.parameters(), strict=True):
+            e.lerp_(p, 1 - decay)
+        for e, b in zip(self.ema.buffers(), self.model.buffers(), strict=True):
+            e.copy_(b)
+
     def _lr(self) -> float:
         warm = min(1.0, (self.step - self.warm_from + 1) / 300)
         t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
@@ -307,8 +338,8 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """PSNR of the model and of the degraded input on the held-out crops."""
-        self.model.eval()
+        """PSNR of the averaged weights and of the degraded input on held-out crops."""
+        model = self.ema
         g = torch.Generator(device=self.device)
         g.manual_seed(777)
         clean = self.val
@@ -317,10 +348,10 @@ class Trainer:
             c = clean[i : i + 4]
             if self.task == "inpaint":
                 m = self.val_masks[i : i + 4].float()[:, None]
-                out = self.model(c, m)
+                out = model(c, m)
                 # The baseline is the Navier–Stokes fill the network starts from
                 # (or the empty hole for a network without one).
-                base = self.model.navier_stokes_fill(c, m) if self.model.prefill else 0
+                base = model.navier_stokes_fill(c, m) if model.prefill else 0
                 err = ((out - c) ** 2 * m).flatten(1).sum(1) / (m.flatten(1).sum(1) * 3)
                 err_in = ((c - base) ** 2 * m).flatten(1).sum(1) / (
                     m.flatten(1).sum(1) * 3
@@ -329,12 +360,11 @@ class Trainer:
                 deg = (G.degrade_noise if self.task == "denoise" else G.degrade_blur)(
                     c, g
                 )
-                out = self.model(deg).clamp(0, 1)
+                out = model(deg).clamp(0, 1)
                 err = ((out - c) ** 2).flatten(1).mean(1)
                 err_in = ((deg - c) ** 2).flatten(1).mean(1)
             scores_out += (-10 * torch.log10(err.clamp_min(1e-10))).tolist()
             scores_in += (-10 * torch.log10(err_in.clamp_min(1e-10))).tolist()
-        self.model.train()
         return {
             "psnr": float(np.mean(scores_out)),
             "psnr_input": float(np.mean(scores_in)),
@@ -368,6 +398,7 @@ class Trainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), 0.5)
             self.opt.step()
+            self._update_ema()
             self.step += 1
             losses.append(float(loss.detach()))
             if self.step % log_every == 0:
@@ -424,12 +455,12 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     weights = models_dir / spec.weights
     state = {
         k: v.detach().to("cpu", torch.float16).contiguous()
-        for k, v in trainer.model.state_dict().items()
+        for k, v in trainer.ema.state_dict().items()
         if v.dtype.is_floating_point
     }
     ints = {
         k: v.detach().cpu()
-        for k, v in trainer.model.state_dict().items()
+        for k, v in trainer.ema.state_dict().items()
         if not v.dtype.is_floating_point
     }
     tmp = weights.with_suffix(".tmp")
