@@ -173,14 +173,21 @@ class FFCInpaint(nn.Module):
         out = torch.from_numpy(np.stack(filled)).permute(0, 3, 1, 2)
         return out.to(image.device, image.dtype)
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        fill: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``fill``: the Navier–Stokes fill of ``image``, when the caller has it."""
         known = image * (1 - mask)
         if not self.prefill:
             x = self.head(torch.cat([known, mask], dim=1))
             x = self.up(self.blocks(self.down(x)))
             pred = torch.sigmoid(self.tail(x))
             return known + pred * mask
-        fill = self.navier_stokes_fill(image, mask)
+        if fill is None:
+            fill = self.navier_stokes_fill(image, mask)
         start = known + fill * mask
         h = self.head(torch.cat([start, mask], dim=1))
         x = self.up(self.blocks(self.down(h))) + h

@@ -350,10 +350,13 @@ class Trainer:
             c = clean[i : i + 4]
             if self.task == "inpaint":
                 m = self.val_masks[i : i + 4].float()[:, None]
-                out = model(c, m)
                 # The baseline is the Navier–Stokes fill the network starts from
                 # (or the empty hole for a network without one).
-                base = model.navier_stokes_fill(c, m) if model.prefill else 0
+                if model.prefill:
+                    base = model.navier_stokes_fill(c, m)
+                    out = model(c, m, fill=base)
+                else:
+                    base, out = 0, model(c, m)
                 err = ((out - c) ** 2 * m).flatten(1).sum(1) / (m.flatten(1).sum(1) * 3)
                 err_in = ((c - base) ** 2 * m).flatten(1).sum(1) / (
                     m.flatten(1).sum(1) * 3
