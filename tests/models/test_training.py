@@ -129,3 +129,31 @@ def test_prefilled_inpainting_starts_at_navier_stokes_and_learns(photos, tmp_pat
     out = fill()
     assert np.abs(out - ns)[mask].max() > 1e-4
     assert np.array_equal(out[~mask], img.astype(np.float32)[~mask])
+
+
+def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
+    from restore_app.models.training.degrade import (
+        KERNEL,
+        _motion_kernels,
+        blur_kernels,
+    )
+
+    g = torch.Generator().manual_seed(3)
+    r = KERNEL // 2
+    ax = torch.arange(-r, r + 1, dtype=torch.float32)
+    yy, xx = torch.meshgrid(ax, ax, indexing="ij")
+    kernels = _motion_kernels(300, g, "cpu", xx, yy, hard_p=1.0).numpy()
+    strokes = 0
+    for k in kernels:
+        on = k > 0
+        assert set(np.unique(k)) == {0.0, 1.0}
+        # At most 19 px long (plus the pixel it starts on), never two pixels thick.
+        rows, cols = np.nonzero(on)
+        assert max(np.ptp(rows), np.ptp(cols)) <= 20
+        thick = on[1:, 1:] & on[:-1, 1:] & on[1:, :-1] & on[:-1, :-1]
+        assert not thick.any()
+        count, _ = cv2.connectedComponents(on.astype(np.uint8), connectivity=8)
+        strokes += count == 2  # the background and one stroke
+    assert strokes >= 0.95 * len(kernels)
+    mixed = blur_kernels(400, g, "cpu")
+    assert torch.allclose(mixed.sum(dim=(1, 2, 3)), torch.ones(400), atol=1e-5)

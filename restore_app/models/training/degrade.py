@@ -178,8 +178,17 @@ def blur_kernels(
     return out
 
 
-def _motion_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
-    """Camera-shake paths (N, 31, 31): slightly curved strokes of 3–19 pixels."""
+def _motion_kernels(
+    n: int, g: torch.Generator, dev, xx, yy, hard_p: float = 0.5
+) -> torch.Tensor:
+    """Camera-shake paths (N, 31, 31): slightly curved strokes of 3–19 pixels.
+
+    Half are smooth (the path spread over neighbouring pixels, as a sensor
+    integrates it); the other half are hard 1-pixel rasterised strokes of equal
+    weight, as image editors and augmentation libraries draw motion kernels. A
+    network that had seen only the smooth kind trailed deconvolution given the
+    true kernel by 1.7 dB on a hard 9 px stroke, against 0.5 dB on a smooth one.
+    """
     steps = 64
     length = _uniform(n, 3.0, 19.0, g, dev).view(-1, 1)
     angle = _uniform(n, 0, math.pi, g, dev).view(-1, 1)
@@ -193,7 +202,19 @@ def _motion_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
     d2 = (xx[None, None] - dx[..., None, None]) ** 2 + (
         yy[None, None] - dy[..., None, None]
     ) ** 2
-    return torch.exp(-d2 / (2 * 0.5**2)).sum(1)
+    smooth = torch.exp(-d2 / (2 * 0.5**2)).sum(1)
+    # One pixel where the path crosses each column (or row, where it runs
+    # closer to vertical), each counted once: an 8-connected digital line.
+    run = length / steps
+    cx, sy = torch.cos(theta).abs(), torch.sin(theta).abs()
+    major = torch.where(cx >= sy, dx, dy)
+    crossing = (major - major.round()).abs() <= torch.maximum(cx, sy) * run / 2
+    hits = (xx[None, None] == dx.round()[..., None, None]) & (
+        yy[None, None] == dy.round()[..., None, None]
+    )
+    hard = (hits & crossing[..., None, None]).any(1).float()
+    pick = torch.rand(n, generator=g, device=dev) < hard_p
+    return torch.where(pick.view(-1, 1, 1), hard, smooth)
 
 
 def apply_kernels(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
