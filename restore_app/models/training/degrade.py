@@ -214,6 +214,7 @@ def _motion_kernels(
     )
     hard = (hits & crossing[..., None, None]).any(1).float()
     pick = torch.rand(n, generator=g, device=dev) < hard_p
+    pick &= hard.sum(dim=(1, 2)) > 0  # never an empty kernel
     return torch.where(pick.view(-1, 1, 1), hard, smooth)
 
 
