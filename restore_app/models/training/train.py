@@ -458,18 +458,16 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     spec = trainer.spec
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / spec.weights
+    # The weights' average ships, floating-point tensors in fp16.
     state = {
-        k: v.detach().to("cpu", torch.float16).contiguous()
+        k: v.detach()
+        .cpu()
+        .to(torch.float16 if v.dtype.is_floating_point else v.dtype)
+        .contiguous()
         for k, v in trainer.ema.state_dict().items()
-        if v.dtype.is_floating_point
-    }
-    ints = {
-        k: v.detach().cpu()
-        for k, v in trainer.ema.state_dict().items()
-        if not v.dtype.is_floating_point
     }
     tmp = weights.with_suffix(".tmp")
-    save_file({**state, **ints}, str(tmp), metadata={"architecture": spec.architecture})
+    save_file(state, str(tmp), metadata={"architecture": spec.architecture})
     os.replace(tmp, weights)
     card_path = models_dir / (spec.weights.rsplit(".", 1)[0] + ".json")
     card = {
