@@ -120,6 +120,21 @@ def write_mask(
         raise MaskError(str(exc)) from None
 
 
+def write_label_image(
+    labels: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = True
+) -> None:
+    """Save a label image (uint8 (H, W), each value a damage kind's label, 0 none)
+    as a lossless 8-bit gray PNG, atomically."""
+    p = Path(path)
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.dtype != np.uint8:
+        raise MaskError(f"{p}: a label image is uint8 (H, W), not {labels.shape}")
+    try:
+        atomic_write_bytes(p, encode_png(labels[..., None], None), overwrite=overwrite)
+    except ImageWriteError as exc:
+        raise MaskError(str(exc)) from None
+
+
 def _kernel(pixels: int) -> np.ndarray:
     size = 2 * pixels + 1
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))

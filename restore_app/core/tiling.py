@@ -107,22 +107,25 @@ def process_tiled(
     finish: Callable[[np.ndarray, int, int], None] | None = None,
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    channels: int | None = None,
 ) -> np.ndarray | None:
     """Run ``fn`` over ``image`` tile by tile and blend the results seamlessly.
 
     ``image`` is float32 ``(H, W, C)`` in [0, 1]; ``fn`` maps a float32 tile
-    ``(h, w, C)`` to a float32 tile of the same shape. Rows are finished as soon
+    ``(h, w, C)`` to a float32 tile ``(h, w, channels)`` (``channels`` defaults
+    to C; a detector returns one channel per class). Rows are finished as soon
     as no later tile can touch them, so besides ``image`` and the output only one
     band of tile rows is held in memory. Finished rows go either into ``out``
     (float32, same shape) or to ``finish(rows, y0, y1)``. Checks ``cancel``
     between tiles and reports ``on_progress(done, total)`` after each.
     """
-    h, w, c = image.shape
+    h, w = image.shape[:2]
+    c = image.shape[2] if channels is None else int(channels)
     rows, cols = plan.rows(), plan.cols()
     total = len(rows) * len(cols)
     done = 0
     if out is None and finish is None:
-        out = np.empty_like(image, dtype=np.float32)
+        out = np.empty((h, w, c), dtype=np.float32)
 
     band_y0 = 0
     band_acc = np.zeros((0, w, c), np.float64)

@@ -1,0 +1,72 @@
+"""A detector's damage proposal: what it found, before a person accepts any of it.
+
+The proposal keeps the detector's evidence, not one thresholded mask, so the
+sensitivity can change without running the detector again: ``probability``
+(uint8 ``(H, W)``, 0–255 for 0–1) that a pixel is damaged, and ``kinds``
+(uint8 ``(H, W)``) the label of the likeliest damage kind there (see
+:mod:`restore_app.core.damage`). Sensitivity ``s`` in [0, 1] flags the pixels
+whose probability is at least ``1 - s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from restore_app.core.damage import DAMAGE_KINDS, NO_DAMAGE, DamageKind, kinds_mask
+
+
+def threshold(sensitivity: float) -> int:
+    """The probability (0–255) at and above which ``sensitivity`` flags a pixel."""
+    s = min(max(float(sensitivity), 0.0), 1.0)
+    return max(1, int(round((1.0 - s) * 255)))
+
+
+@dataclass
+class DamageProposal:
+    """Damage found in one image; see the module docstring for the arrays."""
+
+    probability: np.ndarray
+    kinds: np.ndarray
+    default_sensitivity: float = 0.5
+    #: what made it, for records: detector id, weights SHA-256, device, ...
+    operation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.probability.shape[:2]
+
+    def _sensitivity(self, sensitivity: float | None) -> float:
+        return self.default_sensitivity if sensitivity is None else float(sensitivity)
+
+    def mask(
+        self,
+        sensitivity: float | None = None,
+        kinds: Iterable[DamageKind] | None = None,
+    ) -> np.ndarray:
+        """bool ``(H, W)``: damage of ``kinds`` (default all) at ``sensitivity``."""
+        found = self.probability >= threshold(self._sensitivity(sensitivity))
+        chosen = tuple(DAMAGE_KINDS if kinds is None else kinds)
+        if len(chosen) < len(DAMAGE_KINDS):
+            found &= kinds_mask(self.kinds, chosen)
+        return found
+
+    def labels(
+        self,
+        sensitivity: float | None = None,
+        kinds: Iterable[DamageKind] | None = None,
+    ) -> np.ndarray:
+        """uint8 label image ``(H, W)``: each flagged pixel's kind, 0 elsewhere."""
+        return np.where(self.mask(sensitivity, kinds), self.kinds, np.uint8(NO_DAMAGE))
+
+    def protected(self, protect: np.ndarray | None) -> DamageProposal:
+        """The same proposal with nothing proposed under ``protect`` (bool (H, W))."""
+        if protect is None:
+            return self
+        prob = np.where(np.asarray(protect, bool), np.uint8(0), self.probability)
+        return DamageProposal(
+            prob, self.kinds, self.default_sensitivity, self.operation
+        )

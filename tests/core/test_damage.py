@@ -1,0 +1,82 @@
+"""The damage-kind table, proposals at a sensitivity, and tolerant scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from restore_app.core.damage import (
+    DAMAGE_KINDS,
+    colour_labels,
+    kind,
+    kinds_mask,
+    parse_kinds,
+)
+from restore_app.core.detect_scores import Counts
+from restore_app.core.proposal import DamageProposal, threshold
+
+
+def test_one_table_of_kinds_with_unique_ids_labels_and_colours() -> None:
+    ids = [k.id for k in DAMAGE_KINDS]
+    assert {"scratch", "dust", "crack", "loss"} <= set(ids)
+    assert len(set(ids)) == len(ids)
+    labels = [k.label for k in DAMAGE_KINDS]
+    assert 0 not in labels and len(set(labels)) == len(labels)
+    assert len({k.colour for k in DAMAGE_KINDS}) == len(DAMAGE_KINDS)
+
+
+def test_parse_kinds() -> None:
+    assert parse_kinds(None) == DAMAGE_KINDS
+    assert parse_kinds("") == DAMAGE_KINDS
+    assert [k.id for k in parse_kinds("dust, scratch")] == ["scratch", "dust"]
+    with pytest.raises(ValueError, match="unknown damage kind 'mould'"):
+        parse_kinds("scratch,mould")
+
+
+def test_kinds_mask_and_colours() -> None:
+    labels = np.array([[0, kind("dust").label], [kind("loss").label, 0]], np.uint8)
+    m = kinds_mask(labels, [kind("dust")])
+    assert m.tolist() == [[False, True], [False, False]]
+    rgb = colour_labels(labels)
+    assert tuple(rgb[0, 1]) == kind("dust").colour
+    assert tuple(rgb[0, 0]) == (0, 0, 0)
+
+
+def test_sensitivity_trades_recall_for_precision() -> None:
+    prob = np.array([[10, 100, 200, 250]], np.uint8)
+    kinds = np.array([[1, 2, 3, 4]], np.uint8)
+    p = DamageProposal(prob, kinds, default_sensitivity=0.5)
+    assert p.mask().tolist() == [[False, False, True, True]]
+    assert p.mask(0.0).sum() == 0
+    assert p.mask(1.0).all()
+    # more sensitive never flags fewer pixels
+    counts = [int(p.mask(s).sum()) for s in np.linspace(0, 1, 11)]
+    assert counts == sorted(counts)
+    assert p.mask(1.0, [kind("scratch")]).tolist() == [[True, False, False, False]]
+    assert p.labels(0.7).tolist() == [[0, 2, 3, 4]]
+    assert threshold(0.5) == 128
+
+
+def test_protected_pixels_are_never_proposed() -> None:
+    prob = np.full((2, 2), 255, np.uint8)
+    p = DamageProposal(prob, np.ones((2, 2), np.uint8))
+    protect = np.array([[True, False], [False, False]])
+    assert p.protected(protect).mask(1.0).tolist() == [[False, True], [True, True]]
+
+
+def test_scoring_tolerates_a_line_found_one_pixel_aside() -> None:
+    truth = np.zeros((20, 20), bool)
+    truth[10, 2:18] = True
+    found = np.zeros_like(truth)
+    found[11, 2:18] = True
+    c = Counts()
+    c.add(found, truth)
+    assert c.precision == c.recall == c.f1 == 1.0
+    far = np.zeros_like(truth)
+    far[16, 2:18] = True
+    c = Counts()
+    c.add(far, truth)
+    assert c.precision == 0.0 and c.recall == 0.0
+    empty = Counts()
+    empty.add(np.zeros_like(truth), np.zeros_like(truth))
+    assert empty.precision == empty.recall == 1.0
