@@ -1,7 +1,8 @@
 """Network architectures of the built-in models.
 
 NAFNet comes from spandrel, so the project's denoising and deblurring weights
-also load in other tools that use spandrel; the inpainting network is our own.
+also load in other tools that use spandrel; the inpainting network and the
+damage detector are our own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def build(architecture: str, config: dict[str, Any]) -> nn.Module:
         from restore_app.models.archs.ffc_inpaint import FFCInpaint
 
         return FFCInpaint(**config)
+    if architecture == "DamageUNet":
+        from restore_app.models.archs.damage_unet import DamageUNet
+
+        return DamageUNet(**config)
     raise ValueError(f"unknown architecture {architecture}")
 
 
@@ -28,4 +33,6 @@ def size_multiple(architecture: str, config: dict[str, Any]) -> int:
     """Input sides must be multiples of this."""
     if architecture == "NAFNet":
         return 2 ** len(config.get("enc_blk_nums", []))
+    if architecture == "DamageUNet":
+        return 2 ** int(config.get("depth", 3))
     return 8

@@ -15,8 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m restore_app.models.training")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train (or continue training) one model")
-    t.add_argument("--task", required=True, choices=["inpaint", "denoise", "deblur"])
-    t.add_argument("--data", required=True, type=Path, help="folder of clean photos")
+    t.add_argument(
+        "--task", required=True, choices=["inpaint", "denoise", "deblur", "detect"]
+    )
+    t.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        action="append",
+        help="folder of clean photos (the detector takes several)",
+    )
     t.add_argument("--out", type=Path, default=Path(".runs"), help="checkpoints folder")
     t.add_argument("--minutes", type=float, default=60.0, help="wall time for this run")
     t.add_argument(
@@ -49,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         help="after training, write weights and card into this folder",
     )
     e = sub.add_parser("export", help="write a checkpoint as fp16 safetensors + card")
-    e.add_argument("--task", required=True, choices=["inpaint", "denoise", "deblur"])
-    e.add_argument("--data", required=True, type=Path)
+    e.add_argument(
+        "--task", required=True, choices=["inpaint", "denoise", "deblur", "detect"]
+    )
+    e.add_argument("--data", required=True, type=Path, action="append")
     e.add_argument("--out", type=Path, default=Path(".runs"))
     e.add_argument("--models", type=Path, required=True)
     a = sub.add_parser("train-all", help="train the three models side by side")
@@ -94,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
             torch.set_num_threads(threads)
         minutes = 1.0 if args.quick and args.minutes == 60.0 else args.minutes
+        if args.task == "detect":
+            return _train_detector(args, device, minutes)
         trainer = Trainer(
             args.task,
-            args.data,
+            args.data[0],
             args.out,
             device,
             total_minutes=args.total_minutes or minutes,
@@ -126,9 +138,50 @@ def main(argv: list[str] | None = None) -> int:
         if args.export:
             print(f"exported {export(trainer, args.export, '')}")
         return 0
-    trainer = Trainer(args.task, args.data, args.out, "cpu", total_minutes=1.0)
+    if args.task == "detect":
+        from restore_app.models.training import detector
+
+        dt = detector.DetectorTrainer(args.data, args.out, "cpu", total_minutes=1.0)
+        dt.resume(dt.checkpoint_path)
+        print(f"exported {detector.export(dt, args.models)}")
+        return 0
+    trainer = Trainer(args.task, args.data[0], args.out, "cpu", total_minutes=1.0)
     trainer.resume(trainer.checkpoint_path)
     print(f"exported {export(trainer, args.models, '')}")
+    return 0
+
+
+def _train_detector(args: argparse.Namespace, device: str, minutes: float) -> int:
+    from restore_app.models.training import detector
+    from restore_app.models.training.train import hardware
+
+    trainer = detector.DetectorTrainer(
+        args.data,
+        args.out,
+        device,
+        total_minutes=args.total_minutes or minutes,
+        quick=args.quick,
+        batch=args.batch,
+        patch=args.patch,
+        **({"lr": args.lr} if args.lr else {}),
+    )
+    if args.resume == "auto":
+        if trainer.checkpoint_path.is_file():
+            trainer.resume(trainer.checkpoint_path)
+    elif args.resume != "no":
+        trainer.resume(Path(args.resume))
+    if hardware(device) not in trainer.hardware_used:
+        trainer.hardware_used.append(hardware(device))
+    where = hardware(device)
+    print(f"detect: training on {where} from step {trainer.step}", flush=True)
+    trainer.run(
+        minutes,
+        checkpoint_minutes=args.checkpoint_minutes,
+        log_every=10 if args.quick else 50,
+        on_log=lambda s: print(s, flush=True),
+    )
+    if args.export:
+        print(f"exported {detector.export(trainer, args.export)}")
     return 0
 
 

@@ -1,0 +1,425 @@
+"""Training the damage detector: resumable, time-limited, CPU or GPU.
+
+``python -m restore_app.models.training train --task detect --data PHOTOS
+[--data MORE]`` trains the detector on clean photographs aged and damaged by
+:mod:`restore_app.models.training.aging`. Every 8th photo of each folder by
+name is held out and split in two: the validation half picks the checkpoint and
+the default sensitivity; the test half is read only by ``benchmarks/detect.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.detect_scores import Counts
+from restore_app.models.archs import build
+from restore_app.models.training import aging
+from restore_app.models.training import data as D
+from restore_app.models.training.train import EMA_DECAY, cpu_has_bf16
+
+ARCHITECTURE = "DamageUNet"
+CONFIG: dict[str, Any] = {"classes": len(DAMAGE_KINDS) + 1, "width": 16, "depth": 3}
+WEIGHTS = "detect-unet.safetensors"
+DETECTOR_ID = "detect.unet"
+#: Loss weight of damaged pixels against undamaged ones (damage is rare).
+DAMAGE_WEIGHT = 3.0
+#: Detection thresholds the validation sweeps to pick the default sensitivity.
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.95, 0.05))
+
+
+def detector_split(folders: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """(train, validation, test) photos: each folder's every 8th by name is held
+    out, the held-out ones alternately validation and test."""
+    train, val, test = [], [], []
+    for folder in folders:
+        t, held = D.split_photos(folder)
+        train += t
+        val += held[0::2]
+        test += held[1::2]
+    return train, val, test
+
+
+def crop_scaled(
+    img: np.ndarray, patch: int, rng: np.random.Generator, max_scale: float = 2.0
+) -> np.ndarray:
+    """A random ``patch``² crop (float32 RGB [0, 1]), downscaled up to ``max_scale``."""
+    h, w = img.shape[:2]
+    if min(h, w) < patch:
+        f = patch / min(h, w)
+        img = cv2.resize(img, (max(patch, round(w * f)), max(patch, round(h * f))))
+        h, w = img.shape[:2]
+    scale = float(rng.uniform(1.0, min(max_scale, min(h, w) / patch)))
+    side = int(patch * scale)
+    y = int(rng.integers(0, h - side + 1))
+    x = int(rng.integers(0, w - side + 1))
+    crop = img[y : y + side, x : x + side]
+    if side != patch:
+        crop = cv2.resize(crop, (patch, patch), interpolation=cv2.INTER_AREA)
+    crop = np.rot90(crop, int(rng.integers(0, 4)))
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop, np.float32) / 255.0
+
+
+def make_set(
+    photos: list[np.ndarray],
+    count: int,
+    patch: int,
+    seed: int,
+    style: aging.DamageStyle = aging.TRAIN_STYLE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fixed set of samples: (damaged (N, P, P, 3), labels (N, P, P), undamaged)."""
+    rng = np.random.default_rng(seed)
+    xs, ys, cs = [], [], []
+    for i in range(count):
+        crop = crop_scaled(photos[i % len(photos)], patch, rng, 1.5)
+        x, y, c = aging.sample(crop, rng, style)
+        xs.append(x)
+        ys.append(y)
+        cs.append(c)
+    return np.stack(xs), np.stack(ys), np.stack(cs)
+
+
+def damage_probability(logits: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) probability that a pixel is damaged, of any kind."""
+    return 1.0 - torch.softmax(logits.float(), 1)[:, 0]
+
+
+class DetectorTrainer:
+    """The detector's training state: network, average, optimiser, data, clock."""
+
+    task = "detect"
+
+    def __init__(
+        self,
+        data_dirs: list[Path],
+        out_dir: Path,
+        device: str,
+        total_minutes: float,
+        quick: bool = False,
+        seed: int = 0,
+        batch: int | None = None,
+        patch: int | None = None,
+        lr: float = 2e-3,
+    ) -> None:
+        self.device = device
+        self.out_dir = out_dir / "detect"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.total_minutes = total_minutes
+        self.quick = quick
+        self.patch = patch or (64 if quick else 160)
+        self.batch = batch or (4 if quick else (64 if device == "cuda" else 12))
+        self.lr = lr
+        train, val, _test = detector_split(data_dirs)
+        if quick:
+            train = train[:6]
+            val = val[:2]
+        self.train_names = [p.name for p in train]
+        self.val_names = [p.name for p in val]
+        self.photos = [D.load_rgb(p) for p in train]
+        self.rng = np.random.default_rng(seed)
+        vx, vy, vc = make_set(
+            [D.load_rgb(p) for p in val],
+            8 if quick else 96,
+            self.patch if quick else 256,
+            seed=4242,
+        )
+        self.val_x, self.val_y, self.val_clean = vx, vy, vc
+        self.model = build(ARCHITECTURE, CONFIG).to(device)
+        self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self.ema_steps = 0
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=1e-4
+        )
+        self.class_weight = torch.tensor(
+            [1.0] + [DAMAGE_WEIGHT] * len(DAMAGE_KINDS), device=device
+        )
+        self.step = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+        self.started_from = "scratch"
+        self.hardware_used: list[str] = []
+        self.amp = device == "cuda" or (device == "cpu" and cpu_has_bf16())
+
+    # --- checkpoints ----------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.out_dir / "best.pt"
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "ema_steps": self.ema_steps,
+            "opt": self.opt.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "history": json.dumps(self.history),
+            "best": json.dumps(self.best),
+            "started_from": self.started_from,
+            "hardware": json.dumps(self.hardware_used),
+            "rng": json.dumps(self.rng.bit_generator.state),
+        }
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or self.checkpoint_path
+        tmp = path.with_suffix(".tmp")
+        torch.save(self._state(), tmp)
+        os.replace(tmp, path)
+
+    def resume(self, path: Path) -> None:
+        state = torch.load(str(path), map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.ema_steps = int(state["ema_steps"])
+        with contextlib.suppress(ValueError, KeyError):
+            self.opt.load_state_dict(state["opt"])
+        self.step = int(state["step"])
+        self.elapsed = float(state["elapsed"])
+        self.history = json.loads(state["history"])
+        self.best = json.loads(state["best"])
+        self.started_from = state.get("started_from", "scratch")
+        self.hardware_used = json.loads(state.get("hardware", "[]"))
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            self.rng.bit_generator.state = json.loads(state["rng"])
+
+    # --- one step -------------------------------------------------------------
+    def _lr(self) -> float:
+        warm = min(1.0, (self.step + 1) / 200)
+        t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
+        return self.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def batch_arrays(self) -> tuple[torch.Tensor, torch.Tensor]:
+        xs, ys = [], []
+        for _ in range(self.batch):
+            img = self.photos[int(self.rng.integers(0, len(self.photos)))]
+            x, y, _ = aging.sample(crop_scaled(img, self.patch, self.rng), self.rng)
+            xs.append(x)
+            ys.append(y)
+        x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).to(self.device)
+        y = torch.from_numpy(np.stack(ys)).long().to(self.device)
+        return x, y
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits = logits.float()
+        ce = F.cross_entropy(logits, labels, weight=self.class_weight)
+        # Soft Dice on "damaged at all": thin structures count as much as big ones.
+        p = damage_probability(logits)
+        t = (labels > 0).float()
+        inter = (p * t).sum((1, 2))
+        dice = 1 - (2 * inter + 1) / (p.sum((1, 2)) + t.sum((1, 2)) + 1)
+        return ce + 0.5 * dice.mean()
+
+    def _update_ema(self) -> None:
+        self.ema_steps += 1
+        decay = min(EMA_DECAY, (1 + self.ema_steps) / (10 + self.ema_steps))
+        with torch.no_grad():
+            torch._foreach_lerp_(
+                list(self.ema.parameters()), list(self.model.parameters()), 1 - decay
+            )
+            for e, b in zip(self.ema.buffers(), self.model.buffers(), strict=True):
+                e.copy_(b)
+
+    def _autocast(self):
+        return torch.autocast(
+            "cuda" if self.device == "cuda" else "cpu", torch.bfloat16, enabled=self.amp
+        )
+
+    @torch.no_grad()
+    def predict(self, x: np.ndarray, model=None) -> tuple[np.ndarray, np.ndarray]:
+        """(damage probability (N, H, W), kind label per pixel (N, H, W)) for
+        float32 RGB samples (N, H, W, 3)."""
+        model = model or self.ema
+        probs, kinds = [], []
+        for i in range(0, len(x), 8):
+            t = torch.from_numpy(x[i : i + 8]).permute(0, 3, 1, 2).to(self.device)
+            logits = model(t).float()
+            probs.append(damage_probability(logits).cpu().numpy())
+            kinds.append((logits[:, 1:].argmax(1) + 1).cpu().numpy().astype(np.uint8))
+        return np.concatenate(probs), np.concatenate(kinds)
+
+    def validate(self) -> dict[str, Any]:
+        """F1 on the validation samples at each threshold; the best one's details."""
+        prob, kinds = self.predict(self.val_x)
+        clean_prob, _ = self.predict(self.val_clean)
+        truth = self.val_y > 0
+        best: dict[str, Any] = {"f1": -1.0}
+        for thr in THRESHOLDS:
+            c = Counts()
+            for p, t in zip(prob >= thr, truth, strict=True):
+                c.add(p, t)
+            if c.f1 > best["f1"]:
+                best = {"threshold": thr, **c.as_dict()}
+        thr = best["threshold"]
+        best["false_alarms"] = round(float((clean_prob >= thr).mean()), 5)
+        per_kind = {}
+        for k in DAMAGE_KINDS:
+            c = Counts()
+            for p, kd, t in zip(prob >= thr, kinds, self.val_y, strict=True):
+                c.add(p & (kd == k.label), t == k.label)
+            per_kind[k.id] = c.as_dict()
+        best["kinds"] = per_kind
+        return best
+
+    def run(
+        self,
+        minutes: float,
+        checkpoint_minutes: float = 5.0,
+        log_every: int = 50,
+        on_log=print,
+        max_steps: int | None = None,
+    ) -> list[float]:
+        self.model.train()
+        start = time.monotonic()
+        last_ckpt = start
+        base = self.elapsed
+        losses: list[float] = []
+        while True:
+            now = time.monotonic()
+            self.elapsed = base + (now - start)
+            if now - start >= minutes * 60 or len(losses) == max_steps:
+                break
+            for group in self.opt.param_groups:
+                group["lr"] = self._lr()
+            x, y = self.batch_arrays()
+            with self._autocast():
+                logits = self.model(x)
+            loss = self.loss(logits, y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            self._update_ema()
+            self.step += 1
+            losses.append(float(loss.detach()))
+            if self.step % log_every == 0:
+                on_log(
+                    f"detect step {self.step} loss {np.mean(losses[-log_every:]):.4f} "
+                    f"lr {self._lr():.2e} t {self.elapsed / 60:.1f} min"
+                )
+            if now - last_ckpt >= checkpoint_minutes * 60:
+                self.checkpoint(on_log)
+                last_ckpt = time.monotonic()
+        self.checkpoint(on_log)
+        return losses
+
+    def checkpoint(self, on_log=print) -> None:
+        self.model.eval()
+        scores = self.validate()
+        self.model.train()
+        scores.update(step=self.step, minutes=round(self.elapsed / 60, 2))
+        self.history.append(scores)
+        on_log(f"detect validation {json.dumps(scores)}")
+        if self.best is None or scores["f1"] > self.best["f1"]:
+            self.best = scores
+            self.save(self.best_path)
+        self.save()
+
+
+def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Path:
+    """Write the best validated weights (fp16 safetensors) and the detector's card."""
+    from safetensors.torch import save_file
+
+    from restore_app.core.atomic import atomic_write_bytes
+    from restore_app.core.record import sha256_file
+
+    best = trainer.best
+    if trainer.best_path.is_file():
+        state = torch.load(
+            str(trainer.best_path), map_location="cpu", weights_only=True
+        )
+        ema = state["ema"]
+        steps = int(state["step"])
+        minutes = float(state["elapsed"]) / 60
+    else:
+        ema = trainer.ema.state_dict()
+        steps, minutes = trainer.step, trainer.elapsed / 60
+    models_dir.mkdir(parents=True, exist_ok=True)
+    weights = models_dir / WEIGHTS
+    tensors = {
+        k: v.detach()
+        .cpu()
+        .to(torch.float16 if v.dtype.is_floating_point else v.dtype)
+        .contiguous()
+        for k, v in ema.items()
+    }
+    tmp = weights.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={"architecture": ARCHITECTURE})
+    os.replace(tmp, weights)
+    threshold = float(best["threshold"]) if best else 0.5
+    card = {
+        "id": DETECTOR_ID,
+        "task": "detect",
+        "name": "Restore damage finder",
+        "description": "Labels each pixel of a scan as a scratch, dust or hair, "
+        "crack, loss or undamaged; trained on aged, damaged photographs.",
+        "architecture": ARCHITECTURE,
+        "config": CONFIG,
+        "kinds": [k.id for k in DAMAGE_KINDS],
+        "parameters": sum(p.numel() for p in trainer.model.parameters()),
+        "weights": WEIGHTS,
+        "sha256": sha256_file(weights),
+        "size_bytes": weights.stat().st_size,
+        "precision": "float16",
+        "half": False,
+        "reach": 48,
+        "default_threshold": threshold,
+        "license": "GPL-3.0-or-later",
+        "training": {
+            "data": {
+                "train_photos": len(trainer.train_names),
+                "validation_photos": trainer.val_names,
+                "test_photos": "the other half of the held-out photos (benchmark)",
+                "other": [
+                    "picture detail drawn as 'no damage': catchlights, "
+                    "wires, twigs, eyelashes, text, wood grain, stars"
+                ],
+            },
+            "degradations": [
+                "ageing: lens softness, gray, sepia or faded colour, lower "
+                "contrast, uneven fading, film grain",
+                "scratches fading along their length (light and dark)",
+                "dust specks, fibres and curly hairs",
+                "branching cracks showing the paper base",
+                "torn edges and flaked losses",
+                f"ground truth where the damage's opacity ≥ {aging.GT_OPACITY}",
+            ],
+            "loss": f"cross-entropy (damage weighted {DAMAGE_WEIGHT}×) + 0.5 soft Dice",
+            "patch": trainer.patch,
+            "batch": trainer.batch,
+            "steps": steps,
+            "minutes": round(minutes, 1),
+            "hardware": hardware or ", ".join(trainer.hardware_used),
+            "mixed_precision": "bfloat16 autocast" if trainer.amp else "none",
+            "started_from": trainer.started_from,
+            "checkpoint_chosen_by": "F1 on the validation half (2 px tolerance)",
+            "validation_best": best,
+            "validation_history": trainer.history[-10:],
+        },
+        "validation": {},
+        "score": best["f1"] if best else None,
+    }
+    atomic_write_bytes(
+        models_dir / (WEIGHTS.rsplit(".", 1)[0] + ".json"),
+        (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode(),
+    )
+    return weights
