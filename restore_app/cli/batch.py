@@ -11,7 +11,18 @@ from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from restore_app.models.batch import BatchItem, BatchUsageError, run_batch
+    from restore_app.models.batch import (
+        BatchItem,
+        BatchUsageError,
+        DetectSettings,
+        run_batch,
+    )
+
+    detecting = args.op == "detect" or args.auto_masks
+    if not detecting and (args.detector or args.sensitivity is not None or args.kinds):
+        raise UsageError(
+            "--detector, --sensitivity and --kinds need --op detect or --auto-masks"
+        )
 
     # Made at the first progress call: run_batch checks the folders first, and a
     # usage error should stay one line, without an empty bar before it.
@@ -40,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
             restorer_id=args.model,
             strength=args.strength,
             recursive=args.recursive,
+            protect_dir=args.protect,
+            auto_masks=args.auto_masks,
+            detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
             overwrite=args.overwrite,
             device=args.device,
             on_item=on_item,

@@ -37,6 +37,35 @@ def _strength(text: str) -> float:
     return value
 
 
+def _kinds(text: str) -> tuple[str, ...]:
+    from restore_app.core.damage import parse_kinds
+
+    try:
+        return tuple(k.id for k in parse_kinds(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _detect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--detector", metavar="ID", help="detector id (see 'restore-app models')"
+    )
+    p.add_argument(
+        "--sensitivity",
+        type=_strength,
+        metavar="S",
+        help="0..1: higher finds more and also flags more picture detail "
+        "(default: the detector's own)",
+    )
+    p.add_argument(
+        "--kinds",
+        type=_kinds,
+        metavar="K,...",
+        default=(),
+        help="damage kinds to find: scratch, dust, crack, loss (default: all)",
+    )
+
+
 def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
     """--device, --overwrite, --debug, accepted before and after the command.
 
@@ -145,6 +174,29 @@ def build_parser() -> argparse.ArgumentParser:
     for task in TASKS:
         _add_single(sub, task, common)
 
+    about = "find scratches, dust, cracks and losses; write them as a mask"
+    p = sub.add_parser("detect", parents=[common], help=about, description=about)
+    p.add_argument("image", metavar="IMAGE", help="the source image (never written)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="MASK",
+        required=True,
+        help="the mask to write (PNG, 255 where damage was found)",
+    )
+    _detect_options(p)
+    p.add_argument(
+        "--layers",
+        metavar="DIR",
+        help="also write one mask per kind and the label image into DIR",
+    )
+    p.add_argument(
+        "--protect",
+        metavar="MASK",
+        help="pixels bright in this mask are never proposed",
+    )
+    p.set_defaults(command="detect", handler="restore_app.cli.detect:run")
+
     p = sub.add_parser(
         "batch",
         parents=[common],
@@ -157,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input_dir", metavar="INPUT_DIR")
     p.add_argument("-o", "--output", metavar="OUTPUT_DIR", required=True)
-    p.add_argument("--op", choices=TASKS, required=True, help="the tool to run")
+    p.add_argument(
+        "--op", choices=(*TASKS, "detect"), required=True, help="the tool to run"
+    )
     p.add_argument(
         "--masks",
         metavar="MASK_DIR",
@@ -170,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strength", type=_strength, metavar="S", help="0..1 (default: estimated)"
     )
+    p.add_argument(
+        "--protect",
+        metavar="DIR",
+        help="protect masks named like the images: their bright pixels never change",
+    )
+    p.add_argument(
+        "--auto-masks",
+        action="store_true",
+        help="inpaint: find each image's damage and fill it (not with --masks); "
+        "the proposed mask is kept beside each output",
+    )
+    _detect_options(p)
     p.add_argument(
         "--recursive",
         action="store_true",

@@ -19,6 +19,8 @@ class Task(StrEnum):
     INPAINT = "inpaint"
     DENOISE = "denoise"
     DEBLUR = "deblur"
+    #: damage detectors share the registry, cards and model list with restorers
+    DETECT = "detect"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Run one restorer over files: one image (``restore_file``) or a folder.
+"""Run one restorer or detector over files: one image or a folder.
 
 The command line and the window's batch both call these, so a batch from either
 writes the same outputs, names and treatment records. Nothing here prints: the
@@ -53,6 +53,144 @@ class BatchReport:
         return not self.failed
 
 
+@dataclass(frozen=True)
+class DetectSettings:
+    """How damage is found: which detector, how sensitive, which kinds."""
+
+    detector_id: str | None = None
+    sensitivity: float | None = None  # None: the detector's default
+    kinds: tuple[str, ...] = ()  # empty: every kind
+
+    def chosen_kinds(self):
+        from restore_app.core.damage import parse_kinds
+
+        return parse_kinds(self.kinds)
+
+
+def auto_mask_path(output: Path) -> Path:
+    """Where an automatically proposed mask is kept: ``OUTPUT.mask.png``."""
+    return output.with_name(output.name + ".mask.png")
+
+
+def _propose(
+    pixels,
+    settings: DetectSettings,
+    protect_array,
+    device: str,
+    on_progress: ProgressFn | None,
+    cancel: CancelToken | None,
+):
+    """(bool mask, label image, operation) of the damage found in ``pixels``."""
+    from restore_app.models.detection import detect
+
+    proposal = detect(
+        pixels,
+        detector_id=settings.detector_id,
+        protect=protect_array,
+        device=device,
+        on_progress=on_progress,
+        cancel=cancel,
+    )
+    kinds = settings.chosen_kinds()
+    sensitivity = (
+        proposal.default_sensitivity
+        if settings.sensitivity is None
+        else settings.sensitivity
+    )
+    labels = proposal.labels(sensitivity, kinds)
+    operation = dict(proposal.operation)
+    operation["sensitivity"] = sensitivity
+    operation["kinds"] = [k.id for k in kinds]
+    operation["pixels_flagged"] = int((labels > 0).sum())
+    return labels > 0, labels, operation
+
+
+def detect_file(
+    source: str | Path,
+    output: str | Path,
+    *,
+    settings: DetectSettings = DetectSettings(),
+    protect: str | Path | None = None,
+    layers_dir: str | Path | None = None,
+    overwrite: bool = False,
+    device: str = "auto",
+    on_progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Path]:
+    """Find the damage in the image file ``source``; write it as a mask ``output``.
+
+    ``output`` is a lossless 8-bit PNG of the upright image's size, 255 where
+    damage was found. ``layers_dir`` also gets one such mask per kind
+    (``STEM.<kind>.png``) and the label image (``STEM.kinds.png``, values from
+    the damage-kind table). The record ``output.json`` names the detector, its
+    weights, sensitivity, kinds and the source by SHA-256. No metadata of the
+    scan is copied. Everything is written whole or not at all. Returns the files
+    written.
+    """
+    from restore_app.core.atomic import sha256_file
+    from restore_app.core.errors import OutputExistsError
+    from restore_app.core.image import read_image
+    from restore_app.core.masks import read_mask, write_label_image, write_mask
+    from restore_app.core.record import record_path, write_record
+
+    source, output = Path(source), Path(output)
+    if output.suffix.lower() != ".png":
+        raise ImageWriteError(f"{output}: a damage mask is written as PNG")
+    if output.exists() and _same_file(source, output):
+        raise ImageWriteError(f"refusing to write over the source image: {output}")
+    targets = [output, record_path(output)]
+    layers: list[tuple[Path, Any]] = []
+    doc = read_image(source)
+    shape = (doc.height, doc.width)
+    protect_array = read_mask(protect, shape) if protect is not None else None
+    if layers_dir is not None:
+        layers_dir = Path(layers_dir)
+        for k in settings.chosen_kinds():
+            layers.append((layers_dir / f"{source.stem}.{k.id}.png", k))
+        layers.append((layers_dir / f"{source.stem}.kinds.png", None))
+        targets += [p for p, _ in layers]
+    if not overwrite:
+        for t in targets:
+            if t.exists():
+                raise OutputExistsError(
+                    f"output exists (use --overwrite to replace it): {t}"
+                )
+    if cancel is not None:
+        cancel.check()
+    mask, labels, operation = _propose(
+        doc.pixels, settings, protect_array, device, on_progress, cancel
+    )
+    if protect is not None:
+        operation["protect"] = str(Path(protect).absolute())
+    written: list[Path] = []
+    try:
+        if layers:
+            layers_dir.mkdir(parents=True, exist_ok=True)
+            entries = []
+            for path, k in layers:
+                if k is None:
+                    write_label_image(labels, path, overwrite=overwrite)
+                else:
+                    write_mask(labels == k.label, path, overwrite=overwrite)
+                written.append(path)
+                entries.append(
+                    {
+                        "kind": k.id if k else "labels",
+                        "path": str(path.absolute()),
+                        "sha256": sha256_file(path),
+                    }
+                )
+            operation["layers"] = entries
+        write_mask(mask, output, overwrite=overwrite)
+        written.append(output)
+        written.append(write_record(output, source_path=source, operations=[operation]))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
 def output_suffix(source: Path) -> str:
     """The output extension for ``source``: its own where we can write it, else .png.
 
@@ -78,13 +216,17 @@ def restore_file(
     tile_size: int = 512,
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    auto_mask: DetectSettings | None = None,
 ) -> list[str]:
     """Restore the image file ``source`` into ``output`` with its treatment record.
 
     ``mask`` and ``protect`` are mask image files matched to the upright image
-    (bright = restore / never change). The source is never written; ``output``
-    appears whole or not at all. Returns the writer's warnings (e.g. a JPEG
-    output that had to drop 16-bit depth). Raises RestoreError subclasses.
+    (bright = restore / never change). With ``auto_mask`` (inpainting only, no
+    ``mask``) the damage is detected first; the proposed mask is kept beside
+    the output (:func:`auto_mask_path`) and the record says how it was made.
+    The source is never written; ``output`` appears whole or not at all.
+    Returns the writer's warnings (e.g. a JPEG output that had to drop 16-bit
+    depth). Raises RestoreError subclasses.
     """
     from restore_app.core.image import WRITE_EXTENSIONS, read_image, write_image
     from restore_app.core.masks import read_mask
@@ -108,8 +250,17 @@ def restore_file(
         raise OutputExistsError(
             f"output exists (use --overwrite to replace it): {output}"
         )
-    if task is Task.INPAINT and mask is None:
+    if auto_mask is not None and (task is not Task.INPAINT or mask is not None):
+        raise MaskError("automatic masks are for inpainting without a mask")
+    if task is Task.INPAINT and mask is None and auto_mask is None:
         raise MaskError("inpainting needs a mask")
+    proposed_path = auto_mask_path(output) if auto_mask is not None else None
+    if proposed_path is not None and proposed_path.exists() and not overwrite:
+        from restore_app.core.errors import OutputExistsError
+
+        raise OutputExistsError(
+            f"output exists (use --overwrite to replace it): {proposed_path}"
+        )
 
     doc = read_image(source)
     shape = (doc.height, doc.width)
@@ -117,6 +268,11 @@ def restore_file(
     protect_array = read_mask(protect, shape) if protect is not None else None
     if cancel is not None:
         cancel.check()
+    proposed: dict[str, Any] | None = None
+    if auto_mask is not None:
+        mask_array, _, proposed = _propose(
+            doc.pixels, auto_mask, protect_array, device, None, cancel
+        )
     result = restore(
         doc.pixels,
         task=task,
@@ -135,17 +291,38 @@ def restore_file(
         operation["mask"] = str(Path(mask).absolute())
     if protect is not None:
         operation["protect"] = str(Path(protect).absolute())
+    if proposed_path is not None and proposed is not None:
+        from restore_app.core.masks import write_mask
 
-    warnings = write_image(
-        dataclasses.replace(doc, pixels=result.pixels), output, overwrite=overwrite
-    )
+        write_mask(mask_array, proposed_path, overwrite=overwrite)
+        operation["mask"] = str(proposed_path.absolute())
+        operation["mask_proposed_automatically"] = {
+            k: proposed[k]
+            for k in (
+                "detector",
+                "weights_sha256",
+                "sensitivity",
+                "kinds",
+                "pixels_flagged",
+                "device",
+            )
+        }
+
     try:
-        write_record(
-            output, source_path=source, operations=[operation], warnings=warnings
+        warnings = write_image(
+            dataclasses.replace(doc, pixels=result.pixels), output, overwrite=overwrite
         )
+        try:
+            write_record(
+                output, source_path=source, operations=[operation], warnings=warnings
+            )
+        except BaseException:
+            # A derivative without its record would be an untraceable treatment.
+            output.unlink(missing_ok=True)
+            raise
     except BaseException:
-        # A derivative without its record would be an untraceable treatment.
-        output.unlink(missing_ok=True)
+        if proposed_path is not None:
+            proposed_path.unlink(missing_ok=True)
         raise
     return list(warnings)
 
@@ -202,6 +379,9 @@ def run_batch(
     cancel: CancelToken | None = None,
     mask_lookup: Callable[[Path], Path | None] | None = None,
     on_image_progress: ProgressFn | None = None,
+    protect_dir: str | Path | None = None,
+    detect: DetectSettings | None = None,
+    auto_masks: bool = False,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -213,6 +393,11 @@ def run_batch(
     image is reported and the batch goes on; a cancel stops between tiles and
     returns the report so far with ``cancelled`` set. Raises BatchUsageError
     before doing anything when the folders are unusable.
+
+    ``task`` "detect" writes each image's damage mask (``STEM.png``) with its
+    record; ``auto_masks`` (inpainting) detects the damage of each image and
+    fills it. ``detect`` says how damage is found for both. ``protect_dir``
+    holds protect masks, looked up like the masks.
     """
     from restore_app.core.naming import list_images
 
@@ -229,21 +414,40 @@ def run_batch(
         )
     if output_dir.exists() and not output_dir.is_dir():
         raise BatchUsageError(f"the output exists and is not a folder: {output_dir}")
-    if masks_path is not None:
-        if masks_path == input_dir:
-            raise BatchUsageError("the mask folder must differ from the input folder")
-        if not masks_path.is_dir():
-            raise BatchUsageError(f"mask folder not found: {masks_path}")
-    if task is Task.INPAINT and masks_path is None and mask_lookup is None:
-        raise BatchUsageError("inpainting a folder needs a mask folder (--masks)")
+    protect_path = Path(protect_dir).resolve() if protect_dir is not None else None
+    for what, folder in (("mask", masks_path), ("protect", protect_path)):
+        if folder is None:
+            continue
+        if folder == input_dir:
+            raise BatchUsageError(
+                f"the {what} folder must differ from the input folder"
+            )
+        if not folder.is_dir():
+            raise BatchUsageError(f"{what} folder not found: {folder}")
+    if auto_masks:
+        if task is not Task.INPAINT:
+            raise BatchUsageError("automatic masks (--auto-masks) are for inpainting")
+        if masks_path is not None or mask_lookup is not None:
+            raise BatchUsageError("use either a mask folder or --auto-masks, not both")
+    detect = detect or DetectSettings()
+    if (
+        task is Task.INPAINT
+        and masks_path is None
+        and mask_lookup is None
+        and not auto_masks
+    ):
+        raise BatchUsageError(
+            "inpainting a folder needs a mask folder (--masks) or --auto-masks"
+        )
 
     if files is None:
         images = list_images(input_dir, recursive=recursive)
     else:
         images = [Path(f).resolve() for f in files]
     # A mask folder inside the input folder would otherwise be restored as well.
-    if masks_path is not None:
-        images = [p for p in images if not _is_within(p, masks_path)]
+    for folder in (masks_path, protect_path):
+        if folder is not None:
+            images = [p for p in images if not _is_within(p, folder)]
 
     output_dir.mkdir(parents=True, exist_ok=True)
     report = BatchReport()
@@ -273,7 +477,8 @@ def run_batch(
         except ValueError:
             finish(BatchItem(source, None, "failed", "not inside the input folder"))
             continue
-        output = output_dir / relative.parent / (relative.stem + output_suffix(source))
+        suffix = ".png" if task is Task.DETECT else output_suffix(source)
+        output = output_dir / relative.parent / (relative.stem + suffix)
         if output in claimed:
             # a.bmp and a.png would both become a.png: keep the first, say why.
             why = f"same output name as {claimed[output].name}"
@@ -290,23 +495,41 @@ def run_batch(
                 mask = find_mask(masks_path, relative)
             else:
                 mask = None
-            if task is Task.INPAINT and mask is None:
+            protect = (
+                find_mask(protect_path, relative) if protect_path is not None else None
+            )
+            if task is Task.INPAINT and mask is None and not auto_masks:
                 finish(BatchItem(source, output, "skipped", "no mask"))
                 continue
             output.parent.mkdir(parents=True, exist_ok=True)
-            warnings = restore_file(
-                source,
-                output,
-                task=task,
-                mask=mask,
-                restorer_id=restorer_id,
-                strength=strength,
-                overwrite=overwrite,
-                device=device,
-                tile_size=tile_size,
-                on_progress=on_image_progress,
-                cancel=cancel,
-            )
+            if task is Task.DETECT:
+                detect_file(
+                    source,
+                    output,
+                    settings=detect,
+                    protect=protect,
+                    overwrite=overwrite,
+                    device=device,
+                    on_progress=on_image_progress,
+                    cancel=cancel,
+                )
+                warnings: list[str] = []
+            else:
+                warnings = restore_file(
+                    source,
+                    output,
+                    task=task,
+                    mask=mask,
+                    protect=protect,
+                    restorer_id=restorer_id,
+                    strength=strength,
+                    overwrite=overwrite,
+                    device=device,
+                    tile_size=tile_size,
+                    on_progress=on_image_progress,
+                    cancel=cancel,
+                    auto_mask=detect if auto_masks else None,
+                )
         except Cancelled:
             report.cancelled = True
             break

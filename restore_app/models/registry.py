@@ -98,7 +98,10 @@ def _classical_infos() -> list[RestorerInfo]:
         scores = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         scores = {}
-    return [replace(r.info, score=scores.get(r.id)) for r in classical_restorers()]
+    from restore_app.models.detection import classical_detectors
+
+    methods = [*classical_restorers(), *classical_detectors()]
+    return [replace(m.info, score=scores.get(m.id)) for m in methods]
 
 
 def list_restorers(task: Task | str | None = None) -> list[RestorerInfo]:

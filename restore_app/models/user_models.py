@@ -73,11 +73,14 @@ def user_model_id(path: str | Path) -> str:
 def _parse_task(task: Task | str | None) -> Task | None:
     if task is None or task == "":
         return None
+    names = ", ".join(t.value for t in Task if t is not Task.DETECT)
     try:
-        return Task(task)
+        parsed = Task(task)
     except ValueError:
-        names = ", ".join(t.value for t in Task)
         raise ModelError(f"unknown task '{task}' (use {names})") from None
+    if parsed is Task.DETECT:
+        raise ModelError(f"only restorers can be added (use {names})")
+    return parsed
 
 
 def _first_line(exc: BaseException) -> str:

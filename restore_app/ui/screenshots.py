@@ -25,50 +25,12 @@ REVIEWED_OUT = (
 )
 
 
-def crack_mask(pixels):
-    """bool (H, W), True on light cracks and paper losses of (H, W, C) image data.
-
-    ``pixels`` is uint8/uint16 (or float32 in [0, 1]), C = 1 (gray) or 3 (RGB).
-    Cracks in old prints show the light paper base: thin lines brighter than
-    their surroundings, kept when they are elongated rather than spots; losses
-    are large bright areas that reach the edge of the print.
-    """
-    import cv2
-    import numpy as np
-
-    from restore_app.ui.display import to_display8
-
-    gray = to_display8(pixels)
-    gray = (
-        gray[..., 0] if gray.shape[2] == 1 else cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
-    )
-    tophat = gray.astype(np.int16) - cv2.medianBlur(gray, 7).astype(np.int16)
-    lines = ((tophat > 14) & (gray > 100)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    w, h, area = (
-        stats[:, cv2.CC_STAT_WIDTH],
-        stats[:, cv2.CC_STAT_HEIGHT],
-        stats[:, cv2.CC_STAT_AREA],
-    )
-    keep = (np.maximum(w, h) >= 8) & (area < 0.6 * w * h)
-    keep[0] = False
-    mask = keep[labels]
-    bright = (gray > 200).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
-    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    at_edge = (x == 0) | (y == 0)
-    at_edge |= x + stats[:, cv2.CC_STAT_WIDTH] == gray.shape[1]
-    at_edge |= y + stats[:, cv2.CC_STAT_HEIGHT] == gray.shape[0]
-    loss = at_edge & (stats[:, cv2.CC_STAT_AREA] > 150)
-    loss[0] = False
-    mask |= loss[labels]
-    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-    return mask.astype(bool)
-
-
 def reviewed_mask(pixels):
-    """crack_mask of SAMPLE's (H, W, C) pixels with the REVIEWED_OUT boxes erased."""
-    mask = crack_mask(pixels)
+    """The classical detector's proposal for SAMPLE's (H, W, C) pixels with the
+    REVIEWED_OUT boxes erased."""
+    from restore_app.models.detection import detect
+
+    mask = detect(pixels, detector_id="detect.tophat").mask()
     for x0, y0, x1, y1 in REVIEWED_OUT:
         mask[y0:y1, x0:x1] = False
     return mask
