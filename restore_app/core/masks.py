@@ -135,6 +135,15 @@ def write_label_image(
         raise MaskError(str(exc)) from None
 
 
+def mask_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the True pixels of a bool (H, W) mask, or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
 def _kernel(pixels: int) -> np.ndarray:
     size = 2 * pixels + 1
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))

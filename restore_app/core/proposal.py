@@ -16,13 +16,26 @@ from typing import Any
 
 import numpy as np
 
-from restore_app.core.damage import DAMAGE_KINDS, NO_DAMAGE, DamageKind, kinds_mask
+from restore_app.core.damage import (
+    DAMAGE_KINDS,
+    NO_DAMAGE,
+    DamageKind,
+    kinds_mask,
+    parse_kinds,
+)
 
 
 def threshold(sensitivity: float) -> int:
     """The probability (0–255) at and above which ``sensitivity`` flags a pixel."""
     s = min(max(float(sensitivity), 0.0), 1.0)
     return max(1, int(round((1.0 - s) * 255)))
+
+
+def review_kinds(ids: list[str] | None) -> tuple[DamageKind, ...]:
+    """The kinds a review shows: every kind for None, none for an empty list."""
+    if ids is None:
+        return DAMAGE_KINDS
+    return parse_kinds(ids) if ids else ()
 
 
 @dataclass

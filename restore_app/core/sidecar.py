@@ -9,6 +9,9 @@ Layout (one folder per image, named after the image file)::
         images/<name>/mask.png        working mask, 1-bit PNG (absent when empty)
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
+        images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
+        images/<name>/proposal-kinds.png   its likeliest damage kind per pixel
+        images/<name>/rejected.png    proposed pixels the person erased in review
 
 The originals are never written. When the scans' folder is read-only, or is
 part of the application's own resources (the bundled samples), the same layout
@@ -35,7 +38,7 @@ from restore_app.core.history import TILE, tile_box
 
 SIDECAR_DIRNAME = ".restore"
 SIDECAR_VERSION = 1
-STATUSES = ("untouched", "edited", "exported")
+STATUSES = ("untouched", "proposed", "edited", "exported")
 
 
 def _user_data_dir() -> Path:
@@ -108,6 +111,9 @@ class ImageState:
     settings: dict[str, Any] = field(default_factory=dict)
     operations: list[dict[str, Any]] = field(default_factory=list)
     exports: list[str] = field(default_factory=list)
+    #: the damage proposal under review: the detector's operation, its default
+    #: sensitivity, and the sensitivity and kinds the person chose (None: none)
+    proposal: dict[str, Any] | None = None
     saved_at: float = 0.0
 
     @classmethod
@@ -130,6 +136,10 @@ class ImageSnapshot:
     mask: np.ndarray | None = None
     repaired: np.ndarray | None = None
     tiles: dict[tuple[int, int], np.ndarray] | None = None
+    #: the proposal's probability and kinds (uint8 (H, W) each), and the
+    #: rejected pixels (bool (H, W)); None: unchanged since the last save
+    proposal: tuple[np.ndarray, np.ndarray] | None = None
+    rejected: np.ndarray | None = None
 
 
 @dataclass
@@ -138,6 +148,9 @@ class SavedImage:
     mask: np.ndarray | None
     repaired: np.ndarray | None
     tiles: dict[tuple[int, int], np.ndarray]
+    #: (probability, kinds) of the saved proposal, when state.proposal says so
+    proposal: tuple[np.ndarray, np.ndarray] | None = None
+    rejected: np.ndarray | None = None
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -151,12 +164,27 @@ def _encode_mask(mask: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _decode_mask(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
-    data = np.fromfile(path, dtype=np.uint8)
+def _decode_gray(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
     arr = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
     if arr is None or arr.shape != shape:
         return None
-    return arr > 127
+    return arr
+
+
+def _decode_mask(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    arr = _decode_gray(path, shape)
+    return None if arr is None else arr > 127
+
+
+def _encode_gray(arr: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise OSError("could not encode a proposal")
+    return buf.tobytes()
 
 
 class Sidecar:
@@ -236,7 +264,17 @@ class Sidecar:
                             tiles[(int(ty), int(tx))] = arr
             except (OSError, ValueError):
                 tiles = {}
-        return SavedImage(state, mask, repaired, tiles)
+        proposal = rejected = None
+        if state.proposal is not None:
+            prob = _decode_gray(d / "proposal.png", hw)
+            kinds = _decode_gray(d / "proposal-kinds.png", hw)
+            if prob is not None and kinds is not None:
+                proposal = (prob, kinds)
+                if (d / "rejected.png").exists():
+                    rejected = _decode_mask(d / "rejected.png", hw)
+            else:
+                state.proposal = None
+        return SavedImage(state, mask, repaired, tiles, proposal, rejected)
 
     def save(self, snapshot: ImageSnapshot) -> None:
         """Write one image's snapshot; parts that are None keep their saved files."""
@@ -244,7 +282,11 @@ class Sidecar:
         state = snapshot.state
         d = self.image_dir(state.name)
         d.mkdir(parents=True, exist_ok=True)
-        for part, arr in (("mask", snapshot.mask), ("repaired", snapshot.repaired)):
+        for part, arr in (
+            ("mask", snapshot.mask),
+            ("repaired", snapshot.repaired),
+            ("rejected", snapshot.rejected),
+        ):
             if arr is None:
                 continue
             path = d / f"{part}.png"
@@ -252,6 +294,13 @@ class Sidecar:
                 _atomic_write(path, _encode_mask(arr))
             else:
                 path.unlink(missing_ok=True)
+        if state.proposal is None:
+            for part in ("proposal", "proposal-kinds", "rejected"):
+                (d / f"{part}.png").unlink(missing_ok=True)
+        elif snapshot.proposal is not None:
+            prob, kinds = snapshot.proposal
+            _atomic_write(d / "proposal.png", _encode_gray(prob))
+            _atomic_write(d / "proposal-kinds.png", _encode_gray(kinds))
         if snapshot.tiles is not None:
             path = d / "tiles.npz"
             if snapshot.tiles:
@@ -264,6 +313,67 @@ class Sidecar:
                 path.unlink(missing_ok=True)
         state.saved_at = time.time()
         _atomic_write(d / "state.json", json.dumps(asdict(state), indent=1).encode())
+
+    def save_proposal(
+        self,
+        source: Path,
+        shape: tuple[int, int],
+        proposal: tuple[np.ndarray, np.ndarray],
+        meta: dict[str, Any],
+    ) -> None:
+        """Keep a damage proposal for review with the image's other saved work.
+
+        ``proposal`` is (probability, kinds), uint8 (H, W) each; ``meta`` goes
+        into the state (detector operation, default sensitivity). An untouched
+        image becomes "proposed"; an earlier review's erasures are dropped.
+        """
+        name = source.name
+        size, mtime = self.source_stamp(source)
+        state = self.load_state(name)
+        if state is None or not self.is_current(state, source):
+            state = ImageState(name, size, mtime, int(shape[1]), int(shape[0]))
+        state.proposal = dict(meta)
+        if state.status == "untouched":
+            state.status = "proposed"
+        self.save(
+            ImageSnapshot(state, proposal=proposal, rejected=np.zeros(shape[:2], bool))
+        )
+
+    def write_proposal_mask(self, source: Path) -> Path | None:
+        """Write the saved proposal of ``source``, at its reviewed sensitivity and
+        kinds less what was erased, as ``proposal-mask.png`` for a batch; None
+        when there is no proposal (or nothing in it)."""
+        from restore_app.core.proposal import DamageProposal, review_kinds
+
+        name = source.name
+        state = self.load_state(name)
+        if (
+            state is None
+            or state.proposal is None
+            or not self.is_current(state, source)
+        ):
+            return None
+        d = self.image_dir(name)
+        hw = (state.height, state.width)
+        prob = _decode_gray(d / "proposal.png", hw)
+        kinds = _decode_gray(d / "proposal-kinds.png", hw)
+        if prob is None or kinds is None:
+            return None
+        meta = state.proposal
+        proposal = DamageProposal(
+            prob, kinds, float(meta.get("default_sensitivity", 0.5))
+        )
+        mask = proposal.mask(meta.get("sensitivity"), review_kinds(meta.get("kinds")))
+        rejected = d / "rejected.png"
+        if rejected.exists():
+            r = _decode_mask(rejected, hw)
+            if r is not None:
+                mask &= ~r
+        if not mask.any():
+            return None
+        path = d / "proposal-mask.png"
+        _atomic_write(path, _encode_mask(mask))
+        return path
 
     def statuses(self) -> dict[str, str]:
         """Status of every image with a sidecar entry, by file name."""

@@ -29,9 +29,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from restore_app.core.history import TileRecorder
 from restore_app.ui.display import DTILE, TileCache, TileFactory, _qimage, to_display8
-from restore_app.ui.document import Document
+from restore_app.ui.document import Document, MaskEdit
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
 
@@ -96,7 +95,7 @@ class Canvas(QWidget):
         self._drag: str | None = None  # "paint" | "erase" | "pan" | "split" | tool
         self._last_widget = QPointF()
         self._last_image = QPointF()
-        self._recorder: TileRecorder | None = None
+        self._recorder: MaskEdit | None = None
         self._points: list[QPointF] = []
         self._rect_start: QPointF | None = None
         self._cursor: QPointF | None = None
@@ -127,6 +126,7 @@ class Canvas(QWidget):
                 lambda x0, y0, x1, y1: doc.repaired[y0:y1, x0:x1],
                 alpha=doc.image.alpha,
                 icc=doc.image.meta.icc_profile,
+                proposal=doc.proposed_labels,
             )
             self._apply_overlay_style()
             for sig, slot in self._doc_links():
@@ -146,6 +146,7 @@ class Canvas(QWidget):
             (d.pixels_changed, self._on_doc_pixels_changed),
             (d.mask_changed, self._on_doc_mask_changed),
             (d.repaired_changed, self._on_doc_repaired_changed),
+            (d.proposal_changed, self._on_doc_proposal_changed),
         ]
 
     def _on_doc_pixels_changed(self, box) -> None:
@@ -157,6 +158,9 @@ class Canvas(QWidget):
 
     def _on_doc_repaired_changed(self, box) -> None:
         self._invalidate(("repaired",), box)
+
+    def _on_doc_proposal_changed(self, box) -> None:
+        self._invalidate(("proposal",), box)
 
     def _invalidate(self, kinds: tuple[str, ...], box) -> None:
         if self.doc is None:
@@ -403,6 +407,13 @@ class Canvas(QWidget):
                 img = self.cache.get(
                     ("repaired", level, ty, tx),
                     lambda ty=ty, tx=tx: f.overlay_tile("repaired", level, ty, tx),
+                )
+                p.drawImage(target, img)
+        if overlays and self.doc.proposal is not None:
+            for ty, tx, target in tiles:
+                img = self.cache.get(
+                    ("proposal", level, ty, tx),
+                    lambda ty=ty, tx=tx: f.proposal_tile(level, ty, tx),
                 )
                 p.drawImage(target, img)
         if overlays and self.show_mask:
@@ -662,12 +673,8 @@ class Canvas(QWidget):
             poly = np.array([pa + n, pb + n, pb - n, pa - n]).round().astype(np.int32)
             cv2.fillConvexPoly(stamp, poly, 1, cv2.LINE_8, sh)
         self._recorder.touch(x0, y0, x1, y1)
-        region = doc.mask[y0:y1, x0:x1]
-        if self._drag == "erase":
-            region &= stamp == 0
-        else:
-            region |= stamp.view(bool)
-        self.cache.invalidate(("mask",), (x0, y0, x1, y1))
+        self._edit_region(doc, (x0, y0, x1, y1), stamp, self._drag == "erase")
+        self.cache.invalidate(("mask", "proposal"), (x0, y0, x1, y1))
         self.update_image_box((x0, y0, x1, y1))
 
     def _finish_stroke(self, cancel: bool = False) -> None:
@@ -696,10 +703,19 @@ class Canvas(QWidget):
         cv2.fillPoly(stamp, [poly], 1, cv2.LINE_8, 4)
         rec = doc.begin_mask_edit()
         rec.touch(x0, y0, x1, y1)
-        region = doc.mask[y0:y1, x0:x1]
         erase = getattr(self, "_erase_shape", False) or self.tool == Tool.ERASER
+        self._edit_region(doc, (x0, y0, x1, y1), stamp, erase)
+        doc.commit_mask_edit(rec, f"{what} {'erase' if erase else 'fill'}")
+
+    @staticmethod
+    def _edit_region(doc: Document, box, stamp: np.ndarray, erase: bool) -> None:
+        """Paint or erase ``stamp`` (uint8 0/1 of ``box``) into the mask; erasing
+        under review also takes the pixels out of the proposal."""
+        x0, y0, x1, y1 = box
+        region = doc.mask[y0:y1, x0:x1]
         if erase:
             region &= stamp == 0
+            if doc.proposal is not None:
+                doc.rejected[y0:y1, x0:x1] |= stamp.view(bool)
         else:
             region |= stamp.view(bool)
-        doc.commit_mask_edit(rec, f"{what} {'erase' if erase else 'fill'}")

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QColor, QColorSpace, QImage
 
+from restore_app.core.damage import colour_labels
+
 DTILE = 256
 
 #: reads a box (x0, y0, x1, y1) of an image: (h, w, C) array in its own dtype
@@ -128,11 +130,13 @@ class TileFactory:
         repaired: Callable[[int, int, int, int], np.ndarray],
         alpha: np.ndarray | None = None,
         icc: bytes | None = None,
+        proposal: Callable[[int, int, int, int], np.ndarray] | None = None,
     ) -> None:
         self.width, self.height = width, height
         self._readers = {"image": current, "original": original}
         self._mask = mask
         self._repaired = repaired
+        self._proposal = proposal
         self._alpha = alpha
         self._cs = color_space_for(icc)
         self._srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
@@ -179,6 +183,30 @@ class TileFactory:
         out[..., 0], out[..., 1], out[..., 2] = color.red(), color.green(), color.blue()
         # Thin strokes stay visible when zoomed out: coverage is doubled, capped.
         out[..., 3] = (np.minimum(cov * 2.0, 1.0) * opacity * 255).astype(np.uint8)
+        return _qimage(out)
+
+    def proposal_tile(self, level: int, ty: int, tx: int) -> QImage:
+        """RGBA tile of a damage proposal under review, each kind in its colour."""
+        x0, y0, x1, y1 = self.box(level, ty, tx)
+        if self._proposal is None:
+            labels = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        else:
+            labels = self._proposal(x0, y0, x1, y1)
+        step = 1 << level
+        if step > 1:
+            # Zoomed out, a level pixel shows a kind found anywhere under it, so
+            # thin scratches stay visible.
+            h, w = labels.shape
+            ph, pw = (-h) % step, (-w) % step
+            padded = np.pad(labels, ((0, ph), (0, pw)))
+            blocks = padded.reshape(
+                padded.shape[0] // step, step, padded.shape[1] // step, step
+            )
+            labels = blocks.max(axis=(1, 3))
+        rgb = colour_labels(labels)
+        out = np.empty((*labels.shape, 4), dtype=np.uint8)
+        out[..., :3] = rgb
+        out[..., 3] = np.where(labels > 0, 200, 0).astype(np.uint8)
         return _qimage(out)
 
     def difference_tile(self, level: int, ty: int, tx: int) -> QImage:

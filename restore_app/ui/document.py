@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.history import (
     TILE,
     Box,
@@ -19,6 +20,8 @@ from restore_app.core.history import (
     changed_tiles,
     tile_box,
 )
+from restore_app.core.masks import mask_bounds
+from restore_app.core.proposal import DamageProposal, review_kinds
 from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
 
 UNDO_LIMIT = 200
@@ -71,6 +74,46 @@ class DeltaCommand(QUndoCommand):
             self.doc.notify("state", None)
 
 
+class AcceptProposal(DeltaCommand):
+    """Accepting a damage proposal: the mask gains it and the review ends; undo
+    brings the review back as it was."""
+
+    def __init__(self, doc: Document, parts: list[tuple[str, TileDelta]]) -> None:
+        super().__init__(doc, "Accept damage proposal", parts)
+        self.proposal = doc.proposal
+        self.review = dict(doc.review)
+
+    def redo(self) -> None:
+        super().redo()
+        self.doc.end_review(clear_rejected=False)  # the parts cleared it
+
+    def undo(self) -> None:
+        super().undo()
+        self.doc.begin_review(self.proposal, self.review)
+
+
+class MaskEdit:
+    """Records a stroke: on the working mask and, while a proposal is under
+    review, on its rejected pixels (what the eraser took out of the proposal)."""
+
+    def __init__(self, doc: Document) -> None:
+        self.recorders = [("mask", TileRecorder(doc.mask))]
+        if doc.proposal is not None:
+            self.recorders.append(("rejected", TileRecorder(doc.rejected)))
+
+    def touch(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        for _, rec in self.recorders:
+            rec.touch(x0, y0, x1, y1)
+
+    def finish(self) -> list[tuple[str, TileDelta]]:
+        parts = [(name, rec.finish()) for name, rec in self.recorders]
+        return [(name, d) for name, d in parts if d]
+
+    def revert(self) -> None:
+        for _, rec in self.recorders:
+            rec.revert()
+
+
 class Document(QObject):
     """An image being worked on, with everything that is saved in its sidecar.
 
@@ -82,6 +125,7 @@ class Document(QObject):
     pixels_changed = Signal(object)  # Box | None
     mask_changed = Signal(object)
     repaired_changed = Signal(object)
+    proposal_changed = Signal(object)  # Box | None
     state_changed = Signal(object)  # the document
 
     def __init__(self, path: Path, image: Any, parent: QObject | None = None) -> None:
@@ -95,6 +139,11 @@ class Document(QObject):
         h, w = self.pixels.shape[:2]
         self.mask = np.zeros((h, w), dtype=bool)
         self.repaired = np.zeros((h, w), dtype=bool)
+        # A detector's proposal under review (None: none), the proposed pixels
+        # the person erased, and the sensitivity and kinds chosen.
+        self.proposal: DamageProposal | None = None
+        self.rejected = np.zeros((h, w), dtype=bool)
+        self.review: dict[str, Any] = {}
         self.originals = OriginalTiles(self.pixels.shape, self.pixels.dtype)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)  # only allowed while empty
@@ -122,18 +171,28 @@ class Document(QObject):
         return int(self.pixels.shape[0])
 
     def array(self, name: str) -> np.ndarray:
-        return {"pixels": self.pixels, "mask": self.mask, "repaired": self.repaired}[
-            name
-        ]
+        return {
+            "pixels": self.pixels,
+            "mask": self.mask,
+            "repaired": self.repaired,
+            "rejected": self.rejected,
+        }[name]
 
     def notify(self, name: str, box: Box | None) -> None:
         """Record that ``name`` changed in ``box`` and tell the views."""
         self.revision += 1
         self.dirty.add(name)
-        if name != "state" and self.status != "edited":
+        if name in ("proposal", "rejected"):
+            # A proposal is not an edit: the image is only "damage proposed".
+            if self.status == "untouched":
+                self.status = "proposed"
+                self.dirty.add("state")
+        elif name != "state" and self.status not in ("edited",):
             self.status = "edited"
             self.dirty.add("state")
-        if name == "pixels":
+        if name in ("proposal", "rejected"):
+            self.proposal_changed.emit(box)
+        elif name == "pixels":
             self.unexported = True
             self.pixels_changed.emit(box)
         elif name == "mask":
@@ -144,30 +203,129 @@ class Document(QObject):
 
     # -- edits ------------------------------------------------------------------------
 
-    def begin_mask_edit(self) -> TileRecorder:
-        return TileRecorder(self.mask)
+    def begin_mask_edit(self) -> MaskEdit:
+        return MaskEdit(self)
 
-    def commit_mask_edit(
-        self, recorder: TileRecorder, text: str
-    ) -> DeltaCommand | None:
+    def commit_mask_edit(self, edit: MaskEdit, text: str) -> DeltaCommand | None:
         """Push the recorded mask edit (already made) as one undo step."""
-        delta = recorder.finish()
-        if not delta:
+        parts = edit.finish()
+        if not parts:
             return None
-        cmd = DeltaCommand(self, text, [("mask", delta)])
+        cmd = DeltaCommand(self, text, parts)
         self.undo_stack.push(cmd)
         self.last_command = cmd
-        self.notify("mask", delta.bounds())
+        for name, delta in parts:
+            self.notify(name, delta.bounds())
         return cmd
 
-    def set_mask(self, new_mask: np.ndarray, text: str) -> DeltaCommand | None:
-        """Replace the whole mask (bool (H, W)) as one undo step of changed tiles."""
+    def _mask_parts(self, new_mask: np.ndarray) -> list[tuple[str, TileDelta]]:
         rec = TileRecorder(self.mask)
         for ty, tx in changed_tiles(self.mask, new_mask):
             x0, y0, x1, y1 = tile_box(self.mask.shape, ty, tx)
             rec.touch(x0, y0, x1, y1)
             self.mask[y0:y1, x0:x1] = new_mask[y0:y1, x0:x1]
-        return self.commit_mask_edit(rec, text)
+        delta = rec.finish()
+        return [("mask", delta)] if delta else []
+
+    def set_mask(self, new_mask: np.ndarray, text: str) -> DeltaCommand | None:
+        """Replace the whole mask (bool (H, W)) as one undo step of changed tiles."""
+        parts = self._mask_parts(new_mask)
+        if not parts:
+            return None
+        cmd = DeltaCommand(self, text, parts)
+        self.undo_stack.push(cmd)
+        self.last_command = cmd
+        self.notify("mask", parts[0][1].bounds())
+        return cmd
+
+    # -- damage proposals -------------------------------------------------------------
+
+    def begin_review(
+        self, proposal: DamageProposal, review: dict[str, Any] | None = None
+    ) -> None:
+        """Show ``proposal`` for review; nothing is repaired until it is accepted."""
+        if proposal.shape != self.mask.shape:
+            raise ValueError("the proposal does not fit the image")
+        self.proposal = proposal
+        self.review = {
+            "sensitivity": proposal.default_sensitivity,
+            "kinds": [k.id for k in DAMAGE_KINDS],
+            **(review or {}),
+        }
+        self.dirty.add("proposal")
+        self.notify("proposal", None)
+        self.notify("state", None)
+
+    def propose(
+        self, proposal: DamageProposal, keep_review: dict[str, Any] | None = None
+    ) -> None:
+        """Start reviewing a fresh detection (earlier erasures are forgotten,
+        unless ``keep_review`` carries a review of the same image on)."""
+        if keep_review is None:
+            self.rejected[:] = False
+            self.dirty.add("rejected")
+        self.begin_review(proposal, keep_review)
+
+    def end_review(self, clear_rejected: bool = True) -> None:
+        """Drop the proposal (after accepting it, or to dismiss it)."""
+        if self.proposal is None:
+            return
+        self.proposal = None
+        self.review = {}
+        if clear_rejected:
+            self.rejected[:] = False
+        self.dirty.add("rejected")
+        self.notify("proposal", None)
+        self.notify("state", None)
+
+    def set_review(
+        self, sensitivity: float | None = None, kinds: list[str] | None = None
+    ) -> None:
+        """Change the sensitivity or the kinds shown, without detecting again."""
+        if self.proposal is None:
+            return
+        if sensitivity is not None:
+            self.review["sensitivity"] = float(sensitivity)
+        if kinds is not None:
+            self.review["kinds"] = [k.id for k in review_kinds(kinds)]
+        self.notify("proposal", None)
+        self.notify("state", None)
+
+    def proposed_labels(
+        self, x0: int = 0, y0: int = 0, x1: int | None = None, y1: int | None = None
+    ) -> np.ndarray:
+        """uint8 labels of what the review would accept in a box (0 elsewhere)."""
+        x1 = self.width if x1 is None else x1
+        y1 = self.height if y1 is None else y1
+        if self.proposal is None:
+            return np.zeros((y1 - y0, x1 - x0), np.uint8)
+        crop = DamageProposal(
+            self.proposal.probability[y0:y1, x0:x1],
+            self.proposal.kinds[y0:y1, x0:x1],
+        )
+        kinds = review_kinds(self.review.get("kinds"))
+        labels = crop.labels(self.review["sensitivity"], kinds)
+        labels[self.rejected[y0:y1, x0:x1]] = 0
+        return labels
+
+    def accept_proposal(self) -> DeltaCommand | None:
+        """Add the reviewed proposal to the working mask, as one undo step."""
+        if self.proposal is None:
+            return None
+        parts = self._mask_parts(self.mask | (self.proposed_labels() > 0))
+        # The review's erasures end with it (and come back on undo).
+        rec = TileRecorder(self.rejected)
+        box = mask_bounds(self.rejected)
+        if box is not None:
+            rec.touch(*box)
+            self.rejected[:] = False
+            parts.append(("rejected", rec.finish()))
+        cmd = AcceptProposal(self, parts)
+        self.undo_stack.push(cmd)
+        self.last_command = cmd
+        for name, delta in parts:
+            self.notify(name, delta.bounds())
+        return cmd
 
     def apply_result(
         self,
@@ -246,12 +404,39 @@ class Document(QObject):
             self.originals.preserve(self.pixels, x0, y0, x1, y1)
             self.pixels[y0:y1, x0:x1] = tile
         st = saved.state
+        if saved.proposal is not None and st.proposal is not None:
+            prob, kinds = saved.proposal
+            meta = dict(st.proposal)
+            self.proposal = DamageProposal(
+                prob,
+                kinds,
+                float(meta.get("default_sensitivity", 0.5)),
+                dict(meta.get("operation", {})),
+            )
+            self.review = {
+                "sensitivity": float(
+                    meta.get("sensitivity", self.proposal.default_sensitivity)
+                ),
+                "kinds": list(meta.get("kinds", [k.id for k in DAMAGE_KINDS])),
+            }
+            if saved.rejected is not None:
+                self.rejected[:] = saved.rejected
         self.settings = dict(st.settings)
         self.operations = list(st.operations)
         self.exports = list(st.exports)
         self.status = st.status
         self.unexported = bool(saved.tiles) and st.status != "exported"
         self.dirty.clear()
+
+    def proposal_meta(self) -> dict[str, Any] | None:
+        """What the sidecar keeps of the review besides its arrays."""
+        if self.proposal is None:
+            return None
+        return {
+            "operation": dict(self.proposal.operation),
+            "default_sensitivity": self.proposal.default_sensitivity,
+            **self.review,
+        }
 
     def snapshot(self, stamp: tuple[int, int]) -> ImageSnapshot:
         """Copies of what changed since the last save, for a background writer."""
@@ -266,8 +451,13 @@ class Document(QObject):
             settings=dict(self.settings),
             operations=[dict(op) for op in self.operations],
             exports=list(self.exports),
+            proposal=self.proposal_meta(),
         )
         snap = ImageSnapshot(state)
+        if "proposal" in self.dirty and self.proposal is not None:
+            snap.proposal = (self.proposal.probability, self.proposal.kinds)
+        if "rejected" in self.dirty or "proposal" in self.dirty:
+            snap.rejected = self.rejected.copy()
         if "mask" in self.dirty:
             snap.mask = self.mask.copy()
         if "repaired" in self.dirty:

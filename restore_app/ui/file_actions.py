@@ -208,17 +208,18 @@ class FileActions(QObject):
         w = self.w
         w.session.flush()
         if files is None:
-            rows = sorted({i.row() for i in w.folder_panel.selectedIndexes()})
-            files = (
-                [w.session.paths[r] for r in rows]
-                if len(rows) > 1
-                else list(w.session.paths)
-            )
+            files = w.chosen_paths()
         masks: dict[Path, Path] = {}
         for f in files:
-            m = w.session.sidecar_for(f).image_dir(f.name) / "mask.png"
+            car = w.session.sidecar_for(f)
+            m = car.image_dir(f.name) / "mask.png"
             if m.exists():
                 masks[f.resolve()] = m
+            elif task == "inpaint":
+                # No mask painted: a reviewed damage proposal serves as one.
+                proposed = car.write_proposal_mask(f)
+                if proposed is not None:
+                    masks[f.resolve()] = proposed
         settings = w.tools.settings()
         restorer = settings["restorer"] if settings["task"] == task else None
         job = BatchJob(

@@ -10,10 +10,13 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from restore_app.core.masks import mask_bounds
 from restore_app.ui.document import Document
-from restore_app.workers.inference import InferenceService, RestoreJob
+from restore_app.workers.inference import DetectJob, InferenceService, RestoreJob
 
 HEAL_RESTORER = "inpaint.telea"
+#: Scans larger than this (pixels) are first detected in the visible region.
+DETECT_REGION_FIRST = 4_000_000
 #: context kept around a mask's bounding box so crop results match whole-image runs
 MARGIN = 64
 
@@ -25,15 +28,6 @@ class _Pending:
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
     feather: float
     origin: tuple[int, int] = (0, 0)
-
-
-def mask_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the True pixels of a bool (H, W) mask, or None."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
@@ -230,6 +224,39 @@ class JobController(QObject):
         )
         return self._submit(job, _Pending(doc, "heal", region, 0.0))
 
+    def detect(
+        self,
+        doc: Document,
+        detector_id: str | None = None,
+        view: tuple[int, int, int, int] | None = None,
+    ) -> int | None:
+        """Find the damage of ``doc`` for review; a large scan's ``view`` first."""
+        first = None
+        if view is not None and doc.width * doc.height > DETECT_REGION_FIRST:
+            x0, y0, x1, y1 = _grow_box(view, MARGIN, doc.width, doc.height)
+            if (x1 - x0) * (y1 - y0) < doc.width * doc.height // 2:
+                job = DetectJob(
+                    pixels=doc.pixels[y0:y1, x0:x1].copy(),
+                    detector_id=detector_id,
+                    device=self.device,
+                    origin=(x0, y0),
+                    target=doc,
+                    purpose="region",
+                )
+                first = self._submit(job, _Pending(doc, "detect-region", None, 0.0))
+        job = DetectJob(
+            # The whole image is passed as a view, as for a whole-image tool:
+            # jobs run one at a time and detection only reads.
+            pixels=doc.pixels,
+            detector_id=detector_id,
+            device=self.device,
+            target=doc,
+            purpose="image",
+        )
+        self.message.emit("Detecting damage…")
+        whole = self._submit(job, _Pending(doc, "detect", None, 0.0))
+        return first if first is not None else whole
+
     def cancel_all(self) -> None:
         self.service.cancel()
 
@@ -250,7 +277,36 @@ class JobController(QObject):
         except Exception as exc:  # noqa: BLE001 - a slot must not raise
             self.error.emit(f"Could not apply the result: {exc}")
 
+    def _show_proposal(self, pending: _Pending, proposal: Any) -> None:
+        from restore_app.core.proposal import DamageProposal
+
+        doc = pending.doc
+        if pending.purpose == "detect-region":
+            # A first look: the visible region's proposal, nothing elsewhere yet.
+            x0, y0 = pending.origin
+            h, w = proposal.shape
+            prob = np.zeros(doc.mask.shape, np.uint8)
+            kinds = np.zeros(doc.mask.shape, np.uint8)
+            prob[y0 : y0 + h, x0 : x0 + w] = proposal.probability
+            kinds[y0 : y0 + h, x0 : x0 + w] = proposal.kinds
+            proposal = DamageProposal(
+                prob, kinds, proposal.default_sensitivity, proposal.operation
+            )
+            doc.propose(proposal)
+            self.message.emit("Damage in view proposed; the rest of the image follows…")
+            return
+        keep = doc.review if doc.proposal is not None else None
+        doc.propose(proposal, keep_review=keep)
+        n = int(doc.proposed_labels().astype(bool).sum())
+        self.applied.emit(doc, "Detect damage")
+        self.message.emit(
+            f"Damage proposed: {n:,} pixels. Review it, then accept it into the mask."
+        )
+
     def _apply(self, pending: _Pending, result: Any) -> None:
+        if pending.purpose in ("detect", "detect-region"):
+            self._show_proposal(pending, result)
+            return
         doc = pending.doc
         origin = pending.origin
         op = dict(result.operation)

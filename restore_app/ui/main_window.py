@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.ui.canvas import Canvas, Tool, ViewMode
+from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.document import Document
 from restore_app.ui.file_actions import FileActions
 from restore_app.ui.folder_panel import FolderPanel
@@ -87,6 +88,8 @@ class MainWindow(QMainWindow):
         self._dock("Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tools = ToolsPanel()
         self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.damage = DamagePanel()
+        self._dock("Damage", self.damage, Qt.DockWidgetArea.RightDockWidgetArea)
         self.undo_group = QUndoGroup(self)
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("Opened")
@@ -237,6 +240,13 @@ class MainWindow(QMainWindow):
         i = mb.addMenu("&Image")
         self._action(i, "Next Image", self.next_image, ["Right", "PgDown"])
         self._action(i, "Previous Image", self.previous_image, ["Left", "PgUp"])
+        i.addSeparator()
+        self._action(i, "&Detect Damage", self.detect_damage, "Ctrl+D")
+        self._action(i, "Accept Damage Proposal", self.damage.accept, "Ctrl+Return")
+        self._action(i, "Dismiss Damage Proposal", self.damage.dismiss)
+        self._action(
+            i, "Detect Damage in Folder", self.detect_damage_in_folder, "Ctrl+Shift+D"
+        )
 
         t = mb.addMenu("&Tools")
         for tool, label, key in (
@@ -287,6 +297,8 @@ class MainWindow(QMainWindow):
         self.tools.run_requested.connect(self.run_tool)
         self.tools.preview_requested.connect(self.preview_tool)
         self.tools.task_settings_changed.connect(self._on_tools_settings_changed)
+        self.damage.detect_requested.connect(self.detect_damage)
+        self.damage.detect_all_requested.connect(self.detect_damage_in_folder)
         self.cancel_button.clicked.connect(self.cancel_jobs)
         self.service.progressed.connect(self._on_service_progressed)
         self.jobs.busy_changed.connect(self._set_busy)
@@ -368,6 +380,7 @@ class MainWindow(QMainWindow):
             doc.state_changed.connect(self._on_doc_state_changed)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.canvas.set_document(doc)
+        self.damage.set_document(doc)
         s = doc.settings
         if s.get("task"):
             self.tools.load_settings(s)
@@ -497,6 +510,72 @@ class MainWindow(QMainWindow):
             self.jobs.preview(
                 self.doc, self._tool_settings(), self.canvas.visible_image_box()
             )
+
+    def chosen_paths(self) -> list[Path]:
+        """The images selected in the strip; all of them when one or none is."""
+        rows = sorted({i.row() for i in self.folder_panel.selectedIndexes()})
+        if len(rows) > 1:
+            return [self.session.paths[r] for r in rows]
+        return list(self.session.paths)
+
+    def detect_damage(self) -> None:
+        """Propose the damage of the current image for review."""
+        if self.doc is not None:
+            self.canvas.set_preview(None, None)
+            self.jobs.detect(self.doc, view=self.canvas.visible_image_box())
+
+    def detect_damage_in_folder(self) -> int | None:
+        """Propose the damage of the chosen images in the background; each
+        proposal is saved in its image's sidecar for review."""
+        from restore_app.workers.inference import DetectFolderJob
+
+        paths = self.chosen_paths()
+        if not paths:
+            self._show_error("Open a folder first.")
+            return None
+        for path in paths:
+            doc = self.session.docs.get(path)
+            if doc is not None:
+                self.jobs.detect(doc)
+        closed = tuple(p for p in paths if p not in self.session.docs)
+        if not closed:
+            return None
+        job = DetectFolderJob(
+            paths=closed, save=self._save_proposal, device=self.jobs.device
+        )
+        self._folder_detect_id = job.job_id
+        self.service.finished.connect(self._on_folder_detect_finished)
+        self.jobs.busy_changed.emit(True)
+        self.service.submit(job)
+        self.statusBar().showMessage(f"Detecting damage in {len(closed)} image(s)…")
+        return job.job_id
+
+    def _save_proposal(self, path: Path, proposal) -> None:
+        # Runs on the worker thread: it only writes the image's sidecar.
+        meta = {
+            "operation": dict(proposal.operation),
+            "default_sensitivity": proposal.default_sensitivity,
+        }
+        self.session.sidecar_for(path).save_proposal(
+            path, proposal.shape, (proposal.probability, proposal.kinds), meta
+        )
+
+    def _on_folder_detect_finished(self, job_id: int, outcomes) -> None:
+        if job_id != getattr(self, "_folder_detect_id", None):
+            return
+        self.service.finished.disconnect(self._on_folder_detect_finished)
+        self.jobs.busy_changed.emit(self.jobs.busy)
+        statuses = self.session.statuses()
+        for path, _error in outcomes:
+            self.folder_panel.set_status(path, statuses.get(path, "untouched"))
+        failed = [(p, e) for p, e in outcomes if e]
+        self.statusBar().showMessage(
+            f"Damage proposed for {len(outcomes) - len(failed)} image(s)"
+            + (f", {len(failed)} failed" if failed else ""),
+            8000,
+        )
+        if failed:
+            self._show_error("\n".join(f"{p.name}: {e}" for p, e in failed[:20]))
 
     def cancel_jobs(self) -> None:
         if self.jobs.busy or self.service.busy:

@@ -74,7 +74,43 @@ class BatchJob:
     cancel: CancelToken = field(default_factory=CancelToken)
 
 
-Job = RestoreJob | BatchJob
+@dataclass(frozen=True, eq=False)
+class DetectJob:
+    """Find the damage in ``pixels`` (a crop (h, w, C) of an image, native dtype).
+
+    ``origin`` is the crop's (x0, y0) in its image, ``target`` its document;
+    ``purpose`` is "region" for a first look at the visible part of a large
+    scan, "image" for the whole one. The result is a DamageProposal.
+    """
+
+    pixels: np.ndarray
+    detector_id: str | None = None
+    device: str = "auto"
+    origin: tuple[int, int] = (0, 0)
+    target: Any = None
+    purpose: str = "image"
+    job_id: int = field(default_factory=next_job_id)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+@dataclass(frozen=True, eq=False)
+class DetectFolderJob:
+    """Detect the damage of each image file and hand each proposal to ``save``.
+
+    ``save(path, proposal)`` runs on the worker thread and must only write
+    files (the sidecar); the window hears of each image through ``progressed``
+    and of the whole through ``finished`` (a list of (path, error or None)).
+    """
+
+    paths: tuple[Path, ...]
+    save: Any
+    detector_id: str | None = None
+    device: str = "auto"
+    job_id: int = field(default_factory=next_job_id)
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+Job = RestoreJob | BatchJob | DetectJob | DetectFolderJob
 
 
 class InferenceWorker(QObject):
@@ -113,6 +149,10 @@ class InferenceWorker(QObject):
             job.cancel.check()
             if isinstance(job, BatchJob):
                 result = self._run_batch(job)
+            elif isinstance(job, DetectJob):
+                result = self._run_detect(job)
+            elif isinstance(job, DetectFolderJob):
+                result = self._run_detect_folder(job)
             else:
                 result = self._run_restore(job)
         except Cancelled:
@@ -149,6 +189,46 @@ class InferenceWorker(QObject):
             on_progress=self._progress(job.job_id),
             cancel=job.cancel,
         )
+
+    def _run_detect(self, job: DetectJob) -> Any:
+        from restore_app.models.detection import detect
+
+        return detect(
+            job.pixels,
+            detector_id=job.detector_id,
+            device=job.device,
+            on_progress=self._progress(job.job_id),
+            cancel=job.cancel,
+        )
+
+    def _run_detect_folder(self, job: DetectFolderJob) -> Any:
+        from restore_app.core.image import read_image
+        from restore_app.models.detection import detect
+
+        outcomes: list[tuple[Path, str | None]] = []
+        total = len(job.paths)
+        self.progressed.emit(job.job_id, 0, total)
+        for i, path in enumerate(job.paths):
+            job.cancel.check()
+            try:
+                doc = read_image(path)
+                proposal = detect(
+                    doc.pixels,
+                    detector_id=job.detector_id,
+                    device=job.device,
+                    cancel=job.cancel,
+                )
+                job.save(path, proposal)
+            except Cancelled:
+                raise
+            except RestoreError as exc:
+                outcomes.append((path, str(exc).splitlines()[0]))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop it
+                outcomes.append((path, f"{type(exc).__name__}: {exc}"))
+            else:
+                outcomes.append((path, None))
+            self.progressed.emit(job.job_id, i + 1, total)
+        return outcomes
 
     def _run_batch(self, job: BatchJob) -> Any:
         from restore_app.models.batch import run_batch

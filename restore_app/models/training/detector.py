@@ -26,9 +26,10 @@ import torch.nn.functional as F
 from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.detect_scores import Counts
 from restore_app.models.archs import build
+from restore_app.models.device import cpu_has_bf16
 from restore_app.models.training import aging
 from restore_app.models.training import data as D
-from restore_app.models.training.train import EMA_DECAY, cpu_has_bf16
+from restore_app.models.training.train import EMA_DECAY
 
 ARCHITECTURE = "DamageUNet"
 CONFIG: dict[str, Any] = {"classes": len(DAMAGE_KINDS) + 1, "width": 16, "depth": 3}

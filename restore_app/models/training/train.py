@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from restore_app.models.archs import build
+from restore_app.models.device import cpu_has_bf16
 from restore_app.models.training import data as D
 from restore_app.models.training import degrade as G
 
@@ -424,13 +425,6 @@ class Trainer:
         self.history.append(scores)
         on_log(f"{self.task} validation {json.dumps(scores)}")
         self.save()
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."""
-    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool((check and check()) or (amx and amx()))
 
 
 def hardware(device: str) -> str:
