@@ -17,9 +17,10 @@ THUMB = 128
 #: width, and a scan's name with its status mark needs more than THUMB.
 ICON_WIDTH = THUMB + 48
 GRID_WIDTH = ICON_WIDTH + 8
-STATUS_MARK = {"untouched": "", "edited": "● ", "exported": "✓ "}
+STATUS_MARK = {"untouched": "", "proposed": "◆ ", "edited": "● ", "exported": "✓ "}
 STATUS_COLOR = {
     "untouched": None,
+    "proposed": QColor(70, 140, 230),
     "edited": QColor(240, 160, 40),
     "exported": QColor(60, 190, 90),
 }
