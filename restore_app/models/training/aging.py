@@ -105,7 +105,7 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
     """Draw damage-like picture detail into ``img`` in place."""
     h, w = img.shape[:2]
     for _ in range(int(rng.integers(1, 4))):
-        what = int(rng.integers(0, 7))
+        what = int(rng.integers(0, 8))
         layer = np.zeros((h, w), np.float32)
         dark = rng.random() < 0.6
         if what == 0:  # catchlights: small bright highlights, in pairs at times
@@ -191,6 +191,21 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
             grain = (np.sin(2 * math.pi * (u + warp) / period) > 0.8).astype(np.float32)
             region = _smooth_field(h, w, rng, 3) > 0.5
             layer = grain * region * 0.6
+        elif what == 7:  # white clothing, lace and highlights: bright, smooth
+            c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+            r = rng.uniform(12, 70)
+            k = int(rng.integers(6, 12))
+            ang = np.sort(rng.uniform(0, 2 * math.pi, k))
+            rad = r * rng.uniform(0.5, 1.2, k)
+            poly = np.stack([c[0] + rad * np.cos(ang), c[1] + rad * np.sin(ang)], 1)
+            cv2.fillPoly(layer, [np.int32(poly)], 1.0, cv2.LINE_AA)
+            layer = cv2.GaussianBlur(layer, (0, 0), float(rng.uniform(1.0, 4.0)))
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            folds = 0.08 * np.sin(xx / rng.uniform(4, 15) + yy / rng.uniform(6, 20))
+            shade = np.clip(rng.uniform(0.85, 1.0) + folds, 0, 1)[..., None]
+            a = layer[..., None]
+            img[:] = img * (1 - a) + shade * a
+            continue
         else:  # stars: bright points on a darkened sky
             sky = _smooth_field(h, w, rng, 2) > 0.55
             img[sky] *= 0.25

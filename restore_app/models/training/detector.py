@@ -38,7 +38,7 @@ DETECTOR_ID = "detect.unet"
 #: Loss weight of damaged pixels against undamaged ones (damage is rare).
 DAMAGE_WEIGHT = 3.0
 #: Detection thresholds the validation sweeps to pick the default sensitivity.
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.95, 0.05))
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.96, 0.05))
 
 
 def detector_split(folders: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
