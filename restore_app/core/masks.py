@@ -100,6 +100,20 @@ def read_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarra
     return mask_from_array(np.concatenate([doc.pixels, doc.alpha[..., None]], axis=2))
 
 
+def encode_mask(mask: np.ndarray) -> bytes:
+    """The lossless 8-bit gray PNG (0 and 255) that :func:`write_mask` writes."""
+    data = np.where(np.asarray(mask).astype(bool), np.uint8(255), np.uint8(0))
+    return encode_png(data[..., None], None)
+
+
+def mask_sha256(mask: np.ndarray) -> str:
+    """SHA-256 of ``mask`` (bool (H, W)) as :func:`write_mask` would write it, so a
+    record can name a mask that lives only in memory, and a file checks against it."""
+    import hashlib
+
+    return hashlib.sha256(encode_mask(mask)).hexdigest()
+
+
 def write_mask(
     mask: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = True
 ) -> None:
@@ -113,9 +127,8 @@ def write_mask(
     mask = np.asarray(mask)
     if mask.ndim != 2 or 0 in mask.shape:
         raise MaskError(f"{p}: a mask must be (H, W), not {mask.shape}")
-    data = np.where(mask.astype(bool), np.uint8(255), np.uint8(0))[..., None]
     try:
-        atomic_write_bytes(p, encode_png(data, None), overwrite=overwrite)
+        atomic_write_bytes(p, encode_mask(mask), overwrite=overwrite)
     except ImageWriteError as exc:
         raise MaskError(str(exc)) from None
 

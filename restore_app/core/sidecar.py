@@ -8,6 +8,7 @@ Layout (one folder per image, named after the image file)::
         images/<name>/state.json      status, settings, operations, source size+mtime
         images/<name>/mask.png        working mask, 1-bit PNG (absent when empty)
         images/<name>/repaired.png    regions already repaired (the damage record)
+        images/<name>/protect.png     "original — do not repair": never changed
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
         images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
         images/<name>/proposal-kinds.png   its likeliest damage kind per pixel
@@ -136,6 +137,7 @@ class ImageSnapshot:
     mask: np.ndarray | None = None
     repaired: np.ndarray | None = None
     tiles: dict[tuple[int, int], np.ndarray] | None = None
+    protect: np.ndarray | None = None
     #: the proposal's probability and kinds (uint8 (H, W) each), and the
     #: rejected pixels (bool (H, W)); None: unchanged since the last save
     proposal: tuple[np.ndarray, np.ndarray] | None = None
@@ -151,6 +153,7 @@ class SavedImage:
     #: (probability, kinds) of the saved proposal, when state.proposal says so
     proposal: tuple[np.ndarray, np.ndarray] | None = None
     rejected: np.ndarray | None = None
+    protect: np.ndarray | None = None
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -274,7 +277,12 @@ class Sidecar:
                     rejected = _decode_mask(d / "rejected.png", hw)
             else:
                 state.proposal = None
-        return SavedImage(state, mask, repaired, tiles, proposal, rejected)
+        protect = (
+            _decode_mask(d / "protect.png", hw)
+            if (d / "protect.png").exists()
+            else None
+        )
+        return SavedImage(state, mask, repaired, tiles, proposal, rejected, protect)
 
     def save(self, snapshot: ImageSnapshot) -> None:
         """Write one image's snapshot; parts that are None keep their saved files."""
@@ -286,6 +294,7 @@ class Sidecar:
             ("mask", snapshot.mask),
             ("repaired", snapshot.repaired),
             ("rejected", snapshot.rejected),
+            ("protect", snapshot.protect),
         ):
             if arr is None:
                 continue

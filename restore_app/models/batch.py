@@ -382,6 +382,7 @@ def run_batch(
     protect_dir: str | Path | None = None,
     detect: DetectSettings | None = None,
     auto_masks: bool = False,
+    protect_lookup: Callable[[Path], Path | None] | None = None,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -397,7 +398,8 @@ def run_batch(
     ``task`` "detect" writes each image's damage mask (``STEM.png``) with its
     record; ``auto_masks`` (inpainting) detects the damage of each image and
     fills it. ``detect`` says how damage is found for both. ``protect_dir``
-    holds protect masks, looked up like the masks.
+    holds protect masks, looked up like the masks, or ``protect_lookup(image)``
+    names each image's (the window passes its saved ones).
     """
     from restore_app.core.naming import list_images
 
@@ -495,9 +497,12 @@ def run_batch(
                 mask = find_mask(masks_path, relative)
             else:
                 mask = None
-            protect = (
-                find_mask(protect_path, relative) if protect_path is not None else None
-            )
+            if protect_lookup is not None:
+                protect = protect_lookup(source)
+            elif protect_path is not None:
+                protect = find_mask(protect_path, relative)
+            else:
+                protect = None
             if task is Task.INPAINT and mask is None and not auto_masks:
                 finish(BatchItem(source, output, "skipped", "no mask"))
                 continue

@@ -86,6 +86,9 @@ class Canvas(QWidget):
         self.split = 0.5  # split line as a fraction of the width
         self.show_original = False
         self.show_mask = True
+        self.show_protect = True
+        #: the mask layer the painting tools edit: "mask" or "protect"
+        self.layer = "mask"
         self.show_repaired = False
         self.overlay_color = QColor(255, 40, 60)
         self.overlay_opacity = 0.5
@@ -127,6 +130,7 @@ class Canvas(QWidget):
                 alpha=doc.image.alpha,
                 icc=doc.image.meta.icc_profile,
                 proposal=doc.proposed_labels,
+                protect=lambda x0, y0, x1, y1: doc.protect[y0:y1, x0:x1],
             )
             self._apply_overlay_style()
             for sig, slot in self._doc_links():
@@ -147,6 +151,7 @@ class Canvas(QWidget):
             (d.mask_changed, self._on_doc_mask_changed),
             (d.repaired_changed, self._on_doc_repaired_changed),
             (d.proposal_changed, self._on_doc_proposal_changed),
+            (d.protect_changed, self._on_doc_protect_changed),
         ]
 
     def _on_doc_pixels_changed(self, box) -> None:
@@ -161,6 +166,9 @@ class Canvas(QWidget):
 
     def _on_doc_proposal_changed(self, box) -> None:
         self._invalidate(("proposal",), box)
+
+    def _on_doc_protect_changed(self, box) -> None:
+        self._invalidate(("protect",), box)
 
     def _invalidate(self, kinds: tuple[str, ...], box) -> None:
         if self.doc is None:
@@ -416,11 +424,13 @@ class Canvas(QWidget):
                     lambda ty=ty, tx=tx: f.proposal_tile(level, ty, tx),
                 )
                 p.drawImage(target, img)
-        if overlays and self.show_mask:
+        for layer, shown in (("protect", self.show_protect), ("mask", self.show_mask)):
+            if not (overlays and shown):
+                continue
             for ty, tx, target in tiles:
                 img = self.cache.get(
-                    ("mask", level, ty, tx),
-                    lambda ty=ty, tx=tx: f.overlay_tile("mask", level, ty, tx),
+                    (layer, level, ty, tx),
+                    lambda ty=ty, tx=tx, k=layer: f.overlay_tile(k, level, ty, tx),
                 )
                 p.drawImage(target, img)
 
@@ -548,7 +558,7 @@ class Canvas(QWidget):
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
         if self.tool in (Tool.BRUSH, Tool.ERASER):
             self._drag = "erase" if (self.tool == Tool.ERASER or alt) else "paint"
-            self._recorder = self.doc.begin_mask_edit()
+            self._recorder = self.doc.begin_mask_edit(self.layer)
             self._stamp(q, q)
         elif self.tool == Tool.HEAL:
             self._drag = "heal"
@@ -673,8 +683,10 @@ class Canvas(QWidget):
             poly = np.array([pa + n, pb + n, pb - n, pa - n]).round().astype(np.int32)
             cv2.fillConvexPoly(stamp, poly, 1, cv2.LINE_8, sh)
         self._recorder.touch(x0, y0, x1, y1)
-        self._edit_region(doc, (x0, y0, x1, y1), stamp, self._drag == "erase")
-        self.cache.invalidate(("mask", "proposal"), (x0, y0, x1, y1))
+        self._edit_region(
+            doc, self.layer, (x0, y0, x1, y1), stamp, self._drag == "erase"
+        )
+        self.cache.invalidate((self.layer, "proposal"), (x0, y0, x1, y1))
         self.update_image_box((x0, y0, x1, y1))
 
     def _finish_stroke(self, cancel: bool = False) -> None:
@@ -684,7 +696,8 @@ class Canvas(QWidget):
         if cancel:
             rec.revert()
             return
-        text = "Erase mask" if self._drag == "erase" else "Paint mask"
+        what = "protected region" if self.layer == "protect" else "mask"
+        text = f"{'Erase' if self._drag == 'erase' else 'Paint'} {what}"
         self.doc.commit_mask_edit(rec, text)
 
     def _fill_polygon(self, points: list[QPointF], what: str) -> None:
@@ -701,21 +714,24 @@ class Canvas(QWidget):
             .astype(np.int32)
         )
         cv2.fillPoly(stamp, [poly], 1, cv2.LINE_8, 4)
-        rec = doc.begin_mask_edit()
+        rec = doc.begin_mask_edit(self.layer)
         rec.touch(x0, y0, x1, y1)
         erase = getattr(self, "_erase_shape", False) or self.tool == Tool.ERASER
-        self._edit_region(doc, (x0, y0, x1, y1), stamp, erase)
-        doc.commit_mask_edit(rec, f"{what} {'erase' if erase else 'fill'}")
+        self._edit_region(doc, self.layer, (x0, y0, x1, y1), stamp, erase)
+        name = "Protect" if self.layer == "protect" else what
+        doc.commit_mask_edit(rec, f"{name} {'erase' if erase else 'fill'}")
 
     @staticmethod
-    def _edit_region(doc: Document, box, stamp: np.ndarray, erase: bool) -> None:
-        """Paint or erase ``stamp`` (uint8 0/1 of ``box``) into the mask; erasing
-        under review also takes the pixels out of the proposal."""
+    def _edit_region(
+        doc: Document, layer: str, box, stamp: np.ndarray, erase: bool
+    ) -> None:
+        """Paint or erase ``stamp`` (uint8 0/1 of ``box``) into a mask layer;
+        erasing the mask under review also takes the pixels out of the proposal."""
         x0, y0, x1, y1 = box
-        region = doc.mask[y0:y1, x0:x1]
+        region = doc.array(layer)[y0:y1, x0:x1]
         if erase:
             region &= stamp == 0
-            if doc.proposal is not None:
+            if layer == "mask" and doc.proposal is not None:
                 doc.rejected[y0:y1, x0:x1] |= stamp.view(bool)
         else:
             region |= stamp.view(bool)

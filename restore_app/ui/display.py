@@ -79,6 +79,10 @@ def color_space_for(icc: bytes | None) -> QColorSpace | None:
     return cs
 
 
+#: Overlay colour of the "original — do not repair" layer.
+PROTECT_COLOR = QColor(40, 150, 255)
+
+
 class TileCache:
     """LRU of display tiles (QImage) keyed by (kind, level, ty, tx)."""
 
@@ -131,18 +135,21 @@ class TileFactory:
         alpha: np.ndarray | None = None,
         icc: bytes | None = None,
         proposal: Callable[[int, int, int, int], np.ndarray] | None = None,
+        protect: Callable[[int, int, int, int], np.ndarray] | None = None,
     ) -> None:
         self.width, self.height = width, height
         self._readers = {"image": current, "original": original}
         self._mask = mask
         self._repaired = repaired
         self._proposal = proposal
+        self._protect = protect
         self._alpha = alpha
         self._cs = color_space_for(icc)
         self._srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
         self.overlay_color = QColor(255, 40, 60)
         self.overlay_opacity = 0.5
         self.repaired_color = QColor(40, 200, 120)
+        self.protect_color = PROTECT_COLOR
 
     def box(self, level: int, ty: int, tx: int) -> tuple[int, int, int, int]:
         span = DTILE << level
@@ -174,11 +181,14 @@ class TileFactory:
         return downscale(m, 1 << level)
 
     def overlay_tile(self, which: str, level: int, ty: int, tx: int) -> QImage:
-        """RGBA tile of the mask ("mask") or the repaired record ("repaired")."""
-        read = self._mask if which == "mask" else self._repaired
+        """RGBA tile of the mask ("mask"), the repaired record ("repaired") or
+        the original that must not be repaired ("protect")."""
+        read, color, opacity = {
+            "mask": (self._mask, self.overlay_color, self.overlay_opacity),
+            "repaired": (self._repaired, self.repaired_color, 0.35),
+            "protect": (self._protect, self.protect_color, 0.45),
+        }[which]
         cov = self._coverage(read, level, ty, tx).astype(np.float32) / 255.0
-        color = self.overlay_color if which == "mask" else self.repaired_color
-        opacity = self.overlay_opacity if which == "mask" else 0.35
         out = np.empty((*cov.shape[:2], 4), dtype=np.uint8)
         out[..., 0], out[..., 1], out[..., 2] = color.red(), color.green(), color.blue()
         # Thin strokes stay visible when zoomed out: coverage is doubled, capped.

@@ -93,12 +93,15 @@ class AcceptProposal(DeltaCommand):
 
 
 class MaskEdit:
-    """Records a stroke: on the working mask and, while a proposal is under
-    review, on its rejected pixels (what the eraser took out of the proposal)."""
+    """Records a stroke on one mask layer ("mask", the working mask, or
+    "protect", the original that must not be repaired) and, on the working mask
+    while a proposal is under review, on its rejected pixels (what the eraser
+    took out of the proposal)."""
 
-    def __init__(self, doc: Document) -> None:
-        self.recorders = [("mask", TileRecorder(doc.mask))]
-        if doc.proposal is not None:
+    def __init__(self, doc: Document, layer: str = "mask") -> None:
+        self.layer = layer
+        self.recorders = [(layer, TileRecorder(doc.array(layer)))]
+        if layer == "mask" and doc.proposal is not None:
             self.recorders.append(("rejected", TileRecorder(doc.rejected)))
 
     def touch(self, x0: int, y0: int, x1: int, y1: int) -> None:
@@ -125,6 +128,7 @@ class Document(QObject):
     pixels_changed = Signal(object)  # Box | None
     mask_changed = Signal(object)
     repaired_changed = Signal(object)
+    protect_changed = Signal(object)
     proposal_changed = Signal(object)  # Box | None
     state_changed = Signal(object)  # the document
 
@@ -139,6 +143,8 @@ class Document(QObject):
         h, w = self.pixels.shape[:2]
         self.mask = np.zeros((h, w), dtype=bool)
         self.repaired = np.zeros((h, w), dtype=bool)
+        # "Original — do not repair": no tool changes these pixels.
+        self.protect = np.zeros((h, w), dtype=bool)
         # A detector's proposal under review (None: none), the proposed pixels
         # the person erased, and the sensitivity and kinds chosen.
         self.proposal: DamageProposal | None = None
@@ -175,6 +181,7 @@ class Document(QObject):
             "pixels": self.pixels,
             "mask": self.mask,
             "repaired": self.repaired,
+            "protect": self.protect,
             "rejected": self.rejected,
         }[name]
 
@@ -199,12 +206,14 @@ class Document(QObject):
             self.mask_changed.emit(box)
         elif name == "repaired":
             self.repaired_changed.emit(box)
+        elif name == "protect":
+            self.protect_changed.emit(box)
         self.state_changed.emit(self)
 
     # -- edits ------------------------------------------------------------------------
 
-    def begin_mask_edit(self) -> MaskEdit:
-        return MaskEdit(self)
+    def begin_mask_edit(self, layer: str = "mask") -> MaskEdit:
+        return MaskEdit(self, layer)
 
     def commit_mask_edit(self, edit: MaskEdit, text: str) -> DeltaCommand | None:
         """Push the recorded mask edit (already made) as one undo step."""
@@ -218,24 +227,30 @@ class Document(QObject):
             self.notify(name, delta.bounds())
         return cmd
 
-    def _mask_parts(self, new_mask: np.ndarray) -> list[tuple[str, TileDelta]]:
-        rec = TileRecorder(self.mask)
-        for ty, tx in changed_tiles(self.mask, new_mask):
-            x0, y0, x1, y1 = tile_box(self.mask.shape, ty, tx)
+    def _mask_parts(
+        self, new_mask: np.ndarray, layer: str = "mask"
+    ) -> list[tuple[str, TileDelta]]:
+        target = self.array(layer)
+        rec = TileRecorder(target)
+        for ty, tx in changed_tiles(target, new_mask):
+            x0, y0, x1, y1 = tile_box(target.shape, ty, tx)
             rec.touch(x0, y0, x1, y1)
-            self.mask[y0:y1, x0:x1] = new_mask[y0:y1, x0:x1]
+            target[y0:y1, x0:x1] = new_mask[y0:y1, x0:x1]
         delta = rec.finish()
-        return [("mask", delta)] if delta else []
+        return [(layer, delta)] if delta else []
 
-    def set_mask(self, new_mask: np.ndarray, text: str) -> DeltaCommand | None:
-        """Replace the whole mask (bool (H, W)) as one undo step of changed tiles."""
-        parts = self._mask_parts(new_mask)
+    def set_mask(
+        self, new_mask: np.ndarray, text: str, layer: str = "mask"
+    ) -> DeltaCommand | None:
+        """Replace a whole mask layer (bool (H, W)) as one undo step of changed
+        tiles: the working mask, or the protect layer with ``layer="protect"``."""
+        parts = self._mask_parts(new_mask, layer)
         if not parts:
             return None
         cmd = DeltaCommand(self, text, parts)
         self.undo_stack.push(cmd)
         self.last_command = cmd
-        self.notify("mask", parts[0][1].bounds())
+        self.notify(layer, parts[0][1].bounds())
         return cmd
 
     # -- damage proposals -------------------------------------------------------------
@@ -399,6 +414,8 @@ class Document(QObject):
             self.mask[:] = saved.mask
         if saved.repaired is not None:
             self.repaired[:] = saved.repaired
+        if saved.protect is not None:
+            self.protect[:] = saved.protect
         for (ty, tx), tile in saved.tiles.items():
             x0, y0, x1, y1 = tile_box(self.pixels.shape, ty, tx)
             self.originals.preserve(self.pixels, x0, y0, x1, y1)
@@ -462,6 +479,8 @@ class Document(QObject):
             snap.mask = self.mask.copy()
         if "repaired" in self.dirty:
             snap.repaired = self.repaired.copy()
+        if "protect" in self.dirty:
+            snap.protect = self.protect.copy()
         if "pixels" in self.dirty:
             tiles = {}
             for key in self.originals.changed(self.pixels):

@@ -159,20 +159,23 @@ class FileActions(QObject):
             return
         from restore_app.core.masks import read_mask, write_mask
 
+        layer = self.w.canvas.layer
+        what = "protected region" if layer == "protect" else "mask"
         try:
             if action == "load":
                 name, _ = QFileDialog.getOpenFileName(
                     self.w, "Load a mask", str(doc.path.parent), IMAGE_FILTER
                 )
                 if name:
-                    doc.set_mask(read_mask(name, (doc.height, doc.width)), "Load mask")
+                    mask = read_mask(name, (doc.height, doc.width))
+                    doc.set_mask(mask, f"Load {what}", layer)
             else:
-                default = str(doc.path.with_name(doc.path.stem + ".mask.png"))
+                default = str(doc.path.with_name(f"{doc.path.stem}.{layer}.png"))
                 name, _ = QFileDialog.getSaveFileName(
-                    self.w, "Save the mask", default, "PNG (*.png)"
+                    self.w, f"Save the {what}", default, "PNG (*.png)"
                 )
                 if name:
-                    write_mask(doc.mask, name, overwrite=True)
+                    write_mask(doc.array(layer), name, overwrite=True)
         except RestoreError as exc:
             self.w._show_error(str(exc))
 
@@ -210,8 +213,12 @@ class FileActions(QObject):
         if files is None:
             files = w.chosen_paths()
         masks: dict[Path, Path] = {}
+        protects: dict[Path, Path] = {}
         for f in files:
             car = w.session.sidecar_for(f)
+            p = car.image_dir(f.name) / "protect.png"
+            if p.exists():
+                protects[f.resolve()] = p
             m = car.image_dir(f.name) / "mask.png"
             if m.exists():
                 masks[f.resolve()] = m
@@ -232,6 +239,7 @@ class FileActions(QObject):
             else settings["strength"],
             files=tuple(files),
             masks=masks,
+            protects=protects,
             device=w.jobs.device,
             tile_size=w.jobs.tile_size,
         )

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from restore_app.core.masks import mask_bounds
+from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.ui.document import Document
 from restore_app.workers.inference import DetectJob, InferenceService, RestoreJob
 
@@ -28,6 +28,7 @@ class _Pending:
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
     feather: float
     origin: tuple[int, int] = (0, 0)
+    protect: np.ndarray | None = None  # bool crop the job honoured
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
@@ -38,6 +39,14 @@ def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
         min(w, x1 + margin),
         min(h, y1 + margin),
     )
+
+
+def _protect_crop(doc: Document, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """A copy of the document's protect layer in ``box`` (None when nothing
+    there is protected), so later edits cannot race the worker."""
+    x0, y0, x1, y1 = box
+    crop = doc.protect[y0:y1, x0:x1]
+    return crop.copy() if crop.any() else None
 
 
 def feather_inside(mask: np.ndarray, width: float) -> np.ndarray:
@@ -94,6 +103,7 @@ class JobController(QObject):
 
     def _submit(self, job: RestoreJob, pending: _Pending) -> int:
         pending.origin = job.origin
+        pending.protect = getattr(job, "protect", None)
         self._pending[job.job_id] = pending
         self.service.submit(job)
         self.busy_changed.emit(True)
@@ -134,6 +144,7 @@ class JobController(QObject):
             task=task,
             pixels=pixels,
             mask=region,
+            protect=_protect_crop(doc, (x0, y0, x1, y1)),
             restorer_id=settings.get("restorer"),
             strength=strength,
             device=self.device,
@@ -167,6 +178,7 @@ class JobController(QObject):
             task=task,
             pixels=doc.pixels[y0:y1, x0:x1].copy(),
             mask=region if region.any() else None,
+            protect=_protect_crop(doc, (x0, y0, x1, y1)),
             restorer_id=settings.get("restorer"),
             strength=strength,
             device=self.device,
@@ -216,6 +228,7 @@ class JobController(QObject):
             task="inpaint",
             pixels=doc.pixels[y0:y1, x0:x1].copy(),
             mask=region,
+            protect=_protect_crop(doc, (x0, y0, x1, y1)),
             restorer_id=HEAL_RESTORER,
             device=self.device,
             origin=(x0, y0),
@@ -238,6 +251,7 @@ class JobController(QObject):
                 job = DetectJob(
                     pixels=doc.pixels[y0:y1, x0:x1].copy(),
                     detector_id=detector_id,
+                    protect=_protect_crop(doc, (x0, y0, x1, y1)),
                     device=self.device,
                     origin=(x0, y0),
                     target=doc,
@@ -249,6 +263,7 @@ class JobController(QObject):
             # jobs run one at a time and detection only reads.
             pixels=doc.pixels,
             detector_id=detector_id,
+            protect=_protect_crop(doc, (0, 0, doc.width, doc.height)),
             device=self.device,
             target=doc,
             purpose="image",
@@ -320,6 +335,11 @@ class JobController(QObject):
             origin[0] + result.pixels.shape[1],
             origin[1] + result.pixels.shape[0],
         ]
+        if pending.protect is not None:
+            # The protect layer this run honoured, over the crop, as the PNG
+            # File ▸ Save Mask writes: the record can be checked against it.
+            op["protect_sha256"] = mask_sha256(pending.protect)
+            op["protect_pixels"] = int(pending.protect.sum())
         if pending.purpose == "preview":
             self.preview_ready.emit(doc, origin, result.pixels)
             self.message.emit(

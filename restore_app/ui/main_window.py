@@ -259,6 +259,10 @@ class MainWindow(QMainWindow):
         ):
             self._action(t, label, lambda _c=False, tl=tool: self.set_tool(tl), key)
         t.addSeparator()
+        self._action(
+            t, "Paint Original — Do Not Repair / Damage Mask", self.toggle_layer, "O"
+        )
+        t.addSeparator()
         self._action(t, "Smaller Brush", lambda: self._resize_brush(1 / 1.2), "[")
         self._action(t, "Larger Brush", lambda: self._resize_brush(1.2), "]")
         self._action(
@@ -290,6 +294,7 @@ class MainWindow(QMainWindow):
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
         self.tools.tool_chosen.connect(self.set_tool)
+        self.tools.layer_chosen.connect(self.set_layer)
         self.tools.brush_changed.connect(self._on_tools_brush_changed)
         self.tools.mask_action.connect(self._on_tools_mask_action)
         self.tools.overlay_changed.connect(lambda c, o: self.canvas.set_overlay(c, o))
@@ -485,14 +490,32 @@ class MainWindow(QMainWindow):
             return
         from restore_app.core.masks import grow_mask, shrink_mask
 
+        # The mask operations work on the layer being painted.
+        layer = self.canvas.layer
+        m = doc.array(layer)
+        what = "protected region" if layer == "protect" else "mask"
         if action == "clear":
-            doc.set_mask(doc.mask & False, "Clear mask")
+            doc.set_mask(m & False, f"Clear {what}", layer)
         elif action == "invert":
-            doc.set_mask(~doc.mask, "Invert mask")
+            doc.set_mask(~m, f"Invert {what}", layer)
         elif action == "grow":
-            doc.set_mask(grow_mask(doc.mask, amount), f"Grow mask {amount} px")
+            doc.set_mask(grow_mask(m, amount), f"Grow {what} {amount} px", layer)
         elif action == "shrink":
-            doc.set_mask(shrink_mask(doc.mask, amount), f"Shrink mask {amount} px")
+            doc.set_mask(shrink_mask(m, amount), f"Shrink {what} {amount} px", layer)
+
+    def set_layer(self, layer: str) -> None:
+        """Which mask the painting tools edit: the damage "mask" or "protect"."""
+        self.canvas.layer = layer
+        self.tools.set_layer(layer)
+        self.statusBar().showMessage(
+            "Painting the original that must not be repaired"
+            if layer == "protect"
+            else "Painting the damage mask",
+            4000,
+        )
+
+    def toggle_layer(self) -> None:
+        self.set_layer("mask" if self.canvas.layer == "protect" else "protect")
 
     def run_tool(self) -> None:
         if self.doc is None:

@@ -49,6 +49,7 @@ class ToolsPanel(QWidget):
     """Emits what the person asks for; the window decides what it means."""
 
     tool_chosen = Signal(str)
+    layer_chosen = Signal(str)  # "mask" | "protect"
     brush_changed = Signal(float, float)  # size (image px), hardness [0, 1]
     mask_action = Signal(
         str, int
@@ -102,6 +103,30 @@ class ToolsPanel(QWidget):
 
         mask_box = QGroupBox("Mask")
         mv = QVBoxLayout(mask_box)
+        row = QHBoxLayout()
+        self.layer_buttons: dict[str, QToolButton] = {}
+        layer_group = QButtonGroup(self)
+        layer_group.setExclusive(True)
+        for layer, label, tip in (
+            ("mask", "Damage", "Paint what is to be repaired"),
+            (
+                "protect",
+                "Original",
+                "Paint what is original and must not be repaired: no tool "
+                "changes it (O switches)",
+            ),
+        ):
+            b = QToolButton()
+            b.setText(label)
+            b.setToolTip(tip)
+            b.setCheckable(True)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            b.clicked.connect(lambda _c=False, ly=layer: self.layer_chosen.emit(ly))
+            layer_group.addButton(b)
+            self.layer_buttons[layer] = b
+            row.addWidget(b)
+        self.layer_buttons["mask"].setChecked(True)
+        mv.addLayout(row)
         row = QHBoxLayout()
         for label, action in (("Clear", "clear"), ("Invert", "invert")):
             b = QPushButton(label)
@@ -282,6 +307,9 @@ class ToolsPanel(QWidget):
         )
 
     # -- brush and overlay ------------------------------------------------------------
+
+    def set_layer(self, layer: str) -> None:
+        self.layer_buttons[layer].setChecked(True)
 
     def set_tool(self, tool: str) -> None:
         b = self.tool_buttons.get(str(tool))

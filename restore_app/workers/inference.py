@@ -45,6 +45,8 @@ class RestoreJob:
     task: str
     pixels: np.ndarray
     mask: np.ndarray | None = None
+    #: bool (h, w): the original that no restorer may change (None: none)
+    protect: np.ndarray | None = None
     restorer_id: str | None = None
     strength: float | None = None
     device: str = "auto"
@@ -67,6 +69,7 @@ class BatchJob:
     strength: float | None = None
     files: tuple[Path, ...] | None = None
     masks: dict[Path, Path] | None = None
+    protects: dict[Path, Path] | None = None
     overwrite: bool = False
     device: str = "auto"
     tile_size: int = 512
@@ -85,6 +88,7 @@ class DetectJob:
 
     pixels: np.ndarray
     detector_id: str | None = None
+    protect: np.ndarray | None = None
     device: str = "auto"
     origin: tuple[int, int] = (0, 0)
     target: Any = None
@@ -183,6 +187,7 @@ class InferenceWorker(QObject):
             task=job.task,
             restorer_id=job.restorer_id,
             mask=job.mask,
+            protect=job.protect,
             strength=job.strength,
             device=job.device,
             tile_size=job.tile_size,
@@ -196,6 +201,7 @@ class InferenceWorker(QObject):
         return detect(
             job.pixels,
             detector_id=job.detector_id,
+            protect=job.protect,
             device=job.device,
             on_progress=self._progress(job.job_id),
             cancel=job.cancel,
@@ -234,6 +240,7 @@ class InferenceWorker(QObject):
         from restore_app.models.batch import run_batch
 
         masks = job.masks or {}
+        protects = job.protects or {}
         report = run_batch(
             job.input_dir,
             job.output_dir,
@@ -245,6 +252,7 @@ class InferenceWorker(QObject):
             tile_size=job.tile_size,
             files=list(job.files) if job.files is not None else None,
             mask_lookup=(lambda p: masks.get(Path(p).resolve())) if masks else None,
+            protect_lookup=(lambda p: protects.get(Path(p).resolve())),
             on_progress=self._progress(job.job_id),
             cancel=job.cancel,
         )

@@ -1,0 +1,108 @@
+"""The "original — do not repair" layer: painted with the usual tools, saved,
+undoable, and honoured by every tool and the window's batch."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from ui_helpers import open_and_wait
+
+from restore_app.core.masks import mask_sha256
+
+
+def _at_100(window):
+    canvas = window.canvas
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    return canvas
+
+
+def _stroke(qtbot, canvas, a, b):
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(*a))
+    qtbot.mouseMove(canvas, pos=QPoint(*b))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(*b))
+
+
+def test_protect_layer_is_painted_undone_and_saved(qtbot, window, settings, scans):
+    from restore_app.ui.main_window import MainWindow
+
+    doc = open_and_wait(qtbot, window, [scans])
+    canvas = _at_100(window)
+    qtbot.keyClick(canvas, Qt.Key.Key_O)
+    assert canvas.layer == "protect"
+    assert window.tools.layer_buttons["protect"].isChecked()
+    canvas.brush_size = 10
+    _stroke(qtbot, canvas, (40, 40), (120, 40))
+    assert doc.protect[40, 60] and not doc.mask.any()
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Paint protected region"
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not doc.protect.any()
+    qtbot.keyClick(canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    painted = doc.protect.copy()
+    assert painted.any()
+    # The eraser on the protect layer erases protection, not the mask.
+    qtbot.keyClick(canvas, Qt.Key.Key_O)
+    assert canvas.layer == "mask"
+    _stroke(qtbot, canvas, (40, 60), (120, 60))
+    assert doc.mask[60, 60] and np.array_equal(doc.protect, painted)
+    window.session.flush()
+    window.close()
+
+    again = MainWindow(settings)
+    again.ask_on_close = False
+    qtbot.addWidget(again)
+    again.show()
+    doc = open_and_wait(qtbot, again, [scans])
+    assert np.array_equal(doc.protect, painted)
+    again.close()
+
+
+def test_no_tool_changes_a_protected_pixel(qtbot, window, scans, tmp_path):
+    doc = open_and_wait(qtbot, window, [scans])
+    before = doc.pixels.copy()
+    protect = np.zeros(doc.mask.shape, bool)
+    protect[60:140, 90:150] = True
+    doc.set_mask(protect, "Protect", "protect")
+    mask = np.zeros_like(protect)
+    mask[95:105, 40:250] = True  # a scratch through the protected block
+    doc.set_mask(mask, "Paint mask")
+
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed[mask & ~protect].any()
+    assert not changed[protect].any()
+    op = doc.operations[-1]
+    x0, y0, x1, y1 = op["crop"]
+    assert op["protect_sha256"] == mask_sha256(protect[y0:y1, x0:x1])
+
+    window.tools.load_settings({"task": "denoise", "restorer": "denoise.nlm"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+        window.run_tool()
+    assert not (doc.pixels != before).any(axis=2)[protect].any()
+
+    canvas = _at_100(window)
+    window.set_tool("heal")
+    canvas.brush_size = 8
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        _stroke(qtbot, canvas, (80, 120), (170, 120))
+    assert not (doc.pixels != before).any(axis=2)[protect].any()
+
+    window.detect_damage()
+    qtbot.waitUntil(
+        lambda: doc.proposal is not None and not window.jobs.busy, timeout=60000
+    )
+    assert not doc.proposal.mask(1.0)[protect].any()
+
+    # The window's batch honours each image's saved protect layer.
+    window.session.flush()
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.service.finished, timeout=120000):
+        window.files.start_batch("denoise", out, files=[doc.path])
+    assert len(window.files.last_report.done) == 1
+    src = cv2.imread(str(doc.path))
+    res = cv2.imread(str(out / doc.path.name))
+    assert (res != src).any()
+    assert np.array_equal(res[protect], src[protect])
