@@ -87,6 +87,8 @@ class Canvas(QWidget):
         self.show_original = False
         self.show_mask = True
         self.show_protect = True
+        #: the name of a scan still being read ("" when none), shown meanwhile
+        self.loading = ""
         #: the mask layer the painting tools edit: "mask" or "protect"
         self.layer = "mask"
         self.show_repaired = False
@@ -316,12 +318,14 @@ class Canvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.fillRect(event.rect(), QColor(48, 48, 50))
-        if self.doc is None or self.factory is None:
+        if self.doc is None or self.factory is None or self.loading:
             p.setPen(QColor(170, 170, 170))
             p.drawText(
                 self.rect(),
                 Qt.AlignmentFlag.AlignCenter,
-                "Open an image or a folder (Ctrl+O), or drop it here",
+                f"Loading {self.loading}…"
+                if self.loading
+                else "Open an image or a folder (Ctrl+O), or drop it here",
             )
             return
         for rect, kind, shift, overlays in self._panes():

@@ -158,6 +158,8 @@ class Document(QObject):
         self.exports: list[str] = []
         self.status = "untouched"
         self.unexported = False
+        # Digests of the changed tiles as last exported (None: never exported).
+        self._exported: dict | None = None
         # What changed since the last sidecar save.
         self.dirty: set[str] = set()
         self.revision = 0
@@ -443,7 +445,32 @@ class Document(QObject):
         self.exports = list(st.exports)
         self.status = st.status
         self.unexported = bool(saved.tiles) and st.status != "exported"
+        if st.status == "exported":
+            self._exported = self._changed_digest()
         self.dirty.clear()
+
+    def _changed_digest(self) -> dict:
+        import hashlib
+
+        out = {}
+        for key in self.originals.changed(self.pixels):
+            x0, y0, x1, y1 = tile_box(self.pixels.shape, *key)
+            tile = np.ascontiguousarray(self.pixels[y0:y1, x0:x1])
+            out[key] = hashlib.sha256(tile.tobytes()).digest()
+        return out
+
+    def mark_exported(self) -> None:
+        """The pixels as they are now have been written out."""
+        self.unexported = False
+        self._exported = self._changed_digest()
+
+    def has_unexported_changes(self) -> bool:
+        """Whether the pixels differ from the last export, or from the scan when
+        nothing was exported; an edit that was undone is no change."""
+        if not self.unexported:
+            return False
+        changed = self._changed_digest()
+        return changed != (self._exported or {})
 
     def proposal_meta(self) -> dict[str, Any] | None:
         """What the sidecar keeps of the review besides its arrays."""

@@ -107,7 +107,7 @@ class FileActions(QObject):
         write_record(out, source_path=doc.path, operations=ops, warnings=warnings)
         doc.exports.append(str(out))
         doc.status = "exported"
-        doc.unexported = False
+        doc.mark_exported()
         doc.undo_stack.setClean()
         doc.notify("state", None)
         return list(warnings)

@@ -54,6 +54,14 @@ def app_icon() -> QIcon:
     return icon
 
 
+def _last_viewed_key(folder: Path) -> str:
+    """Settings key of the image last viewed in ``folder``."""
+    import hashlib
+
+    digest = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:16]
+    return f"last_viewed/{digest}"
+
+
 class MainWindow(QMainWindow):
     """One window over a folder (or a list of files) of scans."""
 
@@ -284,6 +292,8 @@ class MainWindow(QMainWindow):
 
         m = mb.addMenu("&Models")
         self._action(m, "&Add Model…", self.models.add_dialog)
+        h = mb.addMenu("&Help")
+        self._action(h, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
         self.files.rebuild_recent_menu()
 
     def _connect(self) -> None:
@@ -344,6 +354,13 @@ class MainWindow(QMainWindow):
         )
         for raw in paths:
             self.files.add_recent(Path(raw).resolve())
+        # A folder opens again on the image last viewed in it.
+        folders = [Path(raw).expanduser().resolve() for raw in paths]
+        if len(folders) == 1 and folders[0].is_dir():
+            last = self.settings.value(_last_viewed_key(folders[0]), "")
+            names = [p.name for p in self.session.paths]
+            if last and last in names:
+                start = names.index(str(last))
         self.index = -1
         self.show_index(start)
 
@@ -359,6 +376,8 @@ class MainWindow(QMainWindow):
         if doc is not None:
             self._show(doc)
         else:
+            self.canvas.loading = path.name
+            self.canvas.update()
             self.statusBar().showMessage(f"Opening {path.name}…")
 
     def next_image(self) -> None:
@@ -373,9 +392,13 @@ class MainWindow(QMainWindow):
 
     def _on_session_load_failed(self, path: Path, message: str) -> None:
         if path == self._wanted:
+            self.canvas.loading = ""
+            self.canvas.update()
             self._show_error(message)
 
     def _show(self, doc: Document) -> None:
+        self.canvas.loading = ""
+        self.settings.setValue(_last_viewed_key(doc.path.parent), doc.path.name)
         if self.doc is not None:
             self.doc.settings.update(self._tool_settings())
         self.doc = doc
@@ -534,6 +557,12 @@ class MainWindow(QMainWindow):
                 self.doc, self._tool_settings(), self.canvas.visible_image_box()
             )
 
+    def show_shortcuts(self) -> None:
+        from restore_app.ui.shortcuts_dialog import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self.actions(), self)
+        self.shortcuts_dialog.open()
+
     def chosen_paths(self) -> list[Path]:
         """The images selected in the strip; all of them when one or none is."""
         rows = sorted({i.row() for i in self.folder_panel.selectedIndexes()})
@@ -663,7 +692,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(200, self.service.warm_up)
 
     def unexported_docs(self) -> list[Document]:
-        return [d for d in self.session.docs.values() if d.unexported]
+        """Open images whose pixels differ from what was last exported (or from
+        the scan, if never exported): an edit undone is no change."""
+        return [d for d in self.session.docs.values() if d.has_unexported_changes()]
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         pending = self.unexported_docs()
@@ -671,12 +702,15 @@ class MainWindow(QMainWindow):
             names = ", ".join(d.name for d in pending[:3]) + (
                 " …" if len(pending) > 3 else ""
             )
+            where = sorted(
+                {str(self.session.sidecar_for(d.path).root) for d in pending}
+            )
             answer = QMessageBox.question(
                 self,
                 "Restore",
                 f"{len(pending)} image(s) have changes not exported ({names}).\n"
-                "Your work stays saved beside the scans and comes back when you "
-                "open them again.\n\n"
+                f"Your work stays saved in {', '.join(where)} and comes back when "
+                "you open them again.\n\n"
                 "Quit anyway?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             )

@@ -194,8 +194,14 @@ class ToolsPanel(QWidget):
             "Choose the strength from the noise or blur measured in the image"
         )
         self.auto_strength.setChecked(True)
+        self.strength_value = QLabel()
+        # Wide enough for "0.60" and "auto" alike, so nothing moves.
+        self.strength_value.setMinimumWidth(
+            self.strength_value.fontMetrics().horizontalAdvance("0.000")
+        )
         srow = QHBoxLayout()
         srow.addWidget(self.strength_slider)
+        srow.addWidget(self.strength_value)
         srow.addWidget(self.auto_strength)
         form.addRow("Task", self.task_combo)
         form.addRow("Model", self.model_combo)
@@ -203,6 +209,10 @@ class ToolsPanel(QWidget):
         self.scope_label = QLabel()
         self.scope_label.setWordWrap(True)
         self.scope_label.setStyleSheet("color: gray")
+        # Two lines whatever the task says, so the panels do not jump.
+        self.scope_label.setFixedHeight(
+            2 * self.scope_label.fontMetrics().lineSpacing() + 2
+        )
         form.addRow(self.scope_label)
         brow = QHBoxLayout()
         self.preview_button = QPushButton("Preview view")
@@ -277,10 +287,19 @@ class ToolsPanel(QWidget):
         )
         self._on_settings_edited()
 
+    def _show_strength(self) -> None:
+        if self.task == "inpaint":
+            self.strength_value.setText("–")
+        elif self.auto_strength.isChecked():
+            self.strength_value.setText("auto")
+        else:
+            self.strength_value.setText(f"{self.strength_slider.value() / 100:.2f}")
+
     def _on_settings_edited(self) -> None:
         self.strength_slider.setEnabled(
             self.task != "inpaint" and not self.auto_strength.isChecked()
         )
+        self._show_strength()
         if not self._updating:
             self.task_settings_changed.emit()
 
@@ -305,6 +324,7 @@ class ToolsPanel(QWidget):
         self.strength_slider.setEnabled(
             self.task != "inpaint" and not self.auto_strength.isChecked()
         )
+        self._show_strength()
 
     # -- brush and overlay ------------------------------------------------------------
 

@@ -61,13 +61,19 @@ def test_reopening_the_folder_restores_masks(qtbot, settings, scans):
     w2.ask_on_close = False
     qtbot.addWidget(w2)
     w2.show()
-    again = open_and_wait(qtbot, w2, [scans])
-    assert again.mask.sum() == 45 * 54 and again.mask[6:60, 5:50].all()
+    # The folder opens again on the image last viewed in it.
+    w2.open_paths([str(scans)])
+    qtbot.waitUntil(
+        lambda: w2.doc is not None and w2.doc.path.name == "scan_2.png", timeout=10000
+    )
+    assert w2.folder_panel.currentRow() == 2
+    assert w2.doc.mask.sum() == 30 * 40
     assert w2.folder_panel.status_of(0) == "edited"
     assert w2.folder_panel.status_of(1) == "untouched"
-    w2.show_index(2)
-    qtbot.waitUntil(lambda: w2.doc.path.name == "scan_2.png", timeout=10000)
-    assert w2.doc.mask.sum() == 30 * 40
+    w2.show_index(0)
+    qtbot.waitUntil(lambda: w2.doc.path.name == "scan_0.png", timeout=10000)
+    again = w2.doc
+    assert again.mask.sum() == 45 * 54 and again.mask[6:60, 5:50].all()
     w2.close()
 
 

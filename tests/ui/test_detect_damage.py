@@ -1,0 +1,128 @@
+"""Finding the damage in the window: detect, review with the usual tools, accept,
+undo and redo; a folder's proposals are saved for review and survive a restart."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from ui_helpers import open_and_wait
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def _aged_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    for name in ("coldripple", "twowings"):
+        shutil.copy(DATA / f"aged_{name}.png", folder / f"{name}.png")
+    return folder
+
+
+def _detect(qtbot, window):
+    with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    return window.doc
+
+
+def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
+    doc = open_and_wait(qtbot, window, [_aged_folder(tmp_path)])
+    before = doc.pixels.copy()
+    doc = _detect(qtbot, window)
+    assert doc.proposal is not None and doc.status == "proposed"
+    assert not doc.mask.any()  # nothing is repaired or masked before accepting
+    assert np.array_equal(doc.pixels, before)
+    proposed = doc.proposed_labels() > 0
+    assert proposed.mean() > 0.01
+
+    # The slider changes the proposal without detecting again.
+    panel = window.damage
+    panel.sensitivity.setValue(5)
+    low = int((doc.proposed_labels() > 0).sum())
+    panel.sensitivity.setValue(95)
+    high = int((doc.proposed_labels() > 0).sum())
+    assert low < high
+    panel.sensitivity.setValue(round(doc.proposal.default_sensitivity * 100))
+    panel.kind_boxes["dust"].setChecked(False)
+    assert not np.isin(doc.proposed_labels(), [2]).any()
+    panel.kind_boxes["dust"].setChecked(True)
+    proposed = doc.proposed_labels() > 0
+
+    # Erase a false alarm with the eraser: it leaves the proposal.
+    canvas = window.canvas
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    window.set_tool("eraser")
+    canvas.brush_size = 40
+    ys, xs = np.nonzero(proposed)
+    cx, cy = int(xs[len(xs) // 2]), int(ys[len(ys) // 2])
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(cx, cy))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(cx, cy))
+    erased = doc.rejected.copy()
+    assert erased[cy, cx] and erased.sum() < proposed.sum()
+    reviewed = proposed & ~erased
+
+    # Accept: the reviewed proposal becomes the mask in one undo step.
+    steps = doc.undo_stack.index()
+    qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert doc.undo_stack.index() == steps + 1
+    assert np.array_equal(doc.mask, reviewed)
+    assert doc.proposal is None and not doc.rejected.any()
+    assert np.array_equal(doc.pixels, before)
+
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not doc.mask.any()
+    assert doc.proposal is not None
+    assert np.array_equal(doc.rejected, erased)
+    qtbot.keyClick(canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(doc.mask, reviewed) and doc.proposal is None
+
+    # The accepted mask is an ordinary mask: the fill repairs only it.
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed.any() and not changed[~reviewed].any()
+
+
+def test_folder_detection_is_saved_for_review_and_survives_a_restart(
+    qtbot, window, settings, tmp_path
+):
+    from restore_app.ui.main_window import MainWindow
+
+    folder = _aged_folder(tmp_path)
+    open_and_wait(qtbot, window, [folder])
+    window.detect_damage_in_folder()
+    qtbot.waitUntil(
+        lambda: window.folder_panel.status_of(1) == "proposed", timeout=120000
+    )
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60000)
+    first = window.doc
+    assert first.proposal is not None  # the open image is reviewed in place
+    second = folder.resolve() / "twowings.png"
+    car = window.session.sidecar_for(second)
+    assert (car.image_dir("twowings.png") / "proposal.png").is_file()
+    assert window.folder_panel.status_of(1) == "proposed"
+    first.set_review(sensitivity=0.9)
+    window.session.flush()
+    window.close()
+
+    again = MainWindow(settings)
+    again.ask_on_close = False
+    qtbot.addWidget(again)
+    again.show()
+    doc = open_and_wait(qtbot, again, [folder])
+    assert doc.proposal is not None and doc.review["sensitivity"] == 0.9
+    doc2 = open_and_wait(qtbot, again, [folder], index=1)
+    assert doc2.proposal is not None and doc2.status == "proposed"
+    assert (doc2.proposed_labels() > 0).any()
+
+    # The window's batch inpaint uses a reviewed proposal as the image's mask.
+    out = tmp_path / "out"
+    with qtbot.waitSignal(again.service.finished, timeout=120000):
+        again.files.start_batch("inpaint", out, files=[second])
+    report = again.files.last_report
+    assert len(report.done) == 1, (report.skipped, report.failed)
+    again.close()

@@ -1,0 +1,72 @@
+"""The window's details: quit warning, strength value, shortcuts, steady panels."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from ui_helpers import open_and_wait
+
+
+def test_quit_warning_counts_only_real_changes(qtbot, window, scans, tmp_path):
+    doc = open_and_wait(qtbot, window, [scans])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[50:60, 50:120] = True
+    doc.set_mask(mask, "Paint mask")
+    assert window.unexported_docs() == []  # a mask is no change to export
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        window.run_tool()
+    assert window.unexported_docs() == [doc]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.unexported_docs() == []  # undone: nothing left to export
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.unexported_docs() == [doc]
+    window.files.write_derivative(doc, tmp_path / "out.png", overwrite=False)
+    assert window.unexported_docs() == []
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.unexported_docs() == [doc]  # now differs from the export
+
+
+def test_strength_value_and_steady_panels(qtbot, window, scans):
+    open_and_wait(qtbot, window, [scans])
+    tools = window.tools
+    tools.load_settings({"task": "inpaint"})
+    height = tools.scope_label.height()
+    buttons = [b.geometry() for b in tools.layer_buttons.values()]
+    assert tools.strength_value.text() == "–"
+    tools.load_settings({"task": "denoise", "auto_strength": False, "strength": 0.35})
+    qtbot.wait(50)
+    assert tools.strength_value.text() == "0.35"
+    tools.strength_slider.setValue(80)
+    assert tools.strength_value.text() == "0.80"
+    tools.auto_strength.setChecked(True)
+    assert tools.strength_value.text() == "auto"
+    assert tools.scope_label.height() == height
+    assert [b.geometry() for b in tools.layer_buttons.values()] == buttons
+
+
+def test_keyboard_shortcuts_lists_every_key(qtbot, window):
+    from restore_app.ui.shortcuts_dialog import shortcut_rows
+
+    window.show_shortcuts()
+    dialog = window.shortcuts_dialog
+    qtbot.waitExposed(dialog)
+    rows = shortcut_rows(window.actions())
+    assert dialog.table.rowCount() == len(rows)
+    text = {dialog.table.item(i, 0).text(): dialog.table.item(i, 1).text()
+            for i in range(dialog.table.rowCount())}  # fmt: skip
+    assert text["Detect Damage"] == "Ctrl+D"
+    assert text["Brush"] == "B"
+    assert "Show the original" in text
+    keyed = [a for a in window.actions() if not a.shortcut().isEmpty()]
+    assert len(keyed) >= 30
+    dialog.close()
+
+
+def test_a_scan_still_loading_says_so(qtbot, window, scans):
+    open_and_wait(qtbot, window, [scans])
+    assert window.session.paths[1] not in window.session.docs
+    window.show_index(1)  # read in the background: the canvas names it meanwhile
+    assert window.canvas.loading == "scan_1.png"
+    qtbot.waitUntil(lambda: window.doc.path.name == "scan_1.png", timeout=10000)
+    assert window.canvas.loading == ""
