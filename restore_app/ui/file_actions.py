@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from restore_app.core.errors import RestoreError
 
@@ -182,30 +182,53 @@ class FileActions(QObject):
     # -- batch ------------------------------------------------------------------------
 
     def batch_dialog(self) -> None:
-        paths = self.w.session.paths
+        """Ask what to run over which images, then run it on the worker."""
+        from restore_app.ui.batch_dialog import BatchDialog
+
+        w = self.w
+        paths = w.session.paths
         if not paths:
-            self.w._show_error("Open a folder first.")
+            w._show_error("Open a folder first.")
             return
-        task, ok = QInputDialog.getItem(
-            self.w,
-            "Batch",
-            "Run on the selected images (all when none):",
-            ["inpaint", "denoise", "deblur"],
-            0,
-            False,
+        rows = sorted({i.row() for i in w.folder_panel.selectedIndexes()})
+        dialog = BatchDialog(
+            w.restorers_by_task,
+            {**w.default_restorers, w.tools.task: w.tools.settings()["restorer"]},
+            [paths[r] for r in rows],
+            list(paths),
+            task=w.tools.task,
+            parent=w,
         )
-        if not ok:
-            return
-        out = QFileDialog.getExistingDirectory(
-            self.w, "Output folder (outside the scans' folder)"
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._run_choice(dialog.choice()))
+        dialog.open()  # window-modal: the event loop, and any running job, go on
+
+    def _run_choice(self, c) -> int:
+        return self.start_batch(
+            c.task,
+            c.output_dir,
+            files=list(c.files),
+            restorer_id=c.restorer_id,
+            strength=c.strength,
+            overwrite=c.overwrite,
         )
-        if out:
-            self.start_batch(task, Path(out))
+
+    _UNSET: Any = object()
 
     def start_batch(
-        self, task: str, output_dir: Path, files: list[Path] | None = None
+        self,
+        task: str,
+        output_dir: Path,
+        files: list[Path] | None = None,
+        restorer_id: str | None = None,
+        strength: Any = _UNSET,
+        overwrite: bool = False,
     ) -> int:
-        """Run ``task`` over the chosen images with their own masks, on the worker."""
+        """Run ``task`` over the chosen images with their own masks, on the worker.
+
+        ``restorer_id`` and ``strength`` (None: automatic) default to the Tools
+        panel's when it shows the same task.
+        """
         from restore_app.workers.inference import BatchJob
 
         w = self.w
@@ -228,18 +251,25 @@ class FileActions(QObject):
                 if proposed is not None:
                     masks[f.resolve()] = proposed
         settings = w.tools.settings()
-        restorer = settings["restorer"] if settings["task"] == task else None
+        same = settings["task"] == task
+        if restorer_id is None and same:
+            restorer_id = settings["restorer"]
+        if strength is self._UNSET:
+            strength = (
+                None
+                if not same or settings.get("auto_strength", True)
+                else settings["strength"]
+            )
         job = BatchJob(
             input_dir=files[0].parent,
             output_dir=output_dir,
             task=task,
-            restorer_id=restorer,
-            strength=None
-            if settings.get("auto_strength", True)
-            else settings["strength"],
+            restorer_id=restorer_id,
+            strength=strength,
             files=tuple(files),
             masks=masks,
             protects=protects,
+            overwrite=overwrite,
             device=w.jobs.device,
             tile_size=w.jobs.tile_size,
         )

@@ -146,6 +146,8 @@ class MainWindow(QMainWindow):
                 defaults[task] = str(saved) if saved else default_restorer_id(task)
             except Exception:  # noqa: BLE001 - an empty task simply has no default
                 defaults[task] = ""
+        self.restorers_by_task = by_task
+        self.default_restorers = defaults
         self.tools.set_restorers(by_task, defaults)
 
     # -- actions ----------------------------------------------------------------------

@@ -241,6 +241,20 @@ class InferenceWorker(QObject):
 
         masks = job.masks or {}
         protects = job.protects or {}
+        # Progress moves within each image (its tiles), not only between images:
+        # done and total in thousandths of an image.
+        images = [0, max(len(job.files or ()), 1)]
+
+        def on_images(done: int, total: int) -> None:
+            images[:] = [done, max(total, 1)]
+            self.progressed.emit(job.job_id, done * 1000, images[1] * 1000)
+
+        def on_tiles(done: int, total: int) -> None:
+            part = done * 1000 // max(total, 1)
+            self.progressed.emit(
+                job.job_id, images[0] * 1000 + min(part, 999), images[1] * 1000
+            )
+
         report = run_batch(
             job.input_dir,
             job.output_dir,
@@ -253,7 +267,8 @@ class InferenceWorker(QObject):
             files=list(job.files) if job.files is not None else None,
             mask_lookup=(lambda p: masks.get(Path(p).resolve())) if masks else None,
             protect_lookup=(lambda p: protects.get(Path(p).resolve())),
-            on_progress=self._progress(job.job_id),
+            on_progress=on_images,
+            on_image_progress=on_tiles,
             cancel=job.cancel,
         )
         if report.cancelled:

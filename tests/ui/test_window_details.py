@@ -70,3 +70,38 @@ def test_a_scan_still_loading_says_so(qtbot, window, scans):
     assert window.canvas.loading == "scan_1.png"
     qtbot.waitUntil(lambda: window.doc.path.name == "scan_1.png", timeout=10000)
     assert window.canvas.loading == ""
+
+
+def test_batch_dialog_choices_reach_the_batch(qtbot, window, scans):
+    import json
+
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from restore_app.ui.batch_dialog import default_output_dir
+
+    open_and_wait(qtbot, window, [scans])
+    progress = []
+    window.service.progressed.connect(lambda _j, d, t: progress.append((d, t)))
+    window.files.batch_dialog()
+    dialog = window.files.dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.output.text() == str(default_output_dir(scans.resolve()))
+    assert not dialog.only_selected.isEnabled()  # one image selected: all of them
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("denoise"))
+    dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("denoise.nlm"))
+    dialog.auto_strength.setChecked(False)
+    dialog.strength.setValue(40)
+    assert dialog.strength_value.text() == "0.40"
+    out = scans.parent / "new" / "restored"  # made when the batch starts
+    dialog.output.setText(str(out))
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    with qtbot.waitSignal(window.service.finished, timeout=120000):
+        ok.click()
+    report = window.files.last_report
+    assert len(report.done) == 3 and not report.failed
+    record = json.loads((out / "scan_0.png.json").read_text())
+    op = record["operations"][0]
+    assert op["restorer"] == "denoise.nlm"
+    assert op["params"]["strength"] == 0.4
+    # progress moved within images, not only between them
+    assert any(d % 1000 for d, _ in progress)
