@@ -18,6 +18,19 @@ def run(args: argparse.Namespace) -> int:
         run_batch,
     )
 
+    if args.sidecar_masks and (args.masks or args.auto_masks or args.protect):
+        raise UsageError(
+            "--sidecar-masks takes masks and protect masks from the sidecar: "
+            "not with --masks, --auto-masks or --protect"
+        )
+    lookups = {}
+    if args.sidecar_masks:
+        from restore_app.models.batch import sidecar_lookup
+
+        lookups = {
+            "mask_lookup": sidecar_lookup("mask"),
+            "protect_lookup": sidecar_lookup("protect"),
+        }
     detecting = args.op == "detect" or args.auto_masks
     if not detecting and (args.detector or args.sensitivity is not None or args.kinds):
         raise UsageError(
@@ -54,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             protect_dir=args.protect,
             auto_masks=args.auto_masks,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
+            **lookups,
             overwrite=args.overwrite,
             device=args.device,
             on_item=on_item,

@@ -230,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect masks named like the images: their bright pixels never change",
     )
     p.add_argument(
+        "--sidecar-masks",
+        action="store_true",
+        help="take each image's mask and protect mask from the app's saved work "
+        "(its .restore sidecar), wherever it lives",
+    )
+    p.add_argument(
         "--auto-masks",
         action="store_true",
         help="inpaint: find each image's damage and fill it (not with --masks); "

@@ -80,8 +80,27 @@ def sidecar_root(folder: str | os.PathLike[str]) -> Path:
     folder = Path(folder).resolve()
     if not _in_app_resources(folder) and _writable(folder):
         return folder / SIDECAR_DIRNAME
+    return _data_sidecar_root(folder)
+
+
+def _data_sidecar_root(folder: Path) -> Path:
     digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
     return _user_data_dir() / "sidecars" / f"{folder.name}-{digest}"
+
+
+def existing_sidecar(folder: str | os.PathLike[str]) -> Sidecar | None:
+    """The sidecar of ``folder`` if one was ever written, wherever it lives
+    (beside the scans or in the user's data folder); None otherwise. Unlike
+    :func:`sidecar_root` it creates nothing, so readers never write beside scans.
+    """
+    folder = Path(folder).resolve()
+    beside = folder / SIDECAR_DIRNAME
+    if (beside / "sidecar.json").is_file():
+        return Sidecar(folder, root=beside)
+    elsewhere = _data_sidecar_root(folder)
+    if (elsewhere / "sidecar.json").is_file():
+        return Sidecar(folder, root=elsewhere)
+    return None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -347,6 +366,15 @@ class Sidecar:
         self.save(
             ImageSnapshot(state, proposal=proposal, rejected=np.zeros(shape[:2], bool))
         )
+
+    def saved_mask(self, source: Path, part: str = "mask") -> Path | None:
+        """The saved ``mask.png`` or ``protect.png`` of ``source``, when the entry
+        was made for the file as it is now; None otherwise."""
+        state = self.load_state(source.name)
+        if state is None or not self.is_current(state, source):
+            return None
+        path = self.image_dir(source.name) / f"{part}.png"
+        return path if path.is_file() else None
 
     def write_proposal_mask(self, source: Path) -> Path | None:
         """Write the saved proposal of ``source``, at its reviewed sensitivity and

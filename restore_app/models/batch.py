@@ -191,6 +191,25 @@ def detect_file(
     return written
 
 
+def sidecar_lookup(part: str = "mask") -> Callable[[Path], Path | None]:
+    """Each image's saved working mask (``part`` "mask") or protect layer
+    ("protect") from its folder's sidecar, wherever it lives; None when the
+    image has none. Nothing is created."""
+    from restore_app.core.sidecar import existing_sidecar
+
+    cache: dict[Path, Any] = {}
+
+    def lookup(image: Path) -> Path | None:
+        image = Path(image).resolve()
+        folder = image.parent
+        if folder not in cache:
+            cache[folder] = existing_sidecar(folder)
+        car = cache[folder]
+        return None if car is None else car.saved_mask(image, part)
+
+    return lookup
+
+
 def output_suffix(source: Path) -> str:
     """The output extension for ``source``: its own where we can write it, else .png.
 

@@ -179,6 +179,43 @@ class FileActions(QObject):
         except RestoreError as exc:
             self.w._show_error(str(exc))
 
+    def export_masks_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.w,
+            "Export masks into a folder (for restore-app batch --masks)",
+            self._last_dir(),
+            QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.DontUseNativeDialog,
+        )
+        if folder:
+            self.export_masks(Path(folder))
+
+    def export_masks(self, folder: Path) -> list[Path]:
+        """Write every image's saved mask as ``FOLDER/STEM.png`` and its protect
+        layer as ``FOLDER/protect/STEM.png``: what ``restore-app batch --masks
+        FOLDER --protect FOLDER/protect`` reads."""
+        from restore_app.core.atomic import atomic_write_bytes
+
+        w = self.w
+        w.session.flush()
+        written: list[Path] = []
+        try:
+            for path in w.session.paths:
+                car = w.session.sidecar_for(path)
+                for part, target in (
+                    ("mask", folder / f"{path.stem}.png"),
+                    ("protect", folder / "protect" / f"{path.stem}.png"),
+                ):
+                    saved = car.saved_mask(path, part)
+                    if saved is None:
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(target, saved.read_bytes(), overwrite=True)
+                    written.append(target)
+        except (RestoreError, OSError) as exc:
+            w._show_error(f"Exporting masks stopped: {exc}")
+        w.statusBar().showMessage(f"{len(written)} mask(s) written to {folder}", 8000)
+        return written
+
     # -- batch ------------------------------------------------------------------------
 
     def batch_dialog(self) -> None:

@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self._action(f, "Load Mask…", lambda: self._on_tools_mask_action("load", 0))
         self._action(f, "Save Mask…", lambda: self._on_tools_mask_action("save", 0))
+        self._action(f, "Export Masks…", self.files.export_masks_dialog)
         f.addSeparator()
         self._action(f, "&Batch…", self.files.batch_dialog, "Ctrl+B")
         f.addSeparator()

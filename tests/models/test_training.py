@@ -157,3 +157,48 @@ def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
     assert strokes >= 0.95 * len(kernels)
     mixed = blur_kernels(400, g, "cpu")
     assert torch.allclose(mixed.sum(dim=(1, 2, 3)), torch.ones(400), atol=1e-5)
+
+
+def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch):
+    from restore_app.models import detection
+    from restore_app.models.training import detector
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(14):
+        cv2.imwrite(str(folder / f"leaves{i:02d}.png"), dead_leaves(128, rng))
+    for p in DATA.glob("heldout_*.png"):
+        cv2.imwrite(str(folder / p.name), cv2.imread(str(p)))
+    train, val, test = detector.detector_split([folder])
+    assert not set(train) & (set(val) | set(test)) and val and test
+    assert not set(val) & set(test)
+
+    trainer = detector.DetectorTrainer(
+        [folder], tmp_path / "runs", "cpu", total_minutes=0.5, quick=True
+    )
+    losses = trainer.run(5.0, log_every=1000, on_log=lambda s: None, max_steps=60)
+    k = 12
+    assert np.mean(losses[-k:]) < np.mean(losses[:k])
+    assert trainer.best_path.is_file() and trainer.checkpoint_path.is_file()
+    best = trainer.history[-1]
+    assert {"threshold", "precision", "recall", "f1", "false_alarms"} <= set(best)
+
+    again = detector.DetectorTrainer(
+        [folder], tmp_path / "runs", "cpu", total_minutes=0.5, quick=True
+    )
+    again.resume(again.checkpoint_path)
+    assert again.step == trainer.step == 60
+
+    models = tmp_path / "models"
+    detector.export(trainer, models)
+    card = json.loads((models / "detect-unet.json").read_text())
+    assert card["task"] == "detect" and card["default_threshold"] == best["threshold"]
+    monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
+    monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
+    monkeypatch.setattr(detection, "_CACHE", {})
+    img = cv2.imread(str(DATA / "aged_twowings.png"))[..., ::-1].copy()
+    proposal = detection.detect(img, detector_id=detector.DETECTOR_ID)
+    assert proposal.probability.shape == img.shape[:2]
+    assert proposal.operation["source"] == "user"
+    assert proposal.default_sensitivity == pytest.approx(1 - best["threshold"])

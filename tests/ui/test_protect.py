@@ -106,3 +106,24 @@ def test_no_tool_changes_a_protected_pixel(qtbot, window, scans, tmp_path):
     res = cv2.imread(str(out / doc.path.name))
     assert (res != src).any()
     assert np.array_equal(res[protect], src[protect])
+
+
+def test_export_masks_for_the_command_line(qtbot, window, scans, tmp_path):
+    from restore_app.core.masks import read_mask
+
+    doc = open_and_wait(qtbot, window, [scans])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[10:20, 10:200] = True
+    protect = np.zeros_like(mask)
+    protect[:, 100:120] = True
+    doc.set_mask(mask, "Paint mask")
+    doc.set_mask(protect, "Protect", "protect")
+    out = tmp_path / "masks"
+    written = window.files.export_masks(out)
+    assert sorted(p.relative_to(out).as_posix() for p in written) == [
+        "protect/scan_0.png",
+        "scan_0.png",
+    ]
+    shape = doc.mask.shape
+    assert np.array_equal(read_mask(out / "scan_0.png", shape), mask)
+    assert np.array_equal(read_mask(out / "protect" / "scan_0.png", shape), protect)
