@@ -98,6 +98,9 @@ class BatchDialog(QDialog):
 
         folder = all_paths[0].parent if all_paths else Path.home()
         self.output = QLineEdit(str(default_output_dir(folder)))
+        self.output.setMinimumWidth(
+            self.output.fontMetrics().horizontalAdvance("x" * 48)
+        )
         self.output.setToolTip(
             "Outputs keep their scans' names; the folder is created if missing "
             "and may not be the scans' folder"

@@ -95,6 +95,23 @@ def render(out_dir: Path) -> list[Path]:
             shots.append(path)
 
         shot("mask.png")
+        # The collar insignia protected as original: painted on its own layer.
+        import numpy as np
+
+        protect = np.zeros(doc.mask.shape, bool)
+        x0, y0, x1, y1 = REVIEWED_OUT[4]
+        protect[y0:y1, x0:x1] = True
+        doc.set_mask(protect, "Protect", "protect")
+        w.set_layer("protect")
+        shot("protect.png")
+        w.set_layer("mask")
+        w.files.batch_dialog()
+        dialog = w.files.dialog
+        for _ in range(20):
+            app.processEvents()
+        dialog.grab().toImage().save(str(out_dir / "batch.png"), "PNG", 0)
+        shots.append(out_dir / "batch.png")
+        dialog.reject()
         canvas._cursor = None
         restorer = default_restorer_id("inpaint")
         w.tools.load_settings({"task": "inpaint", "restorer": restorer})
