@@ -5,7 +5,9 @@ sensitivity can change without running the detector again: ``probability``
 (uint8 ``(H, W)``, 0–255 for 0–1) that a pixel is damaged, and ``kinds``
 (uint8 ``(H, W)``) the label of the likeliest damage kind there (see
 :mod:`restore_app.core.damage`). Sensitivity ``s`` in [0, 1] flags the pixels
-whose probability is at least ``1 - s``.
+whose probability is at least :func:`threshold`: at ``s`` = 0.5, the default, the
+detector's own threshold (its ``midpoint``, chosen on validation photos), so
+every detector's default sits in the middle of the slider with room both ways.
 """
 
 from __future__ import annotations
@@ -24,11 +26,20 @@ from restore_app.core.damage import (
     parse_kinds,
 )
 
+#: The sensitivity at which a detector flags what its own threshold does.
+DEFAULT_SENSITIVITY = 0.5
 
-def threshold(sensitivity: float) -> int:
-    """The probability (0–255) at and above which ``sensitivity`` flags a pixel."""
+
+def threshold(sensitivity: float, midpoint: float = 0.5) -> int:
+    """The probability (0–255) at and above which ``sensitivity`` flags a pixel.
+
+    Piecewise linear: sensitivity 0 asks for certainty (probability 1), 0.5 for
+    the detector's ``midpoint``, 1 flags everything.
+    """
     s = min(max(float(sensitivity), 0.0), 1.0)
-    return max(1, int(round((1.0 - s) * 255)))
+    m = min(max(float(midpoint), 0.01), 0.99)
+    t = 1.0 - (1.0 - m) * s / 0.5 if s <= 0.5 else m * (1.0 - s) / 0.5
+    return max(1, int(round(t * 255)))
 
 
 def review_kinds(ids: list[str] | None) -> tuple[DamageKind, ...]:
@@ -44,9 +55,11 @@ class DamageProposal:
 
     probability: np.ndarray
     kinds: np.ndarray
-    default_sensitivity: float = 0.5
+    #: the detector's own threshold (probability 0–1), met at sensitivity 0.5
+    midpoint: float = 0.5
     #: what made it, for records: detector id, weights SHA-256, device, ...
     operation: dict[str, Any] = field(default_factory=dict)
+    default_sensitivity = DEFAULT_SENSITIVITY
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -61,7 +74,9 @@ class DamageProposal:
         kinds: Iterable[DamageKind] | None = None,
     ) -> np.ndarray:
         """bool ``(H, W)``: damage of ``kinds`` (default all) at ``sensitivity``."""
-        found = self.probability >= threshold(self._sensitivity(sensitivity))
+        found = self.probability >= threshold(
+            self._sensitivity(sensitivity), self.midpoint
+        )
         chosen = tuple(DAMAGE_KINDS if kinds is None else kinds)
         if len(chosen) < len(DAMAGE_KINDS):
             found &= kinds_mask(self.kinds, chosen)
@@ -80,6 +95,4 @@ class DamageProposal:
         if protect is None:
             return self
         prob = np.where(np.asarray(protect, bool), np.uint8(0), self.probability)
-        return DamageProposal(
-            prob, self.kinds, self.default_sensitivity, self.operation
-        )
+        return DamageProposal(prob, self.kinds, self.midpoint, self.operation)

@@ -352,7 +352,7 @@ class Sidecar:
         """Keep a damage proposal for review with the image's other saved work.
 
         ``proposal`` is (probability, kinds), uint8 (H, W) each; ``meta`` goes
-        into the state (detector operation, default sensitivity). An untouched
+        into the state (detector operation, its midpoint threshold). An untouched
         image becomes "proposed"; an earlier review's erasures are dropped.
         """
         name = source.name
@@ -397,9 +397,7 @@ class Sidecar:
         if prob is None or kinds is None:
             return None
         meta = state.proposal
-        proposal = DamageProposal(
-            prob, kinds, float(meta.get("default_sensitivity", 0.5))
-        )
+        proposal = DamageProposal(prob, kinds, float(meta.get("midpoint", 0.5)))
         mask = proposal.mask(meta.get("sensitivity"), review_kinds(meta.get("kinds")))
         rejected = d / "rejected.png"
         if rejected.exists():

@@ -96,7 +96,7 @@ def _propose(
         proposal.default_sensitivity
         if settings.sensitivity is None
         else settings.sensitivity
-    )
+    )  # 0.5 by default: the detector's own threshold
     labels = proposal.labels(sensitivity, kinds)
     operation = dict(proposal.operation)
     operation["sensitivity"] = sensitivity

@@ -47,8 +47,9 @@ class Detector(ABC):
     uses_device: bool = False
     #: whether it scores tiles (bounded memory) or needs the whole image
     tiled: bool = True
-    #: the sensitivity chosen on the validation photos
-    default_sensitivity: float = 0.5
+    #: the probability threshold chosen on the validation photos: what the
+    #: default sensitivity (0.5) flags
+    midpoint: float = 0.5
 
     @property
     def id(self) -> str:
@@ -107,7 +108,7 @@ class ClassicalDetector(Detector):
     tiled = False
     #: lines passing the top-hat levels up to 18: the best F1 on the validation
     #: half (``benchmarks/detect.py --tune-classical``)
-    default_sensitivity = 0.4
+    midpoint = 0.6
 
     def __init__(self) -> None:
         self.info = RestorerInfo(
@@ -150,8 +151,7 @@ class LearnedDetector(Detector):
         self.info = info
         self.card: dict[str, Any] = info.extra
         self.reach = int(self.card.get("reach", 48))
-        threshold = float(self.card.get("default_threshold", 0.5))
-        self.default_sensitivity = round(1.0 - threshold, 3)
+        self.midpoint = float(self.card.get("default_threshold", 0.5))
         self._model: Any = None
         self._multiple = 8
         self._device = ""
@@ -294,7 +294,8 @@ def detect(
         "device": dev,
         "tile_size": tile if detector.tiled else None,
     }
-    proposal = DamageProposal(prob, kinds, detector.default_sensitivity, operation)
+    operation["threshold"] = detector.midpoint
+    proposal = DamageProposal(prob, kinds, detector.midpoint, operation)
     return proposal.protected(protect)
 
 

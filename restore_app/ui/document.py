@@ -429,7 +429,7 @@ class Document(QObject):
             self.proposal = DamageProposal(
                 prob,
                 kinds,
-                float(meta.get("default_sensitivity", 0.5)),
+                float(meta.get("midpoint", 0.5)),
                 dict(meta.get("operation", {})),
             )
             self.review = {
@@ -478,7 +478,7 @@ class Document(QObject):
             return None
         return {
             "operation": dict(self.proposal.operation),
-            "default_sensitivity": self.proposal.default_sensitivity,
+            "midpoint": self.proposal.midpoint,
             **self.review,
         }
 

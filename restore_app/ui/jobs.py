@@ -305,7 +305,7 @@ class JobController(QObject):
             prob[y0 : y0 + h, x0 : x0 + w] = proposal.probability
             kinds[y0 : y0 + h, x0 : x0 + w] = proposal.kinds
             proposal = DamageProposal(
-                prob, kinds, proposal.default_sensitivity, proposal.operation
+                prob, kinds, proposal.midpoint, proposal.operation
             )
             doc.propose(proposal)
             self.message.emit("Damage in view proposed; the rest of the image follows…")

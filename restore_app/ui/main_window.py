@@ -609,7 +609,7 @@ class MainWindow(QMainWindow):
         # Runs on the worker thread: it only writes the image's sidecar.
         meta = {
             "operation": dict(proposal.operation),
-            "default_sensitivity": proposal.default_sensitivity,
+            "midpoint": proposal.midpoint,
         }
         self.session.sidecar_for(path).save_proposal(
             path, proposal.shape, (proposal.probability, proposal.kinds), meta

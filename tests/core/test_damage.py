@@ -45,7 +45,7 @@ def test_kinds_mask_and_colours() -> None:
 def test_sensitivity_trades_recall_for_precision() -> None:
     prob = np.array([[10, 100, 200, 250]], np.uint8)
     kinds = np.array([[1, 2, 3, 4]], np.uint8)
-    p = DamageProposal(prob, kinds, default_sensitivity=0.5)
+    p = DamageProposal(prob, kinds, midpoint=0.5)
     assert p.mask().tolist() == [[False, False, True, True]]
     assert p.mask(0.0).sum() == 0
     assert p.mask(1.0).all()
@@ -55,6 +55,12 @@ def test_sensitivity_trades_recall_for_precision() -> None:
     assert p.mask(1.0, [kind("scratch")]).tolist() == [[True, False, False, False]]
     assert p.labels(0.7).tolist() == [[0, 2, 3, 4]]
     assert threshold(0.5) == 128
+    # A detector's own threshold sits at the default sensitivity, mid-slider.
+    sure = DamageProposal(prob, kinds, midpoint=0.9)
+    assert threshold(0.5, 0.9) == round(0.9 * 255)
+    assert sure.mask().tolist() == [[False, False, False, True]]
+    assert sure.mask(0.75).tolist() == [[False, False, True, True]]
+    assert threshold(0.0, 0.9) == 255 and threshold(1.0, 0.9) == 1
 
 
 def test_protected_pixels_are_never_proposed() -> None:

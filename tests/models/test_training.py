@@ -193,7 +193,10 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     models = tmp_path / "models"
     detector.export(trainer, models)
     card = json.loads((models / "detect-unet.json").read_text())
-    assert card["task"] == "detect" and card["default_threshold"] == best["threshold"]
+    assert card["task"] == "detect"
+    chosen = card["training"]["validation_best"]
+    assert card["default_threshold"] == chosen["threshold"]
+    assert chosen["f1"] >= best["f1"] - 1e-9  # the finer sweep finds no worse
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
     monkeypatch.setattr(detection, "_CACHE", {})
@@ -201,4 +204,5 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     proposal = detection.detect(img, detector_id=detector.DETECTOR_ID)
     assert proposal.probability.shape == img.shape[:2]
     assert proposal.operation["source"] == "user"
-    assert proposal.default_sensitivity == pytest.approx(1 - best["threshold"])
+    assert proposal.midpoint == pytest.approx(card["default_threshold"])
+    assert proposal.operation["threshold"] == proposal.midpoint

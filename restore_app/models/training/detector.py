@@ -37,8 +37,11 @@ WEIGHTS = "detect-unet.safetensors"
 DETECTOR_ID = "detect.unet"
 #: Loss weight of damaged pixels against undamaged ones (damage is rare).
 DAMAGE_WEIGHT = 3.0
-#: Detection thresholds the validation sweeps to pick the default sensitivity.
+#: Detection thresholds the validation sweeps to pick the best checkpoint.
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.96, 0.05))
+#: The finer sweep that sets the shipped detector's own threshold (what the
+#: default sensitivity flags), on the validation half, at export.
+FINE_THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.05, 0.995, 0.01))
 
 
 def detector_split(folders: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
@@ -258,13 +261,13 @@ class DetectorTrainer:
             kinds.append((logits[:, 1:].argmax(1) + 1).cpu().numpy().astype(np.uint8))
         return np.concatenate(probs), np.concatenate(kinds)
 
-    def validate(self) -> dict[str, Any]:
+    def validate(self, thresholds=THRESHOLDS) -> dict[str, Any]:
         """F1 on the validation samples at each threshold; the best one's details."""
         prob, kinds = self.predict(self.val_x)
         clean_prob, _ = self.predict(self.val_clean)
         truth = self.val_y > 0
         best: dict[str, Any] = {"f1": -1.0}
-        for thr in THRESHOLDS:
+        for thr in thresholds:
             c = Counts()
             for p, t in zip(prob >= thr, truth, strict=True):
                 c.add(p, t)
@@ -343,17 +346,19 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
     from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
 
-    best = trainer.best
     if trainer.best_path.is_file():
         state = torch.load(
-            str(trainer.best_path), map_location="cpu", weights_only=True
+            str(trainer.best_path), map_location=trainer.device, weights_only=True
         )
-        ema = state["ema"]
+        trainer.ema.load_state_dict(state["ema"])
         steps = int(state["step"])
         minutes = float(state["elapsed"]) / 60
     else:
-        ema = trainer.ema.state_dict()
         steps, minutes = trainer.step, trainer.elapsed / 60
+    ema = trainer.ema.state_dict()
+    # The shipped threshold: a finer sweep than training's, on the validation half.
+    trainer.ema.eval()
+    best = trainer.validate(FINE_THRESHOLDS)
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / WEIGHTS
     tensors = {
@@ -413,6 +418,8 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
             "mixed_precision": "bfloat16 autocast" if trainer.amp else "none",
             "started_from": trainer.started_from,
             "checkpoint_chosen_by": "F1 on the validation half (2 px tolerance)",
+            "threshold_chosen_by": "F1 on the validation half, thresholds "
+            "0.05–0.99 by 0.01",
             "validation_best": best,
             "validation_history": trainer.history[-10:],
         },
