@@ -135,3 +135,29 @@ def test_debug_shows_the_traceback(cli, tmp_path) -> None:
     run = cli("denoise", src, "-o", tmp_path / "r.png", "--debug")
     assert run.code != 0
     assert "Traceback" in run.err
+
+
+def _tiff_with_a_bad_tag(path: Path) -> Path:
+    """A readable TIFF whose private tag points past the end of the file: tifffile
+    logs about it and Pillow warns about it."""
+    buf = io.BytesIO()
+    tifffile.imwrite(
+        buf, photo(dtype=np.uint8), extratags=[(65000, "s", 0, "hello", True)]
+    )
+    data = bytearray(buf.getvalue())
+    at = data.find(struct.pack("<H", 65000))
+    struct.pack_into("<I", data, at + 4, 10**6)  # a count far past the end
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_library_chatter_stays_off_the_terminal(cli, tmp_path) -> None:
+    bad = _tiff_with_a_bad_tag(tmp_path / "bad.tif")
+    ok = cli("denoise", bad, "-o", "out.tif", "--model", "denoise.nlm")
+    assert ok.code == 0 and ok.err_lines == [], ok.err
+    small = save_mask(tmp_path / "small.png", np.ones((4, 4), bool))
+    fail = cli("denoise", bad, "-o", "out2.tif", "--mask", small)
+    assert fail.code == 1
+    assert len(fail.err_lines) == 1 and "mask is 4×4" in fail.err_lines[0], fail.err
+    debug = cli("denoise", bad, "-o", "out3.tif", "--model", "denoise.nlm", "--debug")
+    assert debug.code == 0 and "65000" in debug.err  # --debug shows it all
