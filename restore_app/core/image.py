@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,15 @@ def _open_checked(path: str | os.PathLike[str]) -> tuple[Path, str]:
     if p.is_dir():
         raise ImageReadError(f"{p}: is a folder, not an image")
     try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise ImageReadError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{p}: cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO or a device would wait for a writer, or read forever.
+        raise ImageReadError(f"{p}: not a regular file (a pipe, socket or device)")
+    try:
         with open(p, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     except FileNotFoundError:
@@ -192,6 +202,32 @@ def _upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
+#: The most pixel bytes a file of each format can decode to per byte of the
+#: file: the codecs' best compression of a flat image (deflate ~1032:1; a
+#: baseline JPEG's all-zero blocks ~100:1; generous margins). A file declaring
+#: more pixels than its size can hold is truncated or forged: it is refused
+#: before anything is allocated for it.
+MAX_EXPANSION = {
+    "PNG": 1100,
+    "JPEG": 400,
+    "TIFF": 1100,
+    "WEBP": 2000,
+    "GIF": 2000,
+    "BMP": 130,
+}
+
+
+def _check_plausible(p: Path, fmt: str, width: int, height: int) -> None:
+    """Refuse a file too small to hold the pixels it declares."""
+    size = p.stat().st_size
+    ratio = MAX_EXPANSION.get(fmt)
+    if ratio is not None and width * height > size * ratio:
+        raise ImageReadError(
+            f"{p}: declares {width}×{height} pixels, more than a {size:,}-byte "
+            f"{fmt} file can hold: it is truncated or damaged"
+        )
+
+
 def _check_limit(p: Path, width: int, height: int, limit: int) -> None:
     if width * height > limit:
         raise ImageTooLargeError(
@@ -242,6 +278,7 @@ def read_image(
         if fmt == "TIFF":
             w, h, _ = tiff_size(p)
             _check_limit(p, w, h, limit)
+            _check_plausible(p, fmt, w, h)
             doc = _read_tiff(p)
         else:
             doc = _read_pillow(p, fmt, limit)
@@ -277,6 +314,7 @@ def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
     with Image.open(p) as im:
         width, height = im.size
         _check_limit(p, width, height, limit)
+        _check_plausible(p, fmt, width, height)
         info = dict(im.info)
         raw_exif = _strip_exif_header(info.get("exif"))
         orientation = _exif_orientation(raw_exif)

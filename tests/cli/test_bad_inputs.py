@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -161,3 +162,45 @@ def test_library_chatter_stays_off_the_terminal(cli, tmp_path) -> None:
     assert len(fail.err_lines) == 1 and "mask is 4×4" in fail.err_lines[0], fail.err
     debug = cli("denoise", bad, "-o", "out3.tif", "--model", "denoise.nlm", "--debug")
     assert debug.code == 0 and "65000" in debug.err  # --debug shows it all
+
+
+def _jpeg_declaring(width: int, height: int) -> bytes:
+    """A small JPEG's header with its frame size changed, cut after the header."""
+    data = bytearray(_jpeg_bytes())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data[:632])
+
+
+def _webp_declaring(width: int, height: int) -> bytes:
+    """A lossless WebP header declaring ``width`` × ``height`` (at most 16384
+    each), followed by a few bytes of nothing: 38 bytes in all."""
+    bits = (width - 1) | (height - 1) << 14
+    chunk = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 13
+    vp8l = b"VP8L" + struct.pack("<I", len(chunk)) + chunk
+    return b"RIFF" + struct.pack("<I", 4 + len(vp8l)) + b"WEBP" + vp8l
+
+
+def test_tiny_files_declaring_huge_images_are_refused_at_once(cli, tmp_path) -> None:
+    import resource
+
+    (tmp_path / "huge.jpg").write_bytes(_jpeg_declaring(30000, 30000))
+    (tmp_path / "huge.webp").write_bytes(_webp_declaring(16384, 16384))
+    for name in ("huge.jpg", "huge.webp"):
+        r = cli("denoise", name, "-o", "out.png", "--model", "denoise.nlm")
+        assert r.code == 1, r.err
+        assert len(r.err_lines) == 1, r.err
+        assert "truncated or damaged" in r.err, r.err
+        assert not (tmp_path / "out.png").exists()
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 1500  # nothing the size of the declared image was allocated
+
+
+def test_only_regular_files_are_opened(cli, tmp_path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    r = cli("denoise", fifo, "-o", "out.png", timeout=30)
+    assert r.code == 1 and len(r.err_lines) == 1
+    assert "not a regular file" in r.err
+    r = cli("detect", "/dev/zero", "-o", "mask.png", timeout=30)
+    assert r.code == 1 and "not a regular file" in r.err
