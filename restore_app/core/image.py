@@ -27,7 +27,13 @@ from restore_app.core.errors import (
     RestoreError,
 )
 from restore_app.core.png_io import write_png
-from restore_app.core.tiff_io import TiffFormatError, read_tiff, tiff_size, write_tiff
+from restore_app.core.tiff_io import (
+    TiffFormatError,
+    read_tiff,
+    tiff_size,
+    to_signed,
+    write_tiff,
+)
 
 # We refuse over-large images ourselves (RESTORE_MAX_PIXELS) before decoding; Pillow's
 # own bomb guard would refuse an ordinary 100 MP scan.
@@ -56,6 +62,9 @@ class ImageMeta:
     xmp: bytes | None = None
     source_format: str = ""  # "PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF"
     source_mode: str = ""  # human description e.g. "RGB 16-bit", "CMYK 8-bit"
+    #: "int8" or "int16" for a TIFF of signed samples (pixels hold them offset
+    #: into the unsigned range); only a TIFF output can hold them again
+    signed: str | None = None
 
 
 @dataclasses.dataclass
@@ -303,7 +312,8 @@ def _read_tiff(p: Path) -> ImageDoc:
         exif=data.exif,
         xmp=data.xmp,
         source_format="TIFF",
-        source_mode=data.mode,
+        source_mode=data.mode + (f" (signed {data.signed})" if data.signed else ""),
+        signed=data.signed,
     )
     pixels = orient(data.pixels, data.orientation)
     alpha = orient(data.alpha, data.orientation) if data.alpha is not None else None
@@ -424,6 +434,11 @@ def write_image(
         raise ImageWriteError(f"{p}: is the source image, which is never written")
     pixels, alpha = _validate(doc, p)
     meta = doc.meta
+    if meta.signed and fmt != "TIFF":
+        raise ImageWriteError(
+            f"{p}: the scan holds signed {meta.signed} samples, which only TIFF "
+            "keeps: write a .tif (values are never shifted silently)"
+        )
     exif = _output_exif(meta.exif)
     warnings: list[str] = []
     # WebP has no gray: gray pixels are written as RGB.
@@ -453,6 +468,9 @@ def write_image(
                     xmp=meta.xmp,
                 )
             elif fmt == "TIFF":
+                if meta.signed:
+                    pixels = to_signed(pixels, meta.signed)
+                    alpha = to_signed(alpha, meta.signed) if alpha is not None else None
                 write_tiff(
                     tmp,
                     pixels,

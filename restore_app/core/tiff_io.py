@@ -34,6 +34,9 @@ class TiffData:
     xmp: bytes | None
     orientation: int
     mode: str
+    #: the stored sample type when it is signed ("int8", "int16"): the pixels
+    #: hold it offset into the unsigned range, and a TIFF output gets it back
+    signed: str | None = None
 
 
 def tiff_size(path: Path) -> tuple[int, int, int]:
@@ -126,8 +129,12 @@ def _normalise_dtype(arr: np.ndarray) -> np.ndarray:
         return arr.astype(np.uint8) * np.uint8(255)
     if arr.dtype.kind == "f":
         return arr.astype(np.float32)
-    if arr.dtype == np.uint32:
-        return (arr / np.float64(0xFFFFFFFF)).astype(np.float32)
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize > 2:
+        # float32 holds 24 bits: 32-bit integers would silently lose precision.
+        raise TiffFormatError(
+            f"TIFF samples of type {arr.dtype} are not supported: their values "
+            "cannot be kept exactly (8- and 16-bit integers and floats are)"
+        )
     if arr.dtype == np.int8:
         return (arr.astype(np.int16) + 128).astype(np.uint8)
     if arr.dtype == np.int16:
@@ -191,6 +198,8 @@ def read_tiff(path: Path) -> TiffData:
             f"unsupported TIFF colour (photometric {photometric}, "
             f"{arr.shape[2]} samples)"
         )
+    if arr.dtype in (np.int8, np.int16):
+        data.signed = str(arr.dtype)
     arr = _normalise_dtype(arr)
     if photometric == 0:  # min-is-white: store as the usual black-is-zero
         top = arr.dtype.type(_max_value(arr.dtype))
@@ -234,6 +243,13 @@ def _descriptive_tags(exif: bytes | None) -> list[tuple[int, str, int, str, bool
         if isinstance(value, str) and value and value.isascii():
             tags.append((code, "s", 0, value, True))
     return tags
+
+
+def to_signed(arr: np.ndarray, signed: str) -> np.ndarray:
+    """The inverse of reading a signed TIFF: unsigned samples offset back."""
+    if signed == "int8":
+        return (arr.astype(np.int16) - 128).astype(np.int8)
+    return (arr.astype(np.int32) - 32768).astype(np.int16)
 
 
 def write_tiff(

@@ -204,3 +204,21 @@ def test_only_regular_files_are_opened(cli, tmp_path) -> None:
     assert "not a regular file" in r.err
     r = cli("detect", "/dev/zero", "-o", "mask.png", timeout=30)
     assert r.code == 1 and "not a regular file" in r.err
+
+
+def test_signed_and_wide_sample_types_keep_their_meaning(cli, tmp_path) -> None:
+    signed = (photo(dtype=np.uint16).astype(np.int32) - 30000).astype(np.int16)
+    tifffile.imwrite(tmp_path / "s16.tif", signed)
+    r = cli("denoise", "s16.tif", "-o", "out.tif", "--model", "denoise.nlm",
+            "--strength", "0")  # fmt: skip
+    assert r.code == 0, r.err
+    back = tifffile.imread(tmp_path / "out.tif")
+    assert back.dtype == np.int16 and np.array_equal(back, signed)
+    png = cli("denoise", "s16.tif", "-o", "out.png", "--model", "denoise.nlm")
+    assert png.code == 1 and len(png.err_lines) == 1
+    assert "only TIFF keeps" in png.err and not (tmp_path / "out.png").exists()
+    wide = (photo(dtype=np.uint16).astype(np.uint32) << 16) + 12345
+    tifffile.imwrite(tmp_path / "u32.tif", wide)
+    r = cli("denoise", "u32.tif", "-o", "w.tif", "--model", "denoise.nlm")
+    assert r.code == 1 and len(r.err_lines) == 1
+    assert "uint32 are not supported" in r.err
