@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             strength=args.strength,
             recursive=args.recursive,
             protect_dir=args.protect,
+            verify=args.verify,
             auto_masks=args.auto_masks,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
             **lookups,

@@ -232,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect masks named like the images: their bright pixels never change",
     )
     p.add_argument(
+        "--verify",
+        action="store_true",
+        help="skip an existing output only when its SHA-256 matches its record "
+        "(by default, its size)",
+    )
+    p.add_argument(
         "--sidecar-masks",
         action="store_true",
         help="take each image's mask and protect mask from the app's saved work "

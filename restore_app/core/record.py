@@ -48,8 +48,13 @@ def _file_entry(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     if path is None:
         return {"path": None, "sha256": None}
     p = Path(path)
-    digest = sha256_file(p) if p.is_file() else None
-    return {"path": str(p.absolute()), "sha256": digest}
+    if not p.is_file():
+        return {"path": str(p.absolute()), "sha256": None}
+    return {
+        "path": str(p.absolute()),
+        "sha256": sha256_file(p),
+        "size": p.stat().st_size,
+    }
 
 
 def _operation(op: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,10 @@ caller shows progress and the report.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -402,6 +405,7 @@ def run_batch(
     detect: DetectSettings | None = None,
     auto_masks: bool = False,
     protect_lookup: Callable[[Path], Path | None] | None = None,
+    verify: bool = False,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -419,6 +423,12 @@ def run_batch(
     fills it. ``detect`` says how damage is found for both. ``protect_dir``
     holds protect masks, looked up like the masks, or ``protect_lookup(image)``
     names each image's (the window passes its saved ones).
+
+    An existing output is skipped only when its record names its size (and,
+    with ``verify``, its SHA-256); otherwise it is made again. The batch holds
+    a lock in ``output_dir`` (a second batch there refuses to start) and,
+    holding it, removes temporaries that killed writes left there. Raises
+    ImageWriteError before the first image when ``output_dir`` is not writable.
     """
     from restore_app.core.naming import list_images
 
@@ -471,105 +481,174 @@ def run_batch(
             images = [p for p in images if not _is_within(p, folder)]
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    report = BatchReport()
-    claimed: dict[Path, Path] = {}
-    total = len(images)
+    with batch_lock(output_dir):
+        report = BatchReport()
+        claimed: dict[Path, Path] = {}
+        total = len(images)
 
-    def finish(item: BatchItem) -> None:
-        if item.status == "done":
-            report.done.append(item.source)
-        elif item.status == "skipped":
-            report.skipped.append((item.source, item.reason))
-        else:
-            report.failed.append((item.source, item.reason))
-        if on_item is not None:
-            on_item(item)
+        def finish(item: BatchItem) -> None:
+            if item.status == "done":
+                report.done.append(item.source)
+            elif item.status == "skipped":
+                report.skipped.append((item.source, item.reason))
+            else:
+                report.failed.append((item.source, item.reason))
+            if on_item is not None:
+                on_item(item)
+            if on_progress is not None:
+                on_progress(report.total, total)
+
         if on_progress is not None:
-            on_progress(report.total, total)
-
-    if on_progress is not None:
-        on_progress(0, total)
-    for source in images:
-        if cancel is not None and cancel.cancelled:
-            report.cancelled = True
-            break
-        try:
-            relative = source.relative_to(input_dir)
-        except ValueError:
-            finish(BatchItem(source, None, "failed", "not inside the input folder"))
-            continue
-        suffix = ".png" if task is Task.DETECT else output_suffix(source)
-        output = output_dir / relative.parent / (relative.stem + suffix)
-        if output in claimed:
-            # a.bmp and a.png would both become a.png: keep the first, say why.
-            why = f"same output name as {claimed[output].name}"
-            finish(BatchItem(source, output, "failed", why))
-            continue
-        claimed[output] = source
-        if output.exists() and not overwrite:
-            finish(BatchItem(source, output, "skipped", "output exists"))
-            continue
-        try:
-            if mask_lookup is not None:
-                mask = mask_lookup(source)
-            elif masks_path is not None:
-                mask = find_mask(masks_path, relative)
-            else:
-                mask = None
-            if protect_lookup is not None:
-                protect = protect_lookup(source)
-            elif protect_path is not None:
-                protect = find_mask(protect_path, relative)
-            else:
-                protect = None
-            if task is Task.INPAINT and mask is None and not auto_masks:
-                finish(BatchItem(source, output, "skipped", "no mask"))
+            on_progress(0, total)
+        for source in images:
+            if cancel is not None and cancel.cancelled:
+                report.cancelled = True
+                break
+            try:
+                relative = source.relative_to(input_dir)
+            except ValueError:
+                finish(BatchItem(source, None, "failed", "not inside the input folder"))
                 continue
-            output.parent.mkdir(parents=True, exist_ok=True)
-            if task is Task.DETECT:
-                detect_file(
-                    source,
-                    output,
-                    settings=detect,
-                    protect=protect,
-                    overwrite=overwrite,
-                    device=device,
-                    on_progress=on_image_progress,
-                    cancel=cancel,
+            suffix = ".png" if task is Task.DETECT else output_suffix(source)
+            output = output_dir / relative.parent / (relative.stem + suffix)
+            if output in claimed:
+                # a.bmp and a.png would both become a.png: keep the first, say why.
+                why = f"same output name as {claimed[output].name}"
+                finish(BatchItem(source, output, "failed", why))
+                continue
+            claimed[output] = source
+            redo = overwrite
+            if output.exists() and not overwrite:
+                if is_complete(output, verify=verify):
+                    finish(BatchItem(source, output, "skipped", "output exists"))
+                    continue
+                # An output without a record naming it (a kill between the two
+                # writes, or a file of someone else's): made again.
+                redo = True
+            try:
+                if mask_lookup is not None:
+                    mask = mask_lookup(source)
+                elif masks_path is not None:
+                    mask = find_mask(masks_path, relative)
+                else:
+                    mask = None
+                if protect_lookup is not None:
+                    protect = protect_lookup(source)
+                elif protect_path is not None:
+                    protect = find_mask(protect_path, relative)
+                else:
+                    protect = None
+                if task is Task.INPAINT and mask is None and not auto_masks:
+                    finish(BatchItem(source, output, "skipped", "no mask"))
+                    continue
+                output.parent.mkdir(parents=True, exist_ok=True)
+                if task is Task.DETECT:
+                    detect_file(
+                        source,
+                        output,
+                        settings=detect,
+                        protect=protect,
+                        overwrite=redo,
+                        device=device,
+                        on_progress=on_image_progress,
+                        cancel=cancel,
+                    )
+                    warnings: list[str] = []
+                else:
+                    warnings = restore_file(
+                        source,
+                        output,
+                        task=task,
+                        mask=mask,
+                        protect=protect,
+                        restorer_id=restorer_id,
+                        strength=strength,
+                        overwrite=redo,
+                        device=device,
+                        tile_size=tile_size,
+                        on_progress=on_image_progress,
+                        cancel=cancel,
+                        auto_mask=detect if auto_masks else None,
+                    )
+            except Cancelled:
+                report.cancelled = True
+                break
+            except RestoreError as exc:
+                finish(BatchItem(source, output, "failed", _one_line(str(exc))))
+            except MemoryError:
+                finish(BatchItem(source, output, "failed", "out of memory"))
+            except Exception as exc:  # one bad file must not stop the batch
+                finish(
+                    BatchItem(
+                        source,
+                        output,
+                        "failed",
+                        _one_line(f"{type(exc).__name__}: {exc}"),
+                    )
                 )
-                warnings: list[str] = []
             else:
-                warnings = restore_file(
-                    source,
-                    output,
-                    task=task,
-                    mask=mask,
-                    protect=protect,
-                    restorer_id=restorer_id,
-                    strength=strength,
-                    overwrite=overwrite,
-                    device=device,
-                    tile_size=tile_size,
-                    on_progress=on_image_progress,
-                    cancel=cancel,
-                    auto_mask=detect if auto_masks else None,
-                )
-        except Cancelled:
-            report.cancelled = True
-            break
-        except RestoreError as exc:
-            finish(BatchItem(source, output, "failed", _one_line(str(exc))))
-        except MemoryError:
-            finish(BatchItem(source, output, "failed", "out of memory"))
-        except Exception as exc:  # one bad file must not stop the batch
-            finish(
-                BatchItem(
-                    source, output, "failed", _one_line(f"{type(exc).__name__}: {exc}")
-                )
-            )
-        else:
-            finish(BatchItem(source, output, "done", warnings=tuple(warnings)))
-    return report
+                finish(BatchItem(source, output, "done", warnings=tuple(warnings)))
+        return report
+
+
+LOCK_NAME = ".restore-batch.lock"
+#: What :func:`restore_app.core.atomic.atomic_output` names a file being written.
+_PART = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part(\.[^./]+)?$")
+
+
+class BatchBusyError(BatchUsageError):
+    """Another batch is writing into the same output folder."""
+
+
+@contextlib.contextmanager
+def batch_lock(output_dir: Path):
+    """Hold ``output_dir`` for one batch: an advisory lock on a lock file, which
+    the system releases when the process ends however it ends. Holding it,
+    leftovers of killed writes are removed; an unwritable folder is refused."""
+    import fcntl
+
+    from restore_app.core.errors import ImageWriteError
+
+    path = output_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ImageWriteError(
+            f"cannot write into the output folder {output_dir}: {exc.strerror or exc}"
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchBusyError(
+                f"another batch is writing into {output_dir}: wait for it to end"
+            ) from None
+        for leftover in output_dir.rglob(".*.part*"):
+            if leftover.is_file() and _PART.match(leftover.name):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        yield
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def is_complete(output: Path, *, verify: bool = False) -> bool:
+    """Whether ``output`` is a finished result: its record exists and names its
+    size (and, with ``verify``, its SHA-256)."""
+    import json
+
+    from restore_app.core.record import record_path, sha256_file
+
+    try:
+        record = json.loads(record_path(output).read_text(encoding="utf-8"))
+        entry = record["output"]
+        if int(entry["size"]) != output.stat().st_size:
+            return False
+        return not verify or entry["sha256"] == sha256_file(output)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _one_line(text: str) -> str:
