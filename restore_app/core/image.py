@@ -358,18 +358,58 @@ def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
 # --- writing -------------------------------------------------------------------
 
 
-def _output_exif(raw: bytes | None) -> Image.Exif | None:
-    """Parsed EXIF with orientation reset to 1: the pixels are already upright."""
+def _serialises(exif: Image.Exif) -> bool:
+    try:
+        exif.tobytes()
+    except Exception:  # noqa: BLE001 - any value Pillow cannot write
+        return False
+    return True
+
+
+def _output_exif(raw: bytes | None, warnings: list[str]) -> Image.Exif | None:
+    """Parsed EXIF with orientation reset to 1: the pixels are already upright.
+
+    Tags whose values cannot be written again (a resolution stored as text, a
+    GPS value out of range) are dropped, each with a warning for the record;
+    the pixels are written all the same.
+    """
     if not raw:
         return None
     exif = Image.Exif()
     try:
         exif.load(raw)
     except Exception:  # noqa: BLE001 - unparseable EXIF is dropped, not fatal
+        warnings.append("EXIF metadata dropped: it could not be read")
         return None
     if _ORIENTATION_TAG in exif:
         exif[_ORIENTATION_TAG] = 1
-    return exif
+    if _serialises(exif):
+        return exif
+    from PIL.ExifTags import TAGS
+
+    kept = Image.Exif()
+    for tag, value in exif.items():
+        trial = Image.Exif()
+        trial[tag] = value
+        if _serialises(trial):
+            kept[tag] = value
+        else:
+            name = TAGS.get(tag, f"tag {tag}")
+            warnings.append(f"EXIF {name} dropped: its value cannot be written")
+    for ifd_tag, label in ((0x8769, "Exif"), (0x8825, "GPS")):
+        try:
+            ifd = dict(exif.get_ifd(ifd_tag))
+        except Exception:  # noqa: BLE001 - a damaged sub-IFD counts as unwritable
+            ifd = {}
+        if not ifd:
+            continue
+        trial = Image.Exif()
+        trial.get_ifd(ifd_tag).update(ifd)
+        if _serialises(trial):
+            kept.get_ifd(ifd_tag).update(ifd)
+        else:
+            warnings.append(f"EXIF {label} data dropped: a value cannot be written")
+    return kept if _serialises(kept) else None
 
 
 def _icc_fits(icc: bytes | None, channels: int) -> bool:
@@ -434,13 +474,13 @@ def write_image(
         raise ImageWriteError(f"{p}: is the source image, which is never written")
     pixels, alpha = _validate(doc, p)
     meta = doc.meta
+    warnings: list[str] = []
     if meta.signed and fmt != "TIFF":
         raise ImageWriteError(
             f"{p}: the scan holds signed {meta.signed} samples, which only TIFF "
             "keeps: write a .tif (values are never shifted silently)"
         )
-    exif = _output_exif(meta.exif)
-    warnings: list[str] = []
+    exif = _output_exif(meta.exif, warnings)
     # WebP has no gray: gray pixels are written as RGB.
     written_channels = 3 if fmt == "WEBP" else pixels.shape[2]
     if not _icc_fits(meta.icc_profile, written_channels):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zlib
@@ -222,3 +223,34 @@ def test_signed_and_wide_sample_types_keep_their_meaning(cli, tmp_path) -> None:
     r = cli("denoise", "u32.tif", "-o", "w.tif", "--model", "denoise.nlm")
     assert r.code == 1 and len(r.err_lines) == 1
     assert "uint32 are not supported" in r.err
+
+
+def _jpeg_with_text_resolution(path: Path) -> Path:
+    """A JPEG whose EXIF stores XResolution as text (type ASCII), as some
+    cameras and editors do; Pillow cannot write such a value back."""
+
+    def entry(tag: int, typ: int, count: int, value: bytes) -> bytes:
+        return struct.pack("<HHI", tag, typ, count) + value.ljust(4, b"\x00")[:4]
+
+    entries = [entry(271, 2, 4, b"Cam\x00"), entry(282, 2, 3, b"72\x00")]
+    ifd = struct.pack("<H", len(entries)) + b"".join(entries) + struct.pack("<I", 0)
+    exif = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd
+    Image.fromarray(photo()).save(path, "JPEG", quality=90, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".tif", ".png", ".webp"])
+def test_malformed_exif_is_dropped_with_a_warning_not_a_failure(cli, tmp_path, ext):
+    src = _jpeg_with_text_resolution(tmp_path / "cam.jpg")
+    out = f"out{ext}"
+    r = cli("denoise", src, "-o", out, "--model", "denoise.nlm")
+    assert r.code == 0, r.err
+    assert r.err_lines == [
+        "restore-app: warning: EXIF XResolution dropped: its value cannot be written"
+    ]
+    record = json.loads((tmp_path / f"{out}.json").read_text())
+    assert record["warnings"] == [
+        "EXIF XResolution dropped: its value cannot be written"
+    ]
+    if ext in (".jpg", ".webp", ".png"):
+        assert Image.open(tmp_path / out).getexif().get(271) == "Cam"
