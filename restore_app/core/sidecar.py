@@ -173,6 +173,8 @@ class SavedImage:
     proposal: tuple[np.ndarray, np.ndarray] | None = None
     rejected: np.ndarray | None = None
     protect: np.ndarray | None = None
+    #: a damaged file of this entry was set aside: save everything again
+    damaged: bool = False
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -209,12 +211,69 @@ def _encode_gray(arr: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) < 100 else text[:97] + "..."
+
+
+def _int(data: dict, key: str, lo: int = 0) -> int:
+    value = data.get(key, lo)
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ValueError(f"'{key}' is not a whole number ≥ {lo}")
+    return value
+
+
+def validate_state(data: Any, name: str) -> dict[str, Any]:
+    """A state.json's content checked against its schema (types and ranges);
+    ValueError names the first thing wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    if data.get("name", name) != name:
+        raise ValueError("made for another image")
+    out: dict[str, Any] = {"name": name}
+    for key in ("source_size", "source_mtime_ns"):
+        out[key] = _int(data, key)
+    for key in ("width", "height"):
+        out[key] = _int(data, key, 1)
+    status = data.get("status", "untouched")
+    if status not in STATUSES:
+        raise ValueError("unknown status")
+    out["status"] = status
+    for key, kind in (("settings", dict), ("operations", list), ("exports", list)):
+        value = data.get(key, kind())
+        if not isinstance(value, kind):
+            raise ValueError(f"'{key}' is not a {kind.__name__}")
+        out[key] = value
+    if not all(isinstance(op, dict) for op in out["operations"]):
+        raise ValueError("an operation is not an object")
+    if not all(isinstance(e, str) for e in out["exports"]):
+        raise ValueError("an export is not a path")
+    proposal = data.get("proposal")
+    if proposal is not None and not isinstance(proposal, dict):
+        raise ValueError("'proposal' is not an object")
+    out["proposal"] = proposal
+    saved_at = data.get("saved_at", 0.0)
+    if isinstance(saved_at, bool) or not isinstance(saved_at, int | float):
+        raise ValueError("'saved_at' is not a number")
+    out["saved_at"] = float(saved_at)
+    return out
+
+
 class Sidecar:
-    """Reads and writes the sidecar of one folder of scans."""
+    """Reads and writes the sidecar of one folder of scans.
+
+    Its contents are validated, not trusted: a damaged file is set aside
+    (renamed ``.damaged``, never deleted), its name kept in :attr:`damaged`,
+    and the rest of the sidecar is used, so every scan still opens.
+    """
 
     def __init__(self, folder: str | os.PathLike[str], root: Path | None = None):
         self.folder = Path(folder).resolve()
         self.root = root if root is not None else sidecar_root(self.folder)
+        #: damaged files set aside, as "RELATIVE-PATH (why)"
+        self.damaged: list[str] = []
 
     def image_dir(self, name: str) -> Path:
         return self.root / "images" / name
@@ -232,11 +291,44 @@ class Sidecar:
         st = path.stat()
         return st.st_size, st.st_mtime_ns
 
+    def take_damaged(self) -> list[str]:
+        """The files set aside since the last call (and forget them)."""
+        out, self.damaged[:] = list(self.damaged), []
+        return out
+
+    def set_aside(self, path: Path, why: str) -> None:
+        """Rename a damaged sidecar file ``NAME.damaged`` (never deleted: it may
+        still be recovered by hand) and remember it for the window to say."""
+        target = path.with_name(path.name + ".damaged")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.name}.damaged{n}")
+        try:
+            os.replace(path, target)
+        except OSError:
+            return
+        self.damaged.append(f"{target.relative_to(self.root)} ({why})")
+
     def load_state(self, name: str) -> ImageState | None:
+        """The saved state of ``name``; a file that is not a valid state is set
+        aside and None returned."""
         path = self.image_dir(name) / "state.json"
         try:
-            return ImageState.from_dict(json.loads(path.read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            if path.is_dir():
+                self.set_aside(path, "a folder where a file belongs")
+            elif isinstance(exc, UnicodeDecodeError):
+                self.set_aside(path, "not text")
+            return None
+        try:
+            data = json.loads(text)
+            return ImageState.from_dict(validate_state(data, name))
+        except (ValueError, TypeError, RecursionError) as exc:
+            self.set_aside(path, _reason(exc))
             return None
 
     def is_current(self, state: ImageState, source: Path) -> bool:
@@ -255,6 +347,7 @@ class Sidecar:
         Entries made for a different version of the file (size or mtime differ)
         or a different image size are ignored rather than applied wrongly.
         """
+        before = len(self.damaged)
         state = self.load_state(name)
         if state is None:
             return None
@@ -264,44 +357,76 @@ class Sidecar:
             return None
         d = self.image_dir(name)
         hw = (int(shape[0]), int(shape[1]))
-        mask = _decode_mask(d / "mask.png", hw) if (d / "mask.png").exists() else None
-        repaired = (
-            _decode_mask(d / "repaired.png", hw)
-            if (d / "repaired.png").exists()
-            else None
-        )
-        tiles: dict[tuple[int, int], np.ndarray] = {}
-        if (d / "tiles.npz").exists():
-            try:
-                with np.load(d / "tiles.npz", allow_pickle=False) as npz:
-                    for key in npz.files:
-                        _, ty, tx = key.split("_")
-                        arr = npz[key]
-                        x0, y0, x1, y1 = tile_box(shape, int(ty), int(tx), TILE)
-                        if arr.dtype == dtype and arr.shape == (
-                            y1 - y0,
-                            x1 - x0,
-                            *shape[2:],
-                        ):
-                            tiles[(int(ty), int(tx))] = arr
-            except (OSError, ValueError):
-                tiles = {}
+        mask = self._load_mask(d / "mask.png", hw)
+        repaired = self._load_mask(d / "repaired.png", hw)
+        protect = self._load_mask(d / "protect.png", hw)
+        tiles = self._load_tiles(d / "tiles.npz", shape, dtype)
         proposal = rejected = None
         if state.proposal is not None:
-            prob = _decode_gray(d / "proposal.png", hw)
-            kinds = _decode_gray(d / "proposal-kinds.png", hw)
+            prob = self._load_gray(d / "proposal.png", hw)
+            kinds = self._load_gray(d / "proposal-kinds.png", hw)
             if prob is not None and kinds is not None:
                 proposal = (prob, kinds)
-                if (d / "rejected.png").exists():
-                    rejected = _decode_mask(d / "rejected.png", hw)
+                rejected = self._load_mask(d / "rejected.png", hw)
             else:
                 state.proposal = None
-        protect = (
-            _decode_mask(d / "protect.png", hw)
-            if (d / "protect.png").exists()
-            else None
+        damaged = len(self.damaged) > before
+        return SavedImage(
+            state, mask, repaired, tiles, proposal, rejected, protect, damaged
         )
-        return SavedImage(state, mask, repaired, tiles, proposal, rejected, protect)
+
+    def _load_gray(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
+        if not path.exists():
+            return None
+        arr = _decode_gray(path, hw) if path.is_file() else None
+        if arr is None:
+            self.set_aside(path, "not a PNG of the image's size")
+        return arr
+
+    def _load_mask(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
+        arr = self._load_gray(path, hw)
+        return None if arr is None else arr > 127
+
+    def _load_tiles(
+        self, path: Path, shape: tuple[int, ...], dtype: np.dtype
+    ) -> dict[tuple[int, int], np.ndarray]:
+        """The saved tiles; tiles that do not fit the image (a key outside it,
+        another size or type) are left out and the file is set aside."""
+        tiles: dict[tuple[int, int], np.ndarray] = {}
+        if not path.exists():
+            return tiles
+        rows = -(-int(shape[0]) // TILE)
+        cols = -(-int(shape[1]) // TILE)
+        bad = ""
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                for key in npz.files:
+                    parts = key.split("_")
+                    if len(parts) != 3 or not (
+                        parts[1].isdigit() and parts[2].isdigit()
+                    ):
+                        bad = f"a tile named {key!r}"
+                        continue
+                    ty, tx = int(parts[1]), int(parts[2])
+                    if ty >= rows or tx >= cols:
+                        bad = f"tile {ty},{tx} outside the image"
+                        continue
+                    arr = npz[key]
+                    x0, y0, x1, y1 = tile_box(shape, ty, tx, TILE)
+                    if arr.dtype != dtype or arr.shape != (
+                        y1 - y0,
+                        x1 - x0,
+                        *shape[2:],
+                    ):
+                        bad = f"tile {ty},{tx} of another size or type"
+                        continue
+                    tiles[(ty, tx)] = arr
+        except Exception as exc:  # noqa: BLE001 - zip, npy and OS errors alike
+            bad = _reason(exc) or "unreadable"
+            tiles = {}
+        if bad:
+            self.set_aside(path, bad)
+        return tiles
 
     def save(self, snapshot: ImageSnapshot) -> None:
         """Write one image's snapshot; parts that are None keep their saved files."""

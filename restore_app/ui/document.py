@@ -445,6 +445,9 @@ class Document(QObject):
         self.exports = list(st.exports)
         self.status = st.status
         self.unexported = bool(saved.tiles) and st.status != "exported"
+        if saved.damaged:
+            # What survived of a damaged entry is written again, whole.
+            self.dirty |= {"mask", "repaired", "protect", "pixels", "state"}
         if st.status == "exported":
             self._exported = self._changed_digest()
         self.dirty.clear()

@@ -303,6 +303,7 @@ class MainWindow(QMainWindow):
         self.session.document_loaded.connect(self._on_session_document_loaded)
         self.session.load_failed.connect(self._on_session_load_failed)
         self.session.status_changed.connect(self._on_session_status_changed)
+        self.session.sidecar_damaged.connect(self._show_error)
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)

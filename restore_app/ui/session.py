@@ -26,6 +26,7 @@ class Session(QObject):
     document_loaded = Signal(object)  # Document
     load_failed = Signal(object, str)  # Path, message
     status_changed = Signal(object, str)  # Path, status
+    sidecar_damaged = Signal(str)  # one line: what was set aside, and where
     saved = Signal(object)  # Path
     _loaded_bg = Signal(
         object, object, object, object
@@ -59,8 +60,10 @@ class Session(QObject):
     def statuses(self) -> dict[Path, str]:
         out: dict[Path, str] = {}
         for folder in {p.resolve().parent for p in self.paths}:
-            for name, status in self.sidecar_for(folder / "x").statuses().items():
+            car = self.sidecar_for(folder / "x")
+            for name, status in car.statuses().items():
                 out[folder / name] = status
+            self._report_damaged(car)
         return {p: out.get(p.resolve(), "untouched") for p in self.paths}
 
     def set_paths(self, paths: list[Path]) -> None:
@@ -110,11 +113,19 @@ class Session(QObject):
         doc = Document(path, image, self)
         if saved is not None:
             doc.restore_saved(saved)
+        self._report_damaged(self.sidecar_for(path))
         doc.state_changed.connect(self._on_doc_state_changed)
         self.docs[path] = doc
         self._touch(path)
         self._evict()
         self.document_loaded.emit(doc)
+
+    def _report_damaged(self, car) -> None:
+        damaged = car.take_damaged()
+        if damaged:
+            self.sidecar_damaged.emit(
+                f"Damaged saved work set aside in {car.root}: " + "; ".join(damaged)
+            )
 
     def _touch(self, path: Path) -> None:
         if path in self._order:
