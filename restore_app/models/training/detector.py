@@ -346,19 +346,28 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
     from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
 
-    if trainer.best_path.is_file():
-        state = torch.load(
-            str(trainer.best_path), map_location=trainer.device, weights_only=True
-        )
-        trainer.ema.load_state_dict(state["ema"])
-        steps = int(state["step"])
-        minutes = float(state["elapsed"]) / 60
-    else:
-        steps, minutes = trainer.step, trainer.elapsed / 60
-    ema = trainer.ema.state_dict()
-    # The shipped threshold: a finer sweep than training's, on the validation half.
+    # The best-scoring checkpoint and the last one are measured again on the
+    # validation half as it is now (a run resumed with other data has another),
+    # each at its best threshold of a finer sweep than training's.
     trainer.ema.eval()
-    best = trainer.validate(FINE_THRESHOLDS)
+    candidates = [(trainer.ema.state_dict(), trainer.step, trainer.elapsed)]
+    for path in (trainer.best_path, trainer.checkpoint_path):
+        if path.is_file():
+            state = torch.load(
+                str(path), map_location=trainer.device, weights_only=True
+            )
+            candidates.append(
+                (state["ema"], int(state["step"]), float(state["elapsed"]))
+            )
+    best, chosen = None, None
+    for ema_state, step, elapsed in candidates:
+        trainer.ema.load_state_dict(ema_state)
+        scores = trainer.validate(FINE_THRESHOLDS)
+        if best is None or scores["f1"] > best["f1"]:
+            best = {**scores, "step": step, "minutes": round(elapsed / 60, 2)}
+            chosen = ({k: v.clone() for k, v in ema_state.items()}, step, elapsed)
+    assert chosen is not None and best is not None
+    ema, steps, minutes = chosen[0], chosen[1], chosen[2] / 60
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / WEIGHTS
     tensors = {
