@@ -105,7 +105,8 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
     """Draw damage-like picture detail into ``img`` in place."""
     h, w = img.shape[:2]
     for _ in range(int(rng.integers(1, 4))):
-        what = int(rng.integers(0, 8))
+        # White cloth and highlights twice as often as each other kind.
+        what = min(int(rng.integers(0, 9)), 7)
         layer = np.zeros((h, w), np.float32)
         dark = rng.random() < 0.6
         if what == 0:  # catchlights: small bright highlights, in pairs at times
@@ -193,7 +194,7 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
             layer = grain * region * 0.6
         elif what == 7:  # white clothing, lace and highlights: bright, smooth
             c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-            r = rng.uniform(12, 70)
+            r = rng.uniform(15, 110)
             k = int(rng.integers(6, 12))
             ang = np.sort(rng.uniform(0, 2 * math.pi, k))
             rad = r * rng.uniform(0.5, 1.2, k)
@@ -246,6 +247,10 @@ def age(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         sat = rng.uniform(0.3, 1.0)
         x = lum[..., None] + (x - lum[..., None]) * sat
         x = x * rng.uniform(0.85, 1.1, 3).astype(np.float32)
+    # Overexposed prints: faces, collars and skies burnt out to flat light
+    # areas, which are picture, not paper showing through a loss.
+    if rng.random() < 0.3:
+        x = np.clip(x * rng.uniform(1.2, 1.8), 0, 1)
     # Lower contrast: lifted blacks, dimmer whites.
     black = rng.uniform(0.0, 0.2)
     white = rng.uniform(0.75, 1.0)
