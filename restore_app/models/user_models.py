@@ -88,9 +88,69 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _check_torchscript(name: str, module: Any, task: Task | None) -> CheckedModel:
-    import torch
+#: A TorchScript model's test run: seconds and bytes of memory it may take
+#: (``RESTORE_MODEL_CHECK_SECONDS`` overrides the time).
+CHECK_SECONDS = 30.0
+CHECK_MEMORY = 4 * 1024**3
 
+_PROBE = """
+import sys, torch
+module = torch.jit.load(sys.argv[1], map_location="cpu").eval()
+size = int(sys.argv[2])
+with torch.inference_mode():
+    out = module(torch.rand(1, 3, size, size), torch.zeros(1, 1, size, size))
+if isinstance(out, torch.Tensor):
+    print("shape", *out.shape)
+else:
+    print("type", type(out).__name__)
+"""
+
+
+def _limit_memory() -> None:
+    import resource
+
+    # The data segment, which numpy's and torch's allocations count against;
+    # the address space would also count the libraries torch maps at import.
+    resource.setrlimit(resource.RLIMIT_DATA, (CHECK_MEMORY, CHECK_MEMORY))
+
+
+def _probe_torchscript(path: Path, size: int) -> str:
+    """Run the model once on a test image in its own process, within time and
+    memory limits: its code is not ours, and a forward that loops or allocates
+    without end must not hang or exhaust the app. Returns what it printed."""
+    import os
+    import subprocess
+    import sys
+
+    seconds = float(os.environ.get("RESTORE_MODEL_CHECK_SECONDS", CHECK_SECONDS))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(path), str(size)],
+            capture_output=True,
+            text=True,
+            timeout=seconds,
+            preexec_fn=_limit_memory if sys.platform.startswith("linux") else None,
+        )
+    except subprocess.TimeoutExpired:
+        raise ModelError(
+            f"{path.name}: the TorchScript model did not finish a test run on a "
+            f"{size}×{size} image within {seconds:g} s: refused"
+        ) from None
+    if proc.returncode != 0:
+        tail = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        last = tail[-1] if tail else f"exit status {proc.returncode}"
+        if "MemoryError" in proc.stderr or "alloc" in last.lower():
+            last = f"it needed more than {CHECK_MEMORY // 1024**3} GiB"
+        raise ModelError(
+            f"{path.name}: the TorchScript model does not run as model(image, mask): "
+            f"{last}"
+        )
+    return proc.stdout.strip()
+
+
+def _check_torchscript(
+    name: str, module: Any, task: Task | None, path: Path | None = None
+) -> CheckedModel:
     if task is None:
         raise TaskNeededError(
             f"{name}: a TorchScript model; only inpainting ones (such as big-lama.pt) "
@@ -103,16 +163,11 @@ def _check_torchscript(name: str, module: Any, task: Task | None) -> CheckedMode
         )
     module.eval()
     size = _PROBE_SIZE
-    try:
-        with torch.inference_mode():
-            out = module(torch.rand(1, 3, size, size), torch.zeros(1, 1, size, size))
-    except Exception as exc:  # noqa: BLE001 - any failure means it cannot inpaint
-        raise ModelError(
-            f"{name}: the TorchScript model does not run as model(image, mask): "
-            f"{_first_line(exc)}"
-        ) from None
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, 3, size, size):
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    if path is None:
+        raise ModelError(f"{name}: a TorchScript model is checked from its file")
+    kind, *rest = _probe_torchscript(path, size).split()
+    if kind != "shape" or tuple(int(v) for v in rest) != (1, 3, size, size):
+        got = tuple(int(v) for v in rest) if kind == "shape" else " ".join(rest)
         raise ModelError(
             f"{name}: the TorchScript model returned {got} for a 3×{size}×{size} "
             "image; an inpainting model must return an image of the same size"
@@ -168,7 +223,7 @@ def check_model(path: str | Path, *, task: Task | str | None = None) -> CheckedM
     wanted = _parse_task(task)
     weights = read_state_dict(path)
     if isinstance(weights, torch.jit.ScriptModule):
-        return _check_torchscript(path.name, weights, wanted)
+        return _check_torchscript(path.name, weights, wanted, path)
     if not isinstance(weights, dict) or not weights:
         raise ModelError(f"{path.name}: holds no network weights (no state dict)")
     tensors = {k: v for k, v in weights.items() if isinstance(v, torch.Tensor)}

@@ -284,6 +284,40 @@ def test_a_torchscript_model_without_a_mask_input_is_refused(
     assert files_in(models_dir) == []
 
 
+class Forever(torch.nn.Module):
+    """A forward that never returns."""
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        i = 0
+        while i >= 0:
+            i = i + 1
+        return image
+
+
+class Hungry(torch.nn.Module):
+    """A forward that asks for far more memory than any photo needs (64 GiB)."""
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        big = torch.ones(1 << 34)
+        return image + big[0]
+
+
+def test_a_model_that_hangs_or_hoards_is_refused_in_time(
+    tmp_path, models_dir, monkeypatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("RESTORE_MODEL_CHECK_SECONDS", "4")
+    start = time.monotonic()
+    with pytest.raises(ModelError, match="did not finish a test run .* within 4 s"):
+        add_model(script(Forever(), tmp_path / "forever.pt"), task="inpaint")
+    assert time.monotonic() - start < 20
+    monkeypatch.setenv("RESTORE_MODEL_CHECK_SECONDS", "30")
+    with pytest.raises(ModelError, match="does not run as model"):
+        add_model(script(Hungry(), tmp_path / "hungry.pt"), task="inpaint")
+    assert files_in(models_dir) == []
+
+
 # -- downloads from a local server --------------------------------------------------
 
 
