@@ -48,6 +48,18 @@ def _kinds(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _size(text: str) -> str:
+    from restore_app.core.image import parse_size
+
+    try:
+        parse_size(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(
+            f"not a size: {text!r} (write it as 8G, 512M or bytes)"
+        ) from None
+    return text
+
+
 def _detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--detector", metavar="ID", help="detector id (see 'restore-app models')"
@@ -91,6 +103,14 @@ def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
         action="store_true",
         default=default(False),
         help="replace output files that already exist",
+    )
+    group.add_argument(
+        "--memory-budget",
+        metavar="SIZE",
+        type=_size,
+        default=default(None),
+        help="most memory one image may take to open and process, e.g. 8G "
+        "(default: half the machine's memory)",
     )
     group.add_argument(
         "--debug",
@@ -385,6 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command line; returns the exit status (0 ok, 1 failed, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "memory_budget", None):
+        # Read by the image reader, in this process and the window alike.
+        os.environ["RESTORE_MEMORY_BUDGET"] = args.memory_budget
+        os.environ["RESTORE_MEMORY_BUDGET_FROM"] = "command line"
     # The window shows its own messages; the headless commands print one line.
     quiet = quiet_libraries(
         args.debug or args.handler.startswith("restore_app.cli.gui")

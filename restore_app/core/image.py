@@ -237,6 +237,49 @@ def _check_plausible(p: Path, fmt: str, width: int, height: int) -> None:
         )
 
 
+def parse_size(text: str) -> int:
+    """Bytes from ``"8G"``, ``"512M"``, ``"2.5GB"`` or a plain number of bytes."""
+    t = text.strip().upper().removesuffix("B").replace("_", "")
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}.get(t[-1:], 1)
+    number = float(t[:-1] if scale != 1 else t)
+    if number <= 0:
+        raise ValueError(f"not a positive size: {text}")
+    return int(number * scale)
+
+
+def memory_budget() -> int:
+    """Bytes one image may take to open and process: RESTORE_MEMORY_BUDGET
+    (``--memory-budget``, the window's preference), else half the machine's
+    memory."""
+    env = os.environ.get("RESTORE_MEMORY_BUDGET", "").strip()
+    if env:
+        with contextlib.suppress(ValueError, IndexError):
+            return parse_size(env)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 16 * 1024**3
+    return int(total) // 2
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
+
+
+def _check_memory(p: Path, width: int, height: int, sample_bytes: int) -> None:
+    """Refuse before decoding an image whose opening and processing would need
+    more memory than the budget: the decoded pixels, the result beside them and
+    a working copy (3× the pixels), plus masks and records (4 bytes a pixel)."""
+    need = width * height * (3 * sample_bytes + 4)
+    budget = memory_budget()
+    if need > budget:
+        raise ImageTooLargeError(
+            f"{p}: a {width}×{height} image needs about {_gb(need)} to open and "
+            f"process, over the memory budget of {_gb(budget)} "
+            "(--memory-budget or RESTORE_MEMORY_BUDGET sets it)"
+        )
+
+
 def _check_limit(p: Path, width: int, height: int, limit: int) -> None:
     if width * height > limit:
         raise ImageTooLargeError(
@@ -288,6 +331,7 @@ def read_image(
             w, h, _ = tiff_size(p)
             _check_limit(p, w, h, limit)
             _check_plausible(p, fmt, w, h)
+            _check_memory(p, w, h, 4 * 4)  # up to 4 samples of 32 bits
             doc = _read_tiff(p)
         else:
             doc = _read_pillow(p, fmt, limit)
@@ -325,6 +369,8 @@ def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
         width, height = im.size
         _check_limit(p, width, height, limit)
         _check_plausible(p, fmt, width, height)
+        bands = max(len(im.getbands()), 3)  # palettes and gray may become RGB
+        _check_memory(p, width, height, bands * (2 if "16" in im.mode else 1))
         info = dict(im.info)
         raw_exif = _strip_exif_header(info.get("exif"))
         orientation = _exif_orientation(raw_exif)

@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
         self.jobs = JobController(self.service, self)
         self.jobs.device = str(self.settings.value("device", "auto"))
         self.jobs.tile_size = int(self.settings.value("tile_size", 512))
+        from restore_app.ui.preferences import apply_memory_budget
+
+        apply_memory_budget(self.settings)
         self.files = FileActions(self)
         self.models = ModelActions(self)
         self.doc: Document | None = None

@@ -84,8 +84,17 @@ class PreferencesDialog(QDialog):
         self.tile_spin.setToolTip(
             "Learned models work on tiles this size: smaller uses less memory"
         )
+        self.memory_spin = QSpinBox()
+        self.memory_spin.setRange(0, 4096)
+        self.memory_spin.setSuffix(" GB")
+        self.memory_spin.setSpecialValueText("half the memory")
+        self.memory_spin.setToolTip(
+            "The most memory one image may take to open and process; a larger "
+            "one is refused before it is read"
+        )
         form.addRow("Device", self.device_combo)
         form.addRow("Tile size", self.tile_spin)
+        form.addRow("Memory per image", self.memory_spin)
         layout.addWidget(work)
 
         models = QGroupBox("Default model")
@@ -153,6 +162,7 @@ class PreferencesDialog(QDialog):
             self.device_combo.addItem(device, device)
         self.device_combo.setCurrentIndex(self.device_combo.findData(device))
         self.tile_spin.setValue(_int(s, "tile_size", DEFAULT_TILE_SIZE))
+        self.memory_spin.setValue(_int(s, "memory_budget_gb", 0))
         for task, combo in self.model_combos.items():
             saved = str(s.value(f"models/{task}", "") or "")
             combo.setCurrentIndex(max(0, combo.findData(saved)))
@@ -171,6 +181,7 @@ class PreferencesDialog(QDialog):
         values: dict[str, Any] = {
             "device": self.device_combo.currentData(),
             "tile_size": self.tile_spin.value(),
+            "memory_budget_gb": self.memory_spin.value(),
             "output_dir": self.output_edit.text().strip(),
             "export_suffix": self.suffix_edit.text().strip(".")
             or DEFAULT_EXPORT_SUFFIX,
@@ -203,6 +214,25 @@ class PreferencesDialog(QDialog):
         self.example_label.setText(f"Export writes scan.tif as scan.{suffix}.tif")
 
 
+def apply_memory_budget(settings: QSettings) -> None:
+    """The image reader's budget from the preference (0: half the memory); a
+    budget given on the command line (``--memory-budget``) wins."""
+    import os
+
+    source = os.environ.get("RESTORE_MEMORY_BUDGET_FROM", "")
+    if source == "command line" or (
+        os.environ.get("RESTORE_MEMORY_BUDGET") and source != "preferences"
+    ):
+        return  # the command line's, or the environment's, wins
+    gb = _int(settings, "memory_budget_gb", 0)
+    if gb > 0:
+        os.environ["RESTORE_MEMORY_BUDGET"] = f"{gb}G"
+        os.environ["RESTORE_MEMORY_BUDGET_FROM"] = "preferences"
+    elif source == "preferences":
+        os.environ.pop("RESTORE_MEMORY_BUDGET", None)
+        os.environ.pop("RESTORE_MEMORY_BUDGET_FROM", None)
+
+
 def apply_to_window(window: MainWindow) -> None:
     """Make a running window follow its settings: the next job, the brush, the
     model shown for each task whose model the person has not picked themselves."""
@@ -211,6 +241,7 @@ def apply_to_window(window: MainWindow) -> None:
     s = window.settings
     window.jobs.device = str(s.value("device", "auto") or "auto")
     window.jobs.tile_size = _int(s, "tile_size", DEFAULT_TILE_SIZE)
+    apply_memory_budget(s)
     size = _float(s, "brush/size", DEFAULT_BRUSH_SIZE)
     hardness = _float(s, "brush/hardness", DEFAULT_BRUSH_HARDNESS)
     window.canvas.brush_size = size

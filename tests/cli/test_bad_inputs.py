@@ -254,3 +254,16 @@ def test_malformed_exif_is_dropped_with_a_warning_not_a_failure(cli, tmp_path, e
     ]
     if ext in (".jpg", ".webp", ".png"):
         assert Image.open(tmp_path / out).getexif().get(271) == "Cam"
+
+
+def test_an_image_over_the_memory_budget_is_refused_before_decoding(cli, tmp_path):
+    save_png(tmp_path / "scan.png", photo(200, 300))
+    r = cli("denoise", "scan.png", "-o", "out.png", "--memory-budget", "256K")
+    assert r.code == 1 and len(r.err_lines) == 1
+    assert "over the memory budget of" in r.err and "--memory-budget" in r.err
+    assert not (tmp_path / "out.png").exists()
+    again = cli("denoise", "scan.png", "-o", "out.png", "--model", "denoise.nlm",
+                RESTORE_MEMORY_BUDGET="1G")  # fmt: skip
+    assert again.code == 0, again.err
+    bad = cli("denoise", "scan.png", "-o", "o.png", "--memory-budget", "lots")
+    assert bad.code == 2

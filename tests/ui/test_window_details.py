@@ -105,3 +105,23 @@ def test_batch_dialog_choices_reach_the_batch(qtbot, window, scans):
     assert op["params"]["strength"] == 0.4
     # progress moved within images, not only between them
     assert any(d % 1000 for d, _ in progress)
+
+
+def test_memory_budget_preference_reaches_the_reader(qtbot, window, monkeypatch):
+    import os
+
+    from restore_app.core.image import memory_budget
+    from restore_app.ui.preferences import PreferencesDialog, apply_memory_budget
+
+    monkeypatch.delenv("RESTORE_MEMORY_BUDGET", raising=False)
+    monkeypatch.delenv("RESTORE_MEMORY_BUDGET_FROM", raising=False)
+    default = memory_budget()
+    dialog = PreferencesDialog(window.settings, window)
+    dialog.memory_spin.setValue(3)
+    dialog.accept()
+    apply_memory_budget(window.settings)
+    assert memory_budget() == 3 * 1024**3
+    window.settings.setValue("memory_budget_gb", 0)
+    apply_memory_budget(window.settings)
+    assert memory_budget() == default
+    assert "RESTORE_MEMORY_BUDGET" not in os.environ
