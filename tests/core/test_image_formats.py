@@ -230,3 +230,25 @@ def test_large_png_is_not_refused_by_pillow(tmp_path):
         warnings.simplefilter("error")
         doc = read_image(path)
     assert (doc.width, doc.height) == (12_000, 12_000)
+
+
+def test_multi_page_palette_tiffs_are_read(tmp_path) -> None:
+    import tifffile
+    from PIL import Image
+
+    from restore_app.core.image import read_image
+
+    pal = np.zeros((3, 256), np.uint16)
+    pal[0] = np.arange(256) * 257
+    pal[1] = (255 - np.arange(256)) * 257
+    idx = np.random.default_rng(0).integers(0, 256, (3, 40, 50)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "series.tif", idx, photometric="palette", colormap=pal)
+    pages = [Image.fromarray(i).convert("P") for i in idx]
+    for page in pages:
+        page.putpalette(list(range(256)) * 3)
+    pages[0].save(tmp_path / "pillow.tif", save_all=True, append_images=pages[1:])
+    for name in ("series.tif", "pillow.tif"):
+        doc = read_image(tmp_path / name)
+        assert doc.pixels.shape == (40, 50, 3) and doc.pixels.dtype == np.uint8
+    doc = read_image(tmp_path / "series.tif")
+    assert np.array_equal(doc.pixels[..., 0], idx[0])  # red ramp: the index itself
