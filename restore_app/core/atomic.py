@@ -12,12 +12,29 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from restore_app.core.errors import ImageWriteError, OutputExistsError
 
 _HASH_CHUNK = 1 << 20
+_UMASK_LOCK = threading.Lock()
+
+
+def new_file_mode() -> int:
+    """The mode a file created now gets under the process's umask (0o644 under
+    022), as an editor's files do: temporary files start private (0o600), and a
+    finished output must not stay so, or colleagues and ingest cannot read it."""
+    with _UMASK_LOCK:  # reading the umask means setting it for a moment
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def publish(tmp: str | os.PathLike[str]) -> None:
+    """Give a finished temporary file the mode a new file gets under the umask."""
+    os.chmod(tmp, new_file_mode())
 
 
 def _check_target(path: Path, *, overwrite: bool) -> None:
@@ -65,6 +82,7 @@ def atomic_output(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[
     tmp = Path(tmp_name)
     try:
         yield tmp
+        publish(tmp)
         _fsync_file(tmp)
         # Re-check: another process may have created the target meanwhile.
         if not overwrite and target.exists():

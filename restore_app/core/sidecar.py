@@ -35,6 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from restore_app.core.atomic import publish
 from restore_app.core.history import TILE, tile_box
 
 SIDECAR_DIRNAME = ".restore"
@@ -112,6 +113,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

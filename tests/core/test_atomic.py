@@ -94,3 +94,25 @@ def test_written_tiff_is_deflate(tmp_path):
     write_image(_doc(), tmp_path / "a.tiff")
     with tifffile.TiffFile(tmp_path / "a.tiff") as tif:
         assert tif.pages.first.compression == 8  # Adobe Deflate
+
+
+def test_outputs_get_the_umask_mode_not_a_private_one(tmp_path) -> None:
+    import os
+    import stat
+
+    from restore_app.core.atomic import atomic_write_bytes
+    from restore_app.core.sidecar import ImageSnapshot, ImageState, Sidecar
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "out.bin", b"x")
+        assert stat.S_IMODE((tmp_path / "out.bin").stat().st_mode) == 0o644
+        (tmp_path / "a.png").write_bytes(b"")
+        Sidecar(tmp_path).save(ImageSnapshot(ImageState("a.png", 0, 0, 1, 1)))
+        state = tmp_path / ".restore" / "images" / "a.png" / "state.json"
+        assert stat.S_IMODE(state.stat().st_mode) == 0o644
+        os.umask(0o027)
+        atomic_write_bytes(tmp_path / "group.bin", b"x")
+        assert stat.S_IMODE((tmp_path / "group.bin").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
