@@ -113,7 +113,11 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Cancel the running job (Esc)")
         self.zoom_label = QLabel()
         self.info_label = QLabel()
+        self.save_label = QLabel()
+        self.save_label.setStyleSheet("color: #c0392b")
+        self.save_label.setVisible(False)
         sb = self.statusBar()
+        sb.addPermanentWidget(self.save_label)
         sb.addPermanentWidget(self.info_label)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.progress)
@@ -307,6 +311,8 @@ class MainWindow(QMainWindow):
         self.session.load_failed.connect(self._on_session_load_failed)
         self.session.status_changed.connect(self._on_session_status_changed)
         self.session.sidecar_damaged.connect(self._show_error)
+        self.session.save_failed.connect(self._on_save_failed)
+        self.session.saved.connect(self._on_session_saved)
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
@@ -396,6 +402,16 @@ class MainWindow(QMainWindow):
     def _on_session_document_loaded(self, doc: Document) -> None:
         if doc.path == self._wanted:
             self._show(doc)
+
+    def _on_save_failed(self, _path: Path, message: str) -> None:
+        self.save_label.setText("⚠ Work not saved")
+        self.save_label.setToolTip(message)
+        self.save_label.setVisible(True)
+        self._show_error(message)
+
+    def _on_session_saved(self, _path: Path) -> None:
+        if not self.session.unsaved:
+            self.save_label.setVisible(False)
 
     def _on_session_load_failed(self, path: Path, message: str) -> None:
         if path == self._wanted:

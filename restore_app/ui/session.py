@@ -28,6 +28,8 @@ class Session(QObject):
     status_changed = Signal(object, str)  # Path, status
     sidecar_damaged = Signal(str)  # one line: what was set aside, and where
     saved = Signal(object)  # Path
+    save_failed = Signal(object, str)  # Path, one line
+    _write_failed = Signal(object, object, str)  # Path, ImageSnapshot, message
     _loaded_bg = Signal(
         object, object, object, object
     )  # token, path, ImageDoc, saved | message
@@ -47,6 +49,10 @@ class Session(QObject):
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_all)
         self._loaded_bg.connect(self._on_reader_loaded)
+        self._write_failed.connect(self._on_write_failed)
+        self.saved.connect(self._on_saved)
+        #: images whose last sidecar write failed: their work is not yet safe
+        self.unsaved: dict[Path, str] = {}
 
     # -- sidecars ---------------------------------------------------------------------
 
@@ -163,16 +169,44 @@ class Session(QObject):
             return
         snap = doc.snapshot(stamp)
         fut = self._writer.submit(car.save, snap)
-        fut.add_done_callback(lambda f, p=doc.path: self._on_writer_done(f, p))
+        fut.add_done_callback(
+            lambda f, p=doc.path, s=snap: self._on_writer_done(f, p, s)
+        )
         self._writes = [f for f in self._writes if not f.done()] + [fut]
 
-    def _on_writer_done(self, fut: Future, path: Path) -> None:
-        # Called on the writer thread; the signal is queued to the UI thread.
+    def _on_writer_done(self, fut: Future, path: Path, snap) -> None:
+        # Called on the writer thread; the signals are queued to the UI thread.
         exc = fut.exception()
         if exc is not None:
             log.error("sidecar save of %s failed: %s", path, exc)
+            text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self._write_failed.emit(path, snap, text)
         else:
             self.saved.emit(path)
+
+    def _on_write_failed(self, path: Path, snap, message: str) -> None:
+        """What a failed write carried is still to save: mark it again, say so,
+        and try again shortly."""
+        doc = self.docs.get(path)
+        if doc is not None:
+            for part in ("mask", "repaired", "protect", "rejected"):
+                if getattr(snap, part) is not None:
+                    doc.dirty.add(part)
+            if snap.tiles is not None:
+                doc.dirty.add("pixels")
+            if snap.proposal is not None:
+                doc.dirty.add("proposal")
+            doc.dirty.add("state")
+        first = path not in self.unsaved
+        self.unsaved[path] = message
+        if first:
+            self.save_failed.emit(
+                path, f"Could not save the work on {path.name} ({message}); retrying"
+            )
+        self._autosave.start(max(AUTOSAVE_MS, 5000))
+
+    def _on_saved(self, path: Path) -> None:
+        self.unsaved.pop(path, None)
 
     def save_all(self) -> None:
         self._autosave.stop()

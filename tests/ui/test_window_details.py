@@ -125,3 +125,26 @@ def test_memory_budget_preference_reaches_the_reader(qtbot, window, monkeypatch)
     apply_memory_budget(window.settings)
     assert memory_budget() == default
     assert "RESTORE_MEMORY_BUDGET" not in os.environ
+
+
+def test_a_failed_autosave_is_shown_kept_unsaved_and_retried(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    window.session.flush()
+    entry = window.session.sidecar_for(doc.path).image_dir(doc.name)
+    import shutil
+
+    shutil.rmtree(entry, ignore_errors=True)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text("a file where the image's folder belongs")  # writes now fail
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[10:30, 10:60] = True
+    doc.set_mask(mask, "Paint mask")
+    window.session.save(doc)
+    qtbot.waitUntil(lambda: window.save_label.isVisible(), timeout=10000)
+    assert "Could not save the work on scan_0.png" in window.last_error
+    assert doc.path in window.session.unsaved
+    assert "mask" in doc.dirty  # still to be saved
+    entry.unlink()  # the disk is writable again
+    window.session.save_all()
+    qtbot.waitUntil(lambda: not window.save_label.isVisible(), timeout=10000)
+    assert (entry / "mask.png").is_file() and not window.session.unsaved
