@@ -75,13 +75,15 @@ def write_record(
     source_path: str | os.PathLike[str] | None,
     operations: list[dict],
     warnings: Iterable[str] = (),
+    masks: Iterable[dict[str, Any]] = (),
 ) -> Path:
     """Write the treatment record for ``output_path`` (which must exist) and return
     its path, ``<output file name>.json`` beside the output; written atomically.
 
     ``operations`` are recorded as given (restorer id, weights SHA-256, parameters,
     device...); an operation with a ``mask`` or ``protect`` file path and no
-    ``mask_sha256`` / ``protect_sha256`` gets that checksum added.
+    ``mask_sha256`` / ``protect_sha256`` gets that checksum added. ``masks`` name
+    the mask files written beside the output (name, path, SHA-256).
     """
     out = Path(output_path)
     record = {
@@ -92,6 +94,7 @@ def write_record(
         "source": _file_entry(source_path),
         "operations": [_operation(op) for op in operations],
         "output": _file_entry(out),
+        "masks": list(masks),
         "warnings": list(warnings),
     }
     text = json.dumps(record, indent=2, ensure_ascii=False, default=_jsonable)

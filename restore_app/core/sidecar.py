@@ -9,6 +9,7 @@ Layout (one folder per image, named after the image file)::
         images/<name>/mask.png        working mask, 1-bit PNG (absent when empty)
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/protect.png     "original — do not repair": never changed
+        images/<name>/op-masks.npz    the masks applied operations used
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
         images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
         images/<name>/proposal-kinds.png   its likeliest damage kind per pixel
@@ -159,6 +160,8 @@ class ImageSnapshot:
     repaired: np.ndarray | None = None
     tiles: dict[tuple[int, int], np.ndarray] | None = None
     protect: np.ndarray | None = None
+    #: id -> (x0, y0, bool crop): the masks operations used (None: unchanged)
+    op_masks: dict[str, tuple[int, int, np.ndarray]] | None = None
     #: the proposal's probability and kinds (uint8 (H, W) each), and the
     #: rejected pixels (bool (H, W)); None: unchanged since the last save
     proposal: tuple[np.ndarray, np.ndarray] | None = None
@@ -177,6 +180,7 @@ class SavedImage:
     protect: np.ndarray | None = None
     #: a damaged file of this entry was set aside: save everything again
     damaged: bool = False
+    op_masks: dict[str, tuple[int, int, np.ndarray]] = field(default_factory=dict)
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -372,9 +376,10 @@ class Sidecar:
                 rejected = self._load_mask(d / "rejected.png", hw)
             else:
                 state.proposal = None
+        op_masks = self._load_op_masks(d / "op-masks.npz", hw)
         damaged = len(self.damaged) > before
         return SavedImage(
-            state, mask, repaired, tiles, proposal, rejected, protect, damaged
+            state, mask, repaired, tiles, proposal, rejected, protect, damaged, op_masks
         )
 
     def _load_gray(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
@@ -388,6 +393,27 @@ class Sidecar:
     def _load_mask(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
         arr = self._load_gray(path, hw)
         return None if arr is None else arr > 127
+
+    def _load_op_masks(
+        self, path: Path, hw: tuple[int, int]
+    ) -> dict[str, tuple[int, int, np.ndarray]]:
+        out: dict[str, tuple[int, int, np.ndarray]] = {}
+        if not path.exists():
+            return out
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                for key in npz.files:
+                    _, mask_id, x0, y0 = key.split("_")
+                    crop = npz[key].astype(bool)
+                    x, y = int(x0), int(y0)
+                    h, w = crop.shape
+                    if crop.ndim != 2 or y + h > hw[0] or x + w > hw[1]:
+                        raise ValueError(f"mask {mask_id} outside the image")
+                    out[mask_id] = (x, y, crop)
+        except Exception as exc:  # noqa: BLE001 - any damage sets the file aside
+            self.set_aside(path, _reason(exc))
+            return {}
+        return out
 
     def _load_tiles(
         self, path: Path, shape: tuple[int, ...], dtype: np.dtype
@@ -449,6 +475,16 @@ class Sidecar:
                 _atomic_write(path, _encode_mask(arr))
             else:
                 path.unlink(missing_ok=True)
+        if snapshot.op_masks is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(
+                buf,
+                **{
+                    f"m_{mid}_{x0}_{y0}": crop
+                    for mid, (x0, y0, crop) in snapshot.op_masks.items()
+                },
+            )
+            _atomic_write(d / "op-masks.npz", buf.getvalue())
         if state.proposal is None:
             for part in ("proposal", "proposal-kinds", "rejected"):
                 (d / f"{part}.png").unlink(missing_ok=True)

@@ -250,9 +250,9 @@ def restore_file(
     Returns the writer's warnings (e.g. a JPEG output that had to drop 16-bit
     depth). Raises RestoreError subclasses.
     """
-    from restore_app.core.image import WRITE_EXTENSIONS, read_image, write_image
+    from restore_app.core.derivative import write_derivative
+    from restore_app.core.image import WRITE_EXTENSIONS, read_image
     from restore_app.core.masks import read_mask
-    from restore_app.core.record import write_record
     from restore_app.models.engine import restore
 
     source, output = Path(source), Path(output)
@@ -330,18 +330,20 @@ def restore_file(
             )
         }
 
+    used = []
+    if mask_array is not None:
+        used.append((f"01-{task}", mask_array))
+    if protect_array is not None:
+        used.append(("protect", protect_array))
     try:
-        warnings = write_image(
-            dataclasses.replace(doc, pixels=result.pixels), output, overwrite=overwrite
+        warnings = write_derivative(
+            dataclasses.replace(doc, pixels=result.pixels),
+            output,
+            source=source,
+            operations=[operation],
+            masks=used,
+            overwrite=overwrite,
         )
-        try:
-            write_record(
-                output, source_path=source, operations=[operation], warnings=warnings
-            )
-        except BaseException:
-            # A derivative without its record would be an untraceable treatment.
-            output.unlink(missing_ok=True)
-            raise
     except BaseException:
         if proposed_path is not None:
             proposed_path.unlink(missing_ok=True)

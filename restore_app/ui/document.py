@@ -150,6 +150,8 @@ class Document(QObject):
         self.proposal: DamageProposal | None = None
         self.rejected = np.zeros((h, w), dtype=bool)
         self.review: dict[str, Any] = {}
+        # The masks operations used: id -> (x0, y0, bool crop), for exports.
+        self.op_masks: dict[str, tuple[int, int, np.ndarray]] = {}
         self.originals = OriginalTiles(self.pixels.shape, self.pixels.dtype)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)  # only allowed while empty
@@ -213,6 +215,31 @@ class Document(QObject):
         self.state_changed.emit(self)
 
     # -- edits ------------------------------------------------------------------------
+
+    def keep_op_mask(self, origin: tuple[int, int], crop: np.ndarray) -> str:
+        """Keep the mask (bool crop at ``origin``) an operation used; its id."""
+        mask_id = str(len(self.op_masks) + 1)
+        while mask_id in self.op_masks:
+            mask_id = str(int(mask_id) + 1)
+        self.op_masks[mask_id] = (int(origin[0]), int(origin[1]), crop.copy())
+        self.dirty.add("op_masks")
+        return mask_id
+
+    def treatment_masks(self) -> list[tuple[str, np.ndarray]]:
+        """(name, full-size bool mask) of each applied operation that used one,
+        numbered in order (``01-inpaint``), and the protect layer."""
+        out = []
+        for i, op in enumerate(self.operations, 1):
+            kept = self.op_masks.get(str(op.get("mask_id")))
+            if kept is None:
+                continue
+            x0, y0, crop = kept
+            full = np.zeros(self.mask.shape, bool)
+            full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+            out.append((f"{i:02d}-{op.get('task', 'operation')}", full))
+        if self.protect.any():
+            out.append(("protect", self.protect.copy()))
+        return out
 
     def begin_mask_edit(self, layer: str = "mask") -> MaskEdit:
         return MaskEdit(self, layer)
@@ -418,6 +445,7 @@ class Document(QObject):
             self.repaired[:] = saved.repaired
         if saved.protect is not None:
             self.protect[:] = saved.protect
+        self.op_masks = dict(saved.op_masks)
         for (ty, tx), tile in saved.tiles.items():
             x0, y0, x1, y1 = tile_box(self.pixels.shape, ty, tx)
             self.originals.preserve(self.pixels, x0, y0, x1, y1)
@@ -511,6 +539,8 @@ class Document(QObject):
             snap.repaired = self.repaired.copy()
         if "protect" in self.dirty:
             snap.protect = self.protect.copy()
+        if "op_masks" in self.dirty:
+            snap.op_masks = dict(self.op_masks)
         if "pixels" in self.dirty:
             tiles = {}
             for key in self.originals.changed(self.pixels):

@@ -88,9 +88,10 @@ class FileActions(QObject):
     def write_derivative(
         self, doc: Document, out: Path, *, overwrite: bool
     ) -> list[str]:
-        """Write the current pixels (same depth, profile, metadata) and the record."""
-        from restore_app.core.image import ImageDoc, write_image
-        from restore_app.core.record import write_record
+        """Write the current pixels (same depth, profile, metadata), the masks
+        the operations used and the record: the command line's writer."""
+        from restore_app.core.derivative import write_derivative
+        from restore_app.core.image import ImageDoc
 
         if out.resolve() == doc.path.resolve():
             raise RestoreError("the original is never overwritten: choose another name")
@@ -98,13 +99,19 @@ class FileActions(QObject):
         copy = ImageDoc(
             pixels=doc.pixels, alpha=image.alpha, meta=image.meta, path=doc.path
         )
-        warnings = write_image(copy, out, overwrite=overwrite)
         ops = [dict(op) for op in doc.operations]
         if doc.repaired.any():
             ops.append(
                 {"task": "damage-record", "repaired_pixels": int(doc.repaired.sum())}
             )
-        write_record(out, source_path=doc.path, operations=ops, warnings=warnings)
+        warnings = write_derivative(
+            copy,
+            out,
+            source=doc.path,
+            operations=ops,
+            masks=doc.treatment_masks(),
+            overwrite=overwrite,
+        )
         doc.exports.append(str(out))
         doc.status = "exported"
         doc.mark_exported()

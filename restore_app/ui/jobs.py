@@ -363,6 +363,9 @@ class JobController(QObject):
             text = task.capitalize() + (
                 " mask" if pending.region is not None else " image"
             )
+        if pending.region is not None:
+            # The mask this operation used, kept for the export's record.
+            op["mask_id"] = doc.keep_op_mask(origin, pending.region)
         cmd = doc.apply_result(
             origin,
             pixels,

@@ -127,3 +127,61 @@ def test_export_masks_for_the_command_line(qtbot, window, scans, tmp_path):
     shape = doc.mask.shape
     assert np.array_equal(read_mask(out / "scan_0.png", shape), mask)
     assert np.array_equal(read_mask(out / "protect" / "scan_0.png", shape), protect)
+
+
+def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
+    qtbot, window, settings, scans, tmp_path
+):
+    import json
+
+    from restore_app.core.masks import read_mask
+    from restore_app.models.batch import restore_file
+    from restore_app.ui.main_window import MainWindow
+
+    doc = open_and_wait(qtbot, window, [scans])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[50:60, 40:160] = True
+    protect = np.zeros_like(mask)
+    protect[:, 100:110] = True
+    doc.set_mask(protect, "Protect", "protect")
+    doc.set_mask(mask, "Paint mask")
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        window.run_tool()
+    window.session.flush()
+    window.close()
+
+    # After a restart the export still knows which mask the fill used.
+    again = MainWindow(settings)
+    again.ask_on_close = False
+    qtbot.addWidget(again)
+    again.show()
+    doc = open_and_wait(qtbot, again, [scans])
+    out = tmp_path / "out.png"
+    again.files.write_derivative(doc, out, overwrite=False)
+    folder = tmp_path / "out.png.masks"
+    assert sorted(p.name for p in folder.iterdir()) == ["01-inpaint.png", "protect.png"]
+    shape = doc.mask.shape
+    assert np.array_equal(read_mask(folder / "01-inpaint.png", shape), mask)
+    assert np.array_equal(read_mask(folder / "protect.png", shape), protect)
+    record = json.loads((tmp_path / "out.png.json").read_text())
+    assert [m["name"] for m in record["masks"]] == ["01-inpaint", "protect"]
+    assert all(len(m["sha256"]) == 64 for m in record["masks"])
+    again.close()
+
+    # The command line writes the same record, through the same writer.
+    from restore_app.core.masks import write_mask
+
+    write_mask(mask, tmp_path / "m.png")
+    write_mask(protect, tmp_path / "p.png")
+    restore_file(
+        doc.path,
+        tmp_path / "cli.png",
+        task="inpaint",
+        mask=tmp_path / "m.png",
+        protect=tmp_path / "p.png",
+        restorer_id="inpaint.telea",
+    )
+    cli_record = json.loads((tmp_path / "cli.png.json").read_text())
+    assert set(cli_record) == set(record)
+    assert [m["name"] for m in cli_record["masks"]] == ["01-inpaint", "protect"]

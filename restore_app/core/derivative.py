@@ -1,0 +1,74 @@
+"""Writing a derivative: the image, the masks its treatment used, and its record,
+all three or none. The window's Export and the command line both write here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from restore_app.core.image import ImageDoc, write_image
+
+
+def masks_folder(output: str | os.PathLike[str]) -> Path:
+    """Where the masks of a derivative go: ``OUTPUT.masks/`` beside it."""
+    out = Path(output)
+    return out.with_name(out.name + ".masks")
+
+
+def write_derivative(
+    image: ImageDoc,
+    output: str | os.PathLike[str],
+    *,
+    source: str | os.PathLike[str] | None,
+    operations: list[dict[str, Any]],
+    masks: Sequence[tuple[str, np.ndarray]] = (),
+    overwrite: bool = False,
+    warnings: Sequence[str] = (),
+) -> list[str]:
+    """Write ``image`` to ``output``, each mask (name, bool (H, W)) as
+    ``OUTPUT.masks/NAME.png``, and the treatment record naming them all by
+    SHA-256. If anything after the image fails, the image and its masks are
+    removed: an output never stands without its record. Returns the warnings
+    (``warnings`` given, then the writer's)."""
+    from restore_app.core.atomic import sha256_file
+    from restore_app.core.masks import write_mask
+    from restore_app.core.record import write_record
+
+    output = Path(output)
+    written = write_image(image, output, overwrite=overwrite)
+    all_warnings = [*warnings, *written]
+    folder = masks_folder(output)
+    try:
+        entries = []
+        if folder.exists() and overwrite and not folder.is_symlink():
+            shutil.rmtree(folder)
+        if masks:
+            folder.mkdir(exist_ok=False)
+            for name, mask in masks:
+                path = folder / f"{name}.png"
+                write_mask(mask, path)
+                entries.append(
+                    {
+                        "name": name,
+                        "path": str(path.absolute()),
+                        "sha256": sha256_file(path),
+                    }
+                )
+        write_record(
+            output,
+            source_path=source,
+            operations=operations,
+            warnings=all_warnings,
+            masks=entries,
+        )
+    except BaseException:
+        output.unlink(missing_ok=True)
+        if masks:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return all_warnings
