@@ -10,6 +10,7 @@ Layout (one folder per image, named after the image file)::
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/protect.png     "original — do not repair": never changed
         images/<name>/op-masks.npz    the masks applied operations used
+        images/<name>/journal.N.bin   mask edits not yet in the files above
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
         images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
         images/<name>/proposal-kinds.png   its likeliest damage kind per pixel
@@ -36,6 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from restore_app.core import journal
 from restore_app.core.atomic import publish
 from restore_app.core.history import TILE, tile_box
 
@@ -162,6 +164,8 @@ class ImageSnapshot:
     protect: np.ndarray | None = None
     #: id -> (x0, y0, bool crop): the masks operations used (None: unchanged)
     op_masks: dict[str, tuple[int, int, np.ndarray]] | None = None
+    #: journal segments up to this number are covered by this save
+    journal_upto: int | None = None
     #: the proposal's probability and kinds (uint8 (H, W) each), and the
     #: rejected pixels (bool (H, W)); None: unchanged since the last save
     proposal: tuple[np.ndarray, np.ndarray] | None = None
@@ -181,6 +185,8 @@ class SavedImage:
     #: a damaged file of this entry was set aside: save everything again
     damaged: bool = False
     op_masks: dict[str, tuple[int, int, np.ndarray]] = field(default_factory=dict)
+    #: edits were replayed from the journal: the masks need saving
+    journaled: bool = False
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -355,6 +361,16 @@ class Sidecar:
         """
         before = len(self.damaged)
         state = self.load_state(name)
+        d = self.image_dir(name)
+        if state is None and journal.segments(d):
+            # Edits journaled before the image's first save (a crash right
+            # after a stroke): they are its saved work.
+            try:
+                size, mtime = self.source_stamp(self.folder / name)
+            except OSError:
+                return None
+            state = ImageState(name, size, mtime, int(shape[1]), int(shape[0]))
+            state.status = "edited"
         if state is None:
             return None
         if not self.is_current(state, self.folder / name) or (
@@ -377,9 +393,22 @@ class Sidecar:
             else:
                 state.proposal = None
         op_masks = self._load_op_masks(d / "op-masks.npz", hw)
+        layers, journaled = journal.replay(
+            d, hw, {"mask": mask, "protect": protect, "rejected": rejected}
+        )
+        mask, protect, rejected = layers["mask"], layers["protect"], layers["rejected"]
         damaged = len(self.damaged) > before
         return SavedImage(
-            state, mask, repaired, tiles, proposal, rejected, protect, damaged, op_masks
+            state,
+            mask,
+            repaired,
+            tiles,
+            proposal,
+            rejected,
+            protect,
+            damaged,
+            op_masks,
+            journaled,
         )
 
     def _load_gray(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
@@ -504,6 +533,8 @@ class Sidecar:
                 path.unlink(missing_ok=True)
         state.saved_at = time.time()
         _atomic_write(d / "state.json", json.dumps(asdict(state), indent=1).encode())
+        if snapshot.journal_upto is not None:
+            journal.discard(d, snapshot.journal_upto)
 
     def save_proposal(
         self,

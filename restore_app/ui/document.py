@@ -130,6 +130,8 @@ class Document(QObject):
     repaired_changed = Signal(object)
     protect_changed = Signal(object)
     proposal_changed = Signal(object)  # Box | None
+    #: a mask layer ("mask", "protect", "rejected") changed in a box (None: all)
+    layer_edited = Signal(str, object)
     state_changed = Signal(object)  # the document
 
     def __init__(self, path: Path, image: Any, parent: QObject | None = None) -> None:
@@ -201,6 +203,8 @@ class Document(QObject):
         elif name != "state" and self.status not in ("edited",):
             self.status = "edited"
             self.dirty.add("state")
+        if name in ("mask", "protect", "rejected"):
+            self.layer_edited.emit(name, box)
         if name in ("proposal", "rejected"):
             self.proposal_changed.emit(box)
         elif name == "pixels":
@@ -473,12 +477,15 @@ class Document(QObject):
         self.exports = list(st.exports)
         self.status = st.status
         self.unexported = bool(saved.tiles) and st.status != "exported"
+        self.dirty.clear()
         if saved.damaged:
             # What survived of a damaged entry is written again, whole.
             self.dirty |= {"mask", "repaired", "protect", "pixels", "state"}
+        if saved.journaled:
+            # Edits replayed from the journal go into the mask files.
+            self.dirty |= {"mask", "protect", "rejected", "state"}
         if st.status == "exported":
             self._exported = self._changed_digest()
-        self.dirty.clear()
 
     def _changed_digest(self) -> dict:
         import hashlib

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from restore_app.core import journal
 from restore_app.core.errors import RestoreError
 from restore_app.core.sidecar import Sidecar
 from restore_app.ui.document import Document
@@ -50,6 +51,7 @@ class Session(QObject):
         self._autosave.timeout.connect(self.save_all)
         self._loaded_bg.connect(self._on_reader_loaded)
         self._write_failed.connect(self._on_write_failed)
+        self._journal_seq: dict[Path, int] = {}
         self.saved.connect(self._on_saved)
         #: images whose last sidecar write failed: their work is not yet safe
         self.unsaved: dict[Path, str] = {}
@@ -121,6 +123,10 @@ class Session(QObject):
             doc.restore_saved(saved)
         self._report_damaged(self.sidecar_for(path))
         doc.state_changed.connect(self._on_doc_state_changed)
+        car = self.sidecar_for(path)
+        existing = journal.segments(car.image_dir(path.name))
+        self._journal_seq[path] = existing[-1][0] + 1 if existing else 1
+        doc.layer_edited.connect(lambda name, box, d=doc: self._journal(d, name, box))
         self.docs[path] = doc
         self._touch(path)
         self._evict()
@@ -168,6 +174,11 @@ class Session(QObject):
         except OSError:
             return
         snap = doc.snapshot(stamp)
+        # Edits from here on go to a new journal segment; this save covers the
+        # ones before, which it deletes once the masks are on disk.
+        seq = self._journal_seq.get(doc.path, 1)
+        snap.journal_upto = seq
+        self._journal_seq[doc.path] = seq + 1
         fut = self._writer.submit(car.save, snap)
         fut.add_done_callback(
             lambda f, p=doc.path, s=snap: self._on_writer_done(f, p, s)
@@ -183,6 +194,28 @@ class Session(QObject):
             self._write_failed.emit(path, snap, text)
         else:
             self.saved.emit(path)
+
+    def _journal(self, doc: Document, layer: str, box) -> None:
+        """Append a mask edit to the image's journal, on the UI thread, before
+        the handler that made it returns: a crash a moment later loses nothing."""
+        x0, y0, x1, y1 = box if box is not None else (0, 0, doc.width, doc.height)
+        x0, y0 = max(0, int(x0)), max(0, int(y0))
+        x1, y1 = min(doc.width, int(x1)), min(doc.height, int(y1))
+        if x1 <= x0 or y1 <= y0:
+            return
+        bits = doc.array(layer)[y0:y1, x0:x1]
+        folder = self.sidecar_for(doc.path).image_dir(doc.path.name)
+        try:
+            journal.append(
+                folder,
+                self._journal_seq.get(doc.path, 1),
+                layer,
+                (x0, y0, x1, y1),
+                bits,
+            )
+        except OSError as exc:
+            # The autosave still runs, and says so if it fails too.
+            log.error("journaling an edit of %s failed: %s", doc.path, exc)
 
     def _on_write_failed(self, path: Path, snap, message: str) -> None:
         """What a failed write carried is still to save: mark it again, say so,

@@ -108,3 +108,40 @@ def test_killed_app_comes_back_with_stroke_and_fill(qtbot, window, scans, tmp_pa
     original = doc.original_region(0, 0, doc.width, doc.height)
     assert int((doc.pixels != original).any(axis=2).sum()) == int(state["changed"])
     assert doc.operations and doc.operations[-1]["restorer"] == "inpaint.telea"
+
+
+def test_a_stroke_survives_a_kill_right_after_it(qtbot, window, scans, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env["RESTORE_SETTINGS"] = str(tmp_path / "child.ini")
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).parents[2]), env.get("PYTHONPATH")])
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("kill_after_stroke.py")),
+            str(scans),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -9, proc.stderr
+    painted = int(proc.stdout.split("STROKE")[1].split()[0])
+    assert painted > 0
+    # No autosave ran: only the journal holds the stroke.
+    entry = scans / ".restore" / "images" / "scan_0.png"
+    assert not (entry / "mask.png").exists()
+    assert list(entry.glob("journal.*.bin"))
+
+    doc = open_and_wait(qtbot, window, [scans])
+    assert int(doc.mask.sum()) == painted
+    assert doc.mask[100, 60:180].all()
+    window.session.flush()
+    assert (entry / "mask.png").exists() and not list(entry.glob("journal.*.bin"))

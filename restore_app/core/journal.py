@@ -1,0 +1,100 @@
+"""The edit journal: every change to an image's masks, appended as it happens.
+
+The sidecar's mask files are rewritten by a background save a second or two
+after an edit; a crash in between would lose the edit. So each change to a mask
+layer is first appended here, on the thread that made it, before the edit's
+handler returns: the layer, the changed box, and the box's new contents. A
+journal is cut into numbered segments; a save closes the open segment, and
+once the masks it covers are on disk, the covered segments are deleted.
+Reading applies the segments in order over the saved masks; a record cut short
+by a crash is ignored.
+
+Record: ``b"RJ"``, layer code (1 byte), x0, y0, x1, y1 (uint32 little-endian),
+then the box's bits, row by row, packed (``numpy.packbits``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+
+#: Mask layers journaled, with their one-byte codes.
+LAYERS = {"mask": 1, "protect": 2, "rejected": 3}
+_NAMES = {v: k for k, v in LAYERS.items()}
+_HEAD = struct.Struct("<2sB4I")
+_SEGMENT = re.compile(r"^journal\.(\d+)\.bin$")
+
+
+def segments(folder: Path) -> list[tuple[int, Path]]:
+    """The journal segments of an image's sidecar folder, oldest first."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for p in folder.iterdir():
+        m = _SEGMENT.match(p.name)
+        if m and p.is_file():
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def append(folder: Path, seq: int, layer: str, box, bits: np.ndarray) -> None:
+    """Append one change (``bits``: bool (y1-y0, x1-x0) of ``box``) to segment
+    ``seq`` of ``folder``; the write reaches the system before this returns."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    payload = np.packbits(np.ascontiguousarray(bits, dtype=bool), axis=None)
+    record = _HEAD.pack(b"RJ", LAYERS[layer], x0, y0, x1, y1) + payload.tobytes()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(
+        folder / f"journal.{seq}.bin", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+    )
+    try:
+        os.write(fd, record)
+    finally:
+        os.close(fd)
+
+
+def replay(
+    folder: Path, shape: tuple[int, int], layers: dict[str, np.ndarray | None]
+) -> tuple[dict[str, np.ndarray | None], bool]:
+    """Apply every segment over ``layers`` (bool (H, W) arrays, None when not
+    saved); returns the layers and whether the journal changed anything.
+    Records that do not fit the image, and a torn last record, are ignored."""
+    h, w = shape
+    out = dict(layers)
+    changed = False
+    for _, path in segments(folder):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        pos = 0
+        while pos + _HEAD.size <= len(data):
+            magic, code, x0, y0, x1, y1 = _HEAD.unpack_from(data, pos)
+            if magic != b"RJ" or code not in _NAMES:
+                break
+            if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
+                break
+            n = (x1 - x0) * (y1 - y0)
+            size = (n + 7) // 8
+            start = pos + _HEAD.size
+            if start + size > len(data):
+                break  # torn by a crash mid-write
+            bits = np.unpackbits(np.frombuffer(data, np.uint8, size, start))[:n]
+            name = _NAMES[code]
+            if out.get(name) is None:
+                out[name] = np.zeros(shape, bool)
+            out[name][y0:y1, x0:x1] = bits.reshape(y1 - y0, x1 - x0).astype(bool)
+            changed = True
+            pos = start + size
+    return out, changed
+
+
+def discard(folder: Path, upto: int) -> None:
+    """Delete the segments numbered ``upto`` and below: a save covers them."""
+    for seq, path in segments(folder):
+        if seq <= upto:
+            path.unlink(missing_ok=True)
