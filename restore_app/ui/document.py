@@ -169,6 +169,11 @@ class Document(QObject):
         self.revision = 0
         self.view_state: dict[str, float] | None = None
         self.last_command: DeltaCommand | None = None  # Python side of the top step
+        # The absolute number of the first step in the undo stack (steps are
+        # numbered for the life of the image), and whether older ones were let go.
+        self.history_base = 0
+        self.history_dropped = False
+        self._restoring = False  # rebuilding the history: nothing new to log
 
     @property
     def name(self) -> str:
@@ -509,6 +514,30 @@ class Document(QObject):
             return False
         changed = self._changed_digest()
         return changed != (self._exported or {})
+
+    def rebuild_history(self, history) -> None:
+        """Put the steps of an earlier session back on the undo stack, the
+        image being as they left it: ``history.index`` of them applied."""
+        if not history.steps:
+            self.history_dropped = history.dropped
+            return
+        keep_ops, keep_dirty = list(self.operations), set(self.dirty)
+        keep_status, keep_unexported = self.status, self.unexported
+        self._restoring = True
+        try:
+            for step in history.steps:
+                cmd = DeltaCommand(self, step.text, step.parts, step.operation)
+                cmd.logged_number = step.number
+                self.undo_stack.push(cmd)  # already applied: push does not redo it
+            # Steps past the position are redo steps: their 'before' is now.
+            self.undo_stack.setIndex(history.index)
+        finally:
+            self._restoring = False
+        self.operations, self.dirty = keep_ops, keep_dirty
+        self.status, self.unexported = keep_status, keep_unexported
+        self.history_base = history.steps[0].number
+        self.history_dropped = history.dropped
+        self.undo_stack.setClean()
 
     def proposal_meta(self) -> dict[str, Any] | None:
         """What the sidecar keeps of the review besides its arrays."""

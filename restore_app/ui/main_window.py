@@ -81,9 +81,10 @@ class MainWindow(QMainWindow):
         self.jobs = JobController(self.service, self)
         self.jobs.device = str(self.settings.value("device", "auto"))
         self.jobs.tile_size = int(self.settings.value("tile_size", 512))
-        from restore_app.ui.preferences import apply_memory_budget
+        from restore_app.ui.preferences import apply_memory_budget, history_budget
 
         apply_memory_budget(self.settings)
+        self.session.history_budget = history_budget(self.settings)
         self.files = FileActions(self)
         self.models = ModelActions(self)
         self.doc: Document | None = None
@@ -430,6 +431,11 @@ class MainWindow(QMainWindow):
             doc.undo_stack.cleanChanged.connect(self._on_doc_clean_changed)
             doc.state_changed.connect(self._on_doc_state_changed)
         self.undo_group.setActiveStack(doc.undo_stack)
+        self.history.setEmptyLabel(
+            "Earlier steps not kept (history budget)"
+            if doc.history_dropped
+            else "Opened"
+        )
         self.canvas.set_document(doc)
         self.damage.set_document(doc)
         s = doc.settings

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -95,6 +96,15 @@ class PreferencesDialog(QDialog):
         form.addRow("Device", self.device_combo)
         form.addRow("Tile size", self.tile_spin)
         form.addRow("Memory per image", self.memory_spin)
+        self.history_spin = QDoubleSpinBox()
+        self.history_spin.setRange(0.01, 1024)
+        self.history_spin.setDecimals(2)
+        self.history_spin.setSuffix(" GB")
+        self.history_spin.setToolTip(
+            "Undo history kept on disk for each image, across restarts; past it the "
+            "oldest steps go first"
+        )
+        form.addRow("Undo history per image", self.history_spin)
         layout.addWidget(work)
 
         models = QGroupBox("Default model")
@@ -163,6 +173,7 @@ class PreferencesDialog(QDialog):
         self.device_combo.setCurrentIndex(self.device_combo.findData(device))
         self.tile_spin.setValue(_int(s, "tile_size", DEFAULT_TILE_SIZE))
         self.memory_spin.setValue(_int(s, "memory_budget_gb", 0))
+        self.history_spin.setValue(_float(s, "history_budget_gb", 1.0))
         for task, combo in self.model_combos.items():
             saved = str(s.value(f"models/{task}", "") or "")
             combo.setCurrentIndex(max(0, combo.findData(saved)))
@@ -182,6 +193,7 @@ class PreferencesDialog(QDialog):
             "device": self.device_combo.currentData(),
             "tile_size": self.tile_spin.value(),
             "memory_budget_gb": self.memory_spin.value(),
+            "history_budget_gb": self.history_spin.value(),
             "output_dir": self.output_edit.text().strip(),
             "export_suffix": self.suffix_edit.text().strip(".")
             or DEFAULT_EXPORT_SUFFIX,
@@ -214,6 +226,11 @@ class PreferencesDialog(QDialog):
         self.example_label.setText(f"Export writes scan.tif as scan.{suffix}.tif")
 
 
+def history_budget(settings: QSettings) -> int:
+    """Bytes of undo history kept per image (1 GB unless set)."""
+    return int(_float(settings, "history_budget_gb", 1.0) * 1024**3)
+
+
 def apply_memory_budget(settings: QSettings) -> None:
     """The image reader's budget from the preference (0: half the memory); a
     budget given on the command line (``--memory-budget``) wins."""
@@ -242,6 +259,7 @@ def apply_to_window(window: MainWindow) -> None:
     window.jobs.device = str(s.value("device", "auto") or "auto")
     window.jobs.tile_size = _int(s, "tile_size", DEFAULT_TILE_SIZE)
     apply_memory_budget(s)
+    window.session.history_budget = history_budget(s)
     size = _float(s, "brush/size", DEFAULT_BRUSH_SIZE)
     hardness = _float(s, "brush/hardness", DEFAULT_BRUSH_HARDNESS)
     window.canvas.brush_size = size

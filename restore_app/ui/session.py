@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from restore_app.core import journal
+from restore_app.core import history_log, journal
 from restore_app.core.errors import RestoreError
 from restore_app.core.sidecar import Sidecar
 from restore_app.ui.document import Document
@@ -52,6 +52,9 @@ class Session(QObject):
         self._loaded_bg.connect(self._on_reader_loaded)
         self._write_failed.connect(self._on_write_failed)
         self._journal_seq: dict[Path, int] = {}
+        self._history: dict[Path, history_log.HistoryLog] = {}
+        #: bytes of undo history kept per image (Preferences)
+        self.history_budget = history_log.DEFAULT_BUDGET
         self.saved.connect(self._on_saved)
         #: images whose last sidecar write failed: their work is not yet safe
         self.unsaved: dict[Path, str] = {}
@@ -121,6 +124,14 @@ class Session(QObject):
         doc = Document(path, image, self)
         if saved is not None:
             doc.restore_saved(saved)
+        folder = self.sidecar_for(path).image_dir(path.name)
+        if saved is not None:
+            try:
+                doc.rebuild_history(history_log.read(folder))
+            except Exception as exc:  # noqa: BLE001 - a bad log costs the history only
+                log.error("the history of %s could not be read: %s", path, exc)
+        self._history[path] = history_log.HistoryLog(folder, self.history_budget)
+        doc.undo_stack.indexChanged.connect(lambda i, d=doc: self._log_history(d, i))
         self._report_damaged(self.sidecar_for(path))
         doc.state_changed.connect(self._on_doc_state_changed)
         car = self.sidecar_for(path)
@@ -216,6 +227,37 @@ class Session(QObject):
         except OSError as exc:
             # The autosave still runs, and says so if it fails too.
             log.error("journaling an edit of %s failed: %s", doc.path, exc)
+
+    def _log_history(self, doc: Document, index: int) -> None:
+        """Append a new step, or the new position after an undo or redo."""
+        if doc._restoring:
+            return
+        log_ = self._history.get(doc.path)
+        if log_ is None:
+            return
+        stack = doc.undo_stack
+
+        def number(i: int) -> int | None:
+            cmd = stack.command(i) if 0 <= i < stack.count() else None
+            return getattr(cmd, "logged_number", None)
+
+        try:
+            top = stack.command(index - 1) if index > 0 else None
+            if top is not None and getattr(top, "logged_number", None) is None:
+                before = number(index - 2)
+                n = before + 1 if before is not None else doc.history_base
+                top.logged_number = n
+                log_.step(n, top.text(), getattr(top, "operation", None), top.parts)
+                return
+            if index > 0:
+                log_.index(int(top.logged_number) + 1)
+            else:
+                first = number(0)
+                log_.index(first if first is not None else doc.history_base)
+        except OSError as exc:
+            log.error("the history of %s could not be saved: %s", doc.path, exc)
+        except RuntimeError:
+            return  # the stack is being torn down with its document
 
     def _on_write_failed(self, path: Path, snap, message: str) -> None:
         """What a failed write carried is still to save: mark it again, say so,

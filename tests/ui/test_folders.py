@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 from ui_helpers import open_and_wait
 
@@ -145,3 +146,88 @@ def test_a_stroke_survives_a_kill_right_after_it(qtbot, window, scans, tmp_path)
     assert doc.mask[100, 60:180].all()
     window.session.flush()
     assert (entry / "mask.png").exists() and not list(entry.glob("journal.*.bin"))
+
+
+def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
+    from restore_app.ui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_on_close = False
+    qtbot.addWidget(w)
+    w.show()
+    doc = open_and_wait(qtbot, w, [scans])
+    original = doc.pixels.copy()
+    _paint(doc, 10, 10, 40, 40)
+    _paint(doc, 100, 50, 200, 60)
+    w.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(w.jobs.applied, timeout=20000):
+        w.run_tool()
+    filled = doc.pixels.copy()
+    assert (filled != original).any()
+    doc.undo_stack.undo()  # the fill undone: it stays a redo step
+    w.session.flush()
+    w.close()
+
+    w2 = MainWindow(settings)
+    w2.ask_on_close = False
+    qtbot.addWidget(w2)
+    w2.show()
+    w2.open_paths([str(scans)])
+    qtbot.waitUntil(lambda: w2.doc is not None and w2.doc.path.name == "scan_0.png")
+    again = w2.doc
+    stack = again.undo_stack
+    assert (stack.count(), stack.index()) == (3, 2)
+    assert [stack.text(i) for i in range(3)] == [
+        "Paint mask",
+        "Paint mask",
+        "Inpaint 2 regions",
+    ]
+    assert np.array_equal(again.pixels, original)
+    stack.redo()
+    assert np.array_equal(again.pixels, filled) and not again.mask.any()
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert not again.mask.any() and np.array_equal(again.pixels, original)
+    assert w2.history.emptyLabel() == "Opened"
+    # A new step after undoing replaces the steps it undid, on disk too.
+    _paint(again, 5, 5, 8, 8)
+    w2.session.flush()
+    w2.close()
+    w3 = MainWindow(settings)
+    w3.ask_on_close = False
+    qtbot.addWidget(w3)
+    w3.show()
+    w3.open_paths([str(scans)])
+    qtbot.waitUntil(lambda: w3.doc is not None and w3.doc.path.name == "scan_0.png")
+    stack = w3.doc.undo_stack
+    assert (stack.count(), stack.index()) == (1, 1)
+    w3.close()
+
+
+def test_past_its_budget_the_oldest_history_goes_first(qtbot, settings, scans):
+    from restore_app.ui.main_window import MainWindow
+
+    settings.setValue("history_budget_gb", 2e-6)  # about 2 KB
+    w = MainWindow(settings)
+    w.ask_on_close = False
+    qtbot.addWidget(w)
+    w.show()
+    doc = open_and_wait(qtbot, w, [scans])
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        mask = rng.random(doc.mask.shape) < 0.3  # noisy masks: big steps
+        doc.set_mask(mask, "Paint mask")
+    w.session.flush()
+    w.close()
+    w2 = MainWindow(settings)
+    w2.ask_on_close = False
+    qtbot.addWidget(w2)
+    w2.show()
+    w2.open_paths([str(scans)])
+    qtbot.waitUntil(lambda: w2.doc is not None and w2.doc.path.name == "scan_0.png")
+    stack = w2.doc.undo_stack
+    assert 0 < stack.count() < 40 and stack.index() == stack.count()
+    assert w2.doc.history_dropped
+    assert w2.history.emptyLabel() == "Earlier steps not kept (history budget)"
+    w2.close()
