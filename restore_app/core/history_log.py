@@ -16,8 +16,6 @@ bytes in the header's order. A record cut short by a crash ends the log.
 from __future__ import annotations
 
 import json
-import os
-import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from restore_app.core.history import TileDelta
+from restore_app.core.segments import append as append_bytes
+from restore_app.core.segments import numbered
 
 _HEAD = struct.Struct("<2scI")
-_SEGMENT = re.compile(r"^history\.(\d+)\.log$")
 #: A new segment starts once the open one passes this share of the budget.
 SEGMENT_SHARE = 8
 #: Undo history kept per image by default: 1 GB (Preferences change it).
@@ -56,26 +55,13 @@ class History:
 
 
 def segments(folder: Path) -> list[tuple[int, Path]]:
-    if not folder.is_dir():
-        return []
-    found = []
-    for p in folder.iterdir():
-        m = _SEGMENT.match(p.name)
-        if m and p.is_file():
-            found.append((int(m.group(1)), p))
-    return sorted(found)
+    """The history's segments in an image's sidecar folder, oldest first."""
+    return numbered(folder, "history", "log")
 
 
-def _append(path: Path, kind: bytes, header: dict, blobs: list[bytes]) -> int:
+def _append(path: Path, kind: bytes, header: dict, blobs: list[bytes]) -> None:
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    data = _HEAD.pack(b"RH", kind, len(head)) + head + b"".join(blobs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    return len(data)
+    append_bytes(path, _HEAD.pack(b"RH", kind, len(head)) + head + b"".join(blobs))
 
 
 class HistoryLog:

@@ -15,30 +15,23 @@ then the box's bits, row by row, packed (``numpy.packbits``).
 
 from __future__ import annotations
 
-import os
-import re
 import struct
 from pathlib import Path
 
 import numpy as np
 
+from restore_app.core.segments import append as append_bytes
+from restore_app.core.segments import numbered
+
 #: Mask layers journaled, with their one-byte codes.
 LAYERS = {"mask": 1, "protect": 2, "rejected": 3}
 _NAMES = {v: k for k, v in LAYERS.items()}
 _HEAD = struct.Struct("<2sB4I")
-_SEGMENT = re.compile(r"^journal\.(\d+)\.bin$")
 
 
 def segments(folder: Path) -> list[tuple[int, Path]]:
     """The journal segments of an image's sidecar folder, oldest first."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for p in folder.iterdir():
-        m = _SEGMENT.match(p.name)
-        if m and p.is_file():
-            found.append((int(m.group(1)), p))
-    return sorted(found)
+    return numbered(folder, "journal", "bin")
 
 
 def append(folder: Path, seq: int, layer: str, box, bits: np.ndarray) -> None:
@@ -47,14 +40,7 @@ def append(folder: Path, seq: int, layer: str, box, bits: np.ndarray) -> None:
     x0, y0, x1, y1 = (int(v) for v in box)
     payload = np.packbits(np.ascontiguousarray(bits, dtype=bool), axis=None)
     record = _HEAD.pack(b"RJ", LAYERS[layer], x0, y0, x1, y1) + payload.tobytes()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(
-        folder / f"journal.{seq}.bin", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
-    )
-    try:
-        os.write(fd, record)
-    finally:
-        os.close(fd)
+    append_bytes(folder / f"journal.{seq}.bin", record)
 
 
 def replay(

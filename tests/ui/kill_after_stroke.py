@@ -8,21 +8,14 @@ import os
 import signal
 import sys
 
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 
 
 def main() -> None:
-    from restore_app.ui.app import application
-    from restore_app.ui.main_window import MainWindow
+    from ui_helpers import child_window
 
-    app = application()
-    w = MainWindow(
-        QSettings(os.environ["RESTORE_SETTINGS"], QSettings.Format.IniFormat)
-    )
-    w.resize(900, 600)
-    w.show()
-    w.open_paths([sys.argv[1]])
+    app, w = child_window(sys.argv[1])
 
     def stroke() -> None:
         if w.doc is None:

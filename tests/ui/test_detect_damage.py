@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
-from ui_helpers import open_and_wait
+from ui_helpers import new_window, open_and_wait
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -90,7 +90,6 @@ def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
 def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     qtbot, window, settings, tmp_path
 ):
-    from restore_app.ui.main_window import MainWindow
 
     folder = _aged_folder(tmp_path)
     open_and_wait(qtbot, window, [folder])
@@ -109,10 +108,7 @@ def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     window.session.flush()
     window.close()
 
-    again = MainWindow(settings)
-    again.ask_on_close = False
-    qtbot.addWidget(again)
-    again.show()
+    again = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, again, [folder])
     assert doc.proposal is not None and doc.review["sensitivity"] == 0.9
     doc2 = open_and_wait(qtbot, again, [folder], index=1)

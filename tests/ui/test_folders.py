@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from ui_helpers import open_and_wait
+from ui_helpers import new_window, open_and_wait
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 
@@ -41,12 +41,8 @@ def test_each_image_keeps_its_mask_and_history(qtbot, window, scans):
 
 
 def test_reopening_the_folder_restores_masks(qtbot, settings, scans):
-    from restore_app.ui.main_window import MainWindow
 
-    w = MainWindow(settings)
-    w.ask_on_close = False
-    qtbot.addWidget(w)
-    w.show()
+    w = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, w, [scans])
     _paint(doc, 5, 6, 50, 60)
     w.show_index(2)
@@ -58,10 +54,7 @@ def test_reopening_the_folder_restores_masks(qtbot, settings, scans):
     assert (sidecar / "scan_0.png" / "mask.png").exists()
     assert (sidecar / "scan_2.png" / "mask.png").exists()
 
-    w2 = MainWindow(settings)
-    w2.ask_on_close = False
-    qtbot.addWidget(w2)
-    w2.show()
+    w2 = new_window(qtbot, settings)
     # The folder opens again on the image last viewed in it.
     w2.open_paths([str(scans)])
     qtbot.waitUntil(
@@ -149,12 +142,8 @@ def test_a_stroke_survives_a_kill_right_after_it(qtbot, window, scans, tmp_path)
 
 
 def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
-    from restore_app.ui.main_window import MainWindow
 
-    w = MainWindow(settings)
-    w.ask_on_close = False
-    qtbot.addWidget(w)
-    w.show()
+    w = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, w, [scans])
     original = doc.pixels.copy()
     _paint(doc, 10, 10, 40, 40)
@@ -168,10 +157,7 @@ def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
     w.session.flush()
     w.close()
 
-    w2 = MainWindow(settings)
-    w2.ask_on_close = False
-    qtbot.addWidget(w2)
-    w2.show()
+    w2 = new_window(qtbot, settings)
     w2.open_paths([str(scans)])
     qtbot.waitUntil(lambda: w2.doc is not None and w2.doc.path.name == "scan_0.png")
     again = w2.doc
@@ -194,10 +180,7 @@ def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
     _paint(again, 5, 5, 8, 8)
     w2.session.flush()
     w2.close()
-    w3 = MainWindow(settings)
-    w3.ask_on_close = False
-    qtbot.addWidget(w3)
-    w3.show()
+    w3 = new_window(qtbot, settings)
     w3.open_paths([str(scans)])
     qtbot.waitUntil(lambda: w3.doc is not None and w3.doc.path.name == "scan_0.png")
     stack = w3.doc.undo_stack
@@ -206,13 +189,9 @@ def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
 
 
 def test_past_its_budget_the_oldest_history_goes_first(qtbot, settings, scans):
-    from restore_app.ui.main_window import MainWindow
 
     settings.setValue("history_budget_gb", 2e-6)  # about 2 KB
-    w = MainWindow(settings)
-    w.ask_on_close = False
-    qtbot.addWidget(w)
-    w.show()
+    w = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, w, [scans])
     rng = np.random.default_rng(0)
     for _ in range(40):
@@ -220,10 +199,7 @@ def test_past_its_budget_the_oldest_history_goes_first(qtbot, settings, scans):
         doc.set_mask(mask, "Paint mask")
     w.session.flush()
     w.close()
-    w2 = MainWindow(settings)
-    w2.ask_on_close = False
-    qtbot.addWidget(w2)
-    w2.show()
+    w2 = new_window(qtbot, settings)
     w2.open_paths([str(scans)])
     qtbot.waitUntil(lambda: w2.doc is not None and w2.doc.path.name == "scan_0.png")
     stack = w2.doc.undo_stack

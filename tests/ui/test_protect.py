@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
-from ui_helpers import open_and_wait
+from ui_helpers import new_window, open_and_wait
 
 from restore_app.core.masks import mask_sha256
 
@@ -25,7 +25,6 @@ def _stroke(qtbot, canvas, a, b):
 
 
 def test_protect_layer_is_painted_undone_and_saved(qtbot, window, settings, scans):
-    from restore_app.ui.main_window import MainWindow
 
     doc = open_and_wait(qtbot, window, [scans])
     canvas = _at_100(window)
@@ -49,10 +48,7 @@ def test_protect_layer_is_painted_undone_and_saved(qtbot, window, settings, scan
     window.session.flush()
     window.close()
 
-    again = MainWindow(settings)
-    again.ask_on_close = False
-    qtbot.addWidget(again)
-    again.show()
+    again = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, again, [scans])
     assert np.array_equal(doc.protect, painted)
     again.close()
@@ -136,7 +132,6 @@ def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
 
     from restore_app.core.masks import read_mask
     from restore_app.models.batch import restore_file
-    from restore_app.ui.main_window import MainWindow
 
     doc = open_and_wait(qtbot, window, [scans])
     mask = np.zeros(doc.mask.shape, bool)
@@ -152,10 +147,7 @@ def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
     window.close()
 
     # After a restart the export still knows which mask the fill used.
-    again = MainWindow(settings)
-    again.ask_on_close = False
-    qtbot.addWidget(again)
-    again.show()
+    again = new_window(qtbot, settings)
     doc = open_and_wait(qtbot, again, [scans])
     out = tmp_path / "out.png"
     again.files.write_derivative(doc, out, overwrite=False)

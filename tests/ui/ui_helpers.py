@@ -38,3 +38,33 @@ def open_and_wait(qtbot, window, paths, index: int = 0):
         lambda: window.doc is not None and window.doc.path == want, timeout=10000
     )
     return window.doc
+
+
+def new_window(qtbot, settings):
+    """Another main window on the same settings, as after a restart."""
+    from restore_app.ui.main_window import MainWindow
+
+    w = MainWindow(settings)
+    w.ask_on_close = False
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def child_window(folder: str):
+    """The app and a window on ``folder``, for a child process a test kills."""
+    import os
+
+    from PySide6.QtCore import QSettings
+
+    from restore_app.ui.app import application
+    from restore_app.ui.main_window import MainWindow
+
+    app = application()
+    w = MainWindow(
+        QSettings(os.environ["RESTORE_SETTINGS"], QSettings.Format.IniFormat)
+    )
+    w.resize(900, 600)
+    w.show()
+    w.open_paths([folder])
+    return app, w

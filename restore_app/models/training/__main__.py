@@ -104,20 +104,40 @@ def main(argv: list[str] | None = None) -> int:
             threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
             torch.set_num_threads(threads)
         minutes = 1.0 if args.quick and args.minutes == 60.0 else args.minutes
+        total = args.total_minutes or minutes
         if args.task == "detect":
-            return _train_detector(args, device, minutes)
-        trainer = Trainer(
-            args.task,
-            args.data[0],
-            args.out,
-            device,
-            total_minutes=args.total_minutes or minutes,
-            quick=args.quick,
-            batch=args.batch,
-            patch=args.patch,
-        )
-        if args.lr:
-            trainer.spec = dataclasses.replace(trainer.spec, lr=args.lr)
+            from restore_app.models.training import detector
+
+            trainer = detector.DetectorTrainer(
+                args.data,
+                args.out,
+                device,
+                total_minutes=total,
+                quick=args.quick,
+                batch=args.batch,
+                patch=args.patch,
+                **({"lr": args.lr} if args.lr else {}),
+            )
+
+            def write(t, folder):
+                return detector.export(t, folder)
+        else:
+            trainer = Trainer(
+                args.task,
+                args.data[0],
+                args.out,
+                device,
+                total_minutes=total,
+                quick=args.quick,
+                batch=args.batch,
+                patch=args.patch,
+            )
+            if args.lr:
+                trainer.spec = dataclasses.replace(trainer.spec, lr=args.lr)
+
+            def write(t, folder):
+                return export(t, folder, "")
+
         if args.resume == "auto":
             if trainer.checkpoint_path.is_file():
                 trainer.resume(trainer.checkpoint_path)
@@ -136,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             on_log=lambda s: print(s, flush=True),
         )
         if args.export:
-            print(f"exported {export(trainer, args.export, '')}")
+            print(f"exported {write(trainer, args.export)}")
         return 0
     if args.task == "detect":
         from restore_app.models.training import detector
@@ -148,40 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     trainer = Trainer(args.task, args.data[0], args.out, "cpu", total_minutes=1.0)
     trainer.resume(trainer.checkpoint_path)
     print(f"exported {export(trainer, args.models, '')}")
-    return 0
-
-
-def _train_detector(args: argparse.Namespace, device: str, minutes: float) -> int:
-    from restore_app.models.training import detector
-    from restore_app.models.training.train import hardware
-
-    trainer = detector.DetectorTrainer(
-        args.data,
-        args.out,
-        device,
-        total_minutes=args.total_minutes or minutes,
-        quick=args.quick,
-        batch=args.batch,
-        patch=args.patch,
-        **({"lr": args.lr} if args.lr else {}),
-    )
-    if args.resume == "auto":
-        if trainer.checkpoint_path.is_file():
-            trainer.resume(trainer.checkpoint_path)
-    elif args.resume != "no":
-        trainer.resume(Path(args.resume))
-    if hardware(device) not in trainer.hardware_used:
-        trainer.hardware_used.append(hardware(device))
-    where = hardware(device)
-    print(f"detect: training on {where} from step {trainer.step}", flush=True)
-    trainer.run(
-        minutes,
-        checkpoint_minutes=args.checkpoint_minutes,
-        log_every=10 if args.quick else 50,
-        on_log=lambda s: print(s, flush=True),
-    )
-    if args.export:
-        print(f"exported {detector.export(trainer, args.export)}")
     return 0
 
 

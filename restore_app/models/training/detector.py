@@ -29,7 +29,7 @@ from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
 from restore_app.models.training import aging
 from restore_app.models.training import data as D
-from restore_app.models.training.train import EMA_DECAY
+from restore_app.models.training.train import EMA_DECAY, save_fp16
 
 ARCHITECTURE = "DamageUNet"
 CONFIG: dict[str, Any] = {"classes": len(DAMAGE_KINDS) + 1, "width": 16, "depth": 3}
@@ -341,8 +341,6 @@ class DetectorTrainer:
 
 def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Path:
     """Write the best validated weights (fp16 safetensors) and the detector's card."""
-    from safetensors.torch import save_file
-
     from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
 
@@ -370,16 +368,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
     ema, steps, minutes = chosen[0], chosen[1], chosen[2] / 60
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / WEIGHTS
-    tensors = {
-        k: v.detach()
-        .cpu()
-        .to(torch.float16 if v.dtype.is_floating_point else v.dtype)
-        .contiguous()
-        for k, v in ema.items()
-    }
-    tmp = weights.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"architecture": ARCHITECTURE})
-    os.replace(tmp, weights)
+    save_fp16(ema, weights, ARCHITECTURE)
     threshold = float(best["threshold"]) if best else 0.5
     card = {
         "id": DETECTOR_ID,

@@ -442,27 +442,32 @@ def _baseline(trainer: Trainer) -> str:
     return "the empty hole, inside the mask"
 
 
-def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
-    """Write fp16 safetensors and the model card for ``trainer``'s model."""
+def save_fp16(state: dict[str, torch.Tensor], weights: Path, architecture: str) -> None:
+    """Write ``state`` as safetensors, floating-point tensors in fp16, atomically."""
     from safetensors.torch import save_file
 
+    tensors = {
+        k: v.detach()
+        .cpu()
+        .to(torch.float16 if v.dtype.is_floating_point else v.dtype)
+        .contiguous()
+        for k, v in state.items()
+    }
+    tmp = weights.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={"architecture": architecture})
+    os.replace(tmp, weights)
+
+
+def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
+    """Write fp16 safetensors and the model card for ``trainer``'s model."""
     from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
 
     spec = trainer.spec
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / spec.weights
-    # The weights' average ships, floating-point tensors in fp16.
-    state = {
-        k: v.detach()
-        .cpu()
-        .to(torch.float16 if v.dtype.is_floating_point else v.dtype)
-        .contiguous()
-        for k, v in trainer.ema.state_dict().items()
-    }
-    tmp = weights.with_suffix(".tmp")
-    save_file(state, str(tmp), metadata={"architecture": spec.architecture})
-    os.replace(tmp, weights)
+    # The weights' average ships.
+    save_fp16(trainer.ema.state_dict(), weights, spec.architecture)
     card_path = models_dir / (spec.weights.rsplit(".", 1)[0] + ".json")
     card = {
         "id": spec.id,
