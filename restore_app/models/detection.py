@@ -150,7 +150,7 @@ class LearnedDetector(Detector):
     def __init__(self, info: RestorerInfo) -> None:
         self.info = info
         self.card: dict[str, Any] = info.extra
-        self.reach = int(self.card.get("reach", 48))
+        self.reach = int(self.card.get("reach", 64))
         self.midpoint = float(self.card.get("default_threshold", 0.5))
         self._model: Any = None
         self._multiple = 8

@@ -78,7 +78,9 @@ def test_tiles_agree_with_one_pass_gray_and_16_bit() -> None:
     whole = detect(big, detector_id="detect.unet", tile_size=1024)
     tiled = detect(big, detector_id="detect.unet", tile_size=256)
     diff = np.abs(whole.probability.astype(int) - tiled.probability.astype(int))
-    assert np.percentile(diff, 99) <= 8, diff.max()
+    # bfloat16 on CPUs that have it, and each tile's own edge padding, move a
+    # few probabilities by a few levels; what is flagged hardly changes.
+    assert np.percentile(diff, 99) <= 16, diff.max()
     assert (whole.mask() == tiled.mask()).mean() > 0.995
     gray = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)[..., None]
     g8 = detect(gray, detector_id="detect.unet")

@@ -385,7 +385,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
         "size_bytes": weights.stat().st_size,
         "precision": "float16",
         "half": False,
-        "reach": 48,
+        "reach": 64,
         "default_threshold": threshold,
         "license": "GPL-3.0-or-later",
         "training": {
