@@ -1,8 +1,11 @@
 """The kinds of damage the project knows: one table for detectors, masks and layers.
 
-A label image holds one ``label`` per pixel (0 = no damage). The detector's
-classes, the per-kind masks ``restore-app detect --layers`` writes, ``--kinds``
-and the window's overlay colours all come from :data:`DAMAGE_KINDS`.
+The conservators' vocabulary, each kind with its label in a label image (0 = no
+damage), its overlay colour and its name. A detector finds some of them (the
+built-in one: scratch, dust, crack and loss; its card lists them); the per-kind
+masks ``restore-app detect --layers`` writes, ``--kinds`` and the window's
+overlay colours all come from :data:`DAMAGE_KINDS`. Labels never change: label
+images written earlier keep their meaning.
 """
 
 from __future__ import annotations
@@ -46,6 +49,25 @@ DAMAGE_KINDS: tuple[DamageKind, ...] = (
     DamageKind(
         "loss", "Loss", 4, (200, 64, 255), "torn, flaked or missing areas of paper"
     ),
+    DamageKind("tear", "Tear", 5, (255, 128, 0), "a split in the support"),
+    DamageKind("crease", "Crease", 6, (0, 200, 200), "a fold pressed into the print"),
+    DamageKind(
+        "stain",
+        "Stain or foxing",
+        7,
+        (150, 90, 40),
+        "discolouration: water stains, rust-brown foxing spots",
+    ),
+    DamageKind(
+        "mirroring",
+        "Silver mirroring",
+        8,
+        (170, 170, 230),
+        "a bluish metallic sheen of the silver on dark areas",
+    ),
+    DamageKind("abrasion", "Abrasion", 9, (120, 200, 60), "the surface rubbed away"),
+    DamageKind("mould", "Mould", 10, (60, 120, 60), "fungal growth and its spots"),
+    DamageKind("other", "Other", 11, (220, 220, 220), "damage of another kind"),
 )
 
 NO_DAMAGE = 0

@@ -65,9 +65,15 @@ class DetectSettings:
     kinds: tuple[str, ...] = ()  # empty: every kind
 
     def chosen_kinds(self):
+        """The kinds asked for; by default those the detector finds."""
         from restore_app.core.damage import parse_kinds
+        from restore_app.models.detection import get_detector
+        from restore_app.models.registry import default_restorer_id
 
-        return parse_kinds(self.kinds)
+        if self.kinds:
+            return parse_kinds(self.kinds)
+        detector = get_detector(self.detector_id or default_restorer_id(Task.DETECT))
+        return parse_kinds(detector.kinds)
 
 
 def auto_mask_path(output: Path) -> Path:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
-from restore_app.core.damage import DAMAGE_KINDS, kind
+from restore_app.core.damage import kind
 from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.proposal import DamageProposal
 from restore_app.core.tiling import plan_tiles, process_tiled
@@ -29,8 +29,8 @@ from restore_app.models.engine import to_float
 
 ProgressFn = Callable[[int, int], None]
 
-#: Classes a detector scores per pixel: "no damage", then every kind by label.
-CLASSES = len(DAMAGE_KINDS) + 1
+#: The kinds a detector finds unless its card says otherwise, in class order.
+DETECTED_KINDS = ("scratch", "dust", "crack", "loss")
 #: Tile side the learned detector runs on (its memory stays bounded by it).
 DETECT_TILE = 768
 
@@ -58,9 +58,19 @@ class Detector(ABC):
     def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
         """Load weights onto ``device``; cheap if done."""
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The damage kinds it finds, in the order of its classes 1, 2, …"""
+        return tuple(self.info.extra.get("kinds", DETECTED_KINDS))
+
+    @property
+    def classes(self) -> int:
+        return len(self.kinds) + 1
+
     @abstractmethod
     def scores(self, image: np.ndarray) -> np.ndarray:
-        """float32 ``(H, W, CLASSES)`` class probabilities (summing to 1 per pixel)."""
+        """float32 ``(H, W, classes)`` probabilities: "no damage", then each of
+        :attr:`kinds` (summing to 1 per pixel)."""
 
 
 # --- classical ----------------------------------------------------------------
@@ -132,9 +142,9 @@ class ClassicalDetector(Detector):
         line = cv2.dilate(line, np.ones((3, 3), np.uint8))
         loss = _edge_losses(gray).astype(np.float32)
         loss = cv2.dilate(loss, np.ones((3, 3), np.uint8))
-        out = np.zeros((*gray.shape, CLASSES), np.float32)
-        out[..., kind("crack").label] = line * (1 - loss)
-        out[..., kind("loss").label] = loss
+        out = np.zeros((*gray.shape, self.classes), np.float32)
+        out[..., 1 + self.kinds.index("crack")] = line * (1 - loss)
+        out[..., 1 + self.kinds.index("loss")] = loss
         out[..., 0] = 1 - out[..., 1:].sum(-1)
         return out
 
@@ -200,9 +210,10 @@ class LearnedDetector(Detector):
             x = F.pad(x.to(self._device), (0, pw, 0, ph), mode=mode)
             x = x.contiguous(memory_format=torch.channels_last)
             logits = self._model(x)[..., :h, :w]
-            if logits.shape[1] != CLASSES:
+            if logits.shape[1] != self.classes:
                 raise ModelError(
-                    f"{self.id}: scores {logits.shape[1]} classes, expected {CLASSES}"
+                    f"{self.id}: scores {logits.shape[1]} classes, its card lists "
+                    f"{self.classes - 1} kinds"
                 )
             p = torch.softmax(logits.float(), 1)[0]
         return np.ascontiguousarray(p.cpu().numpy().transpose(1, 2, 0))
@@ -287,6 +298,7 @@ def detect(
     operation = {
         "task": "detect",
         "detector": detector.id,
+        "detector_kinds": list(detector.kinds),
         "detector_name": detector.info.name,
         "kind": detector.info.kind,
         "source": detector.info.source,
@@ -309,10 +321,12 @@ def _run(
     h, w = pixels.shape[:2]
     prob = np.zeros((h, w), np.uint8)
     kinds = np.zeros((h, w), np.uint8)
+    # Class i of the detector is the kind its card lists i-th: to table labels.
+    labels = np.array([kind(k).label for k in detector.kinds], np.uint8)
 
     def finish(rows: np.ndarray, y0: int, y1: int) -> None:
         prob[y0:y1] = np.clip(np.rint((1.0 - rows[..., 0]) * 255), 0, 255)
-        kinds[y0:y1] = rows[..., 1:].argmax(-1).astype(np.uint8) + 1
+        kinds[y0:y1] = labels[rows[..., 1:].argmax(-1)]
 
     if not detector.tiled:
         if cancel is not None:
@@ -329,6 +343,6 @@ def _run(
         finish=finish,
         on_progress=on_progress,
         cancel=cancel,
-        channels=CLASSES,
+        channels=detector.classes,
     )
     return prob, kinds

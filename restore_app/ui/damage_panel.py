@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.models.detection import DETECTED_KINDS
 from restore_app.ui.document import Document
 
 
@@ -72,16 +73,18 @@ class DamagePanel(QWidget):
         row.addWidget(self.sensitivity_label)
         layout.addLayout(row)
 
-        grid = QGridLayout()
+        self.kinds_grid = QGridLayout()
         self.kind_boxes: dict[str, QCheckBox] = {}
-        for i, k in enumerate(DAMAGE_KINDS):
+        self._swatches: dict[str, QLabel] = {}
+        for k in DAMAGE_KINDS:
             box = QCheckBox(k.name)
             box.setToolTip(k.description)
             box.toggled.connect(self._on_kinds)
             self.kind_boxes[k.id] = box
-            grid.addWidget(_swatch(k.colour), i // 2, 2 * (i % 2))
-            grid.addWidget(box, i // 2, 2 * (i % 2) + 1)
-        layout.addLayout(grid)
+            self._swatches[k.id] = _swatch(k.colour)
+        self._shown_kinds: tuple[str, ...] = ()
+        self._show_kinds(DETECTED_KINDS)
+        layout.addLayout(self.kinds_grid)
 
         self.summary = QLabel()
         layout.addWidget(self.summary)
@@ -114,6 +117,23 @@ class DamagePanel(QWidget):
     def _on_doc_proposal_changed(self, _box) -> None:
         self.refresh()
 
+    def _show_kinds(self, ids) -> None:
+        """A box for each kind the detector finds (the others stay hidden)."""
+        ids = tuple(ids)
+        if ids == self._shown_kinds:
+            return
+        for kid, box in self.kind_boxes.items():
+            self.kinds_grid.removeWidget(box)
+            self.kinds_grid.removeWidget(self._swatches[kid])
+            box.setVisible(False)
+            self._swatches[kid].setVisible(False)
+        for i, kid in enumerate(ids):
+            self.kinds_grid.addWidget(self._swatches[kid], i // 2, 2 * (i % 2))
+            self.kinds_grid.addWidget(self.kind_boxes[kid], i // 2, 2 * (i % 2) + 1)
+            self.kind_boxes[kid].setVisible(True)
+            self._swatches[kid].setVisible(True)
+        self._shown_kinds = ids
+
     def refresh(self) -> None:
         """Show the document's review as it is."""
         doc = self.doc
@@ -126,6 +146,9 @@ class DamagePanel(QWidget):
             for box in self.kind_boxes.values():
                 box.setEnabled(reviewing)
             if reviewing:
+                self._show_kinds(
+                    doc.proposal.operation.get("detector_kinds", DETECTED_KINDS)
+                )
                 s = float(doc.review["sensitivity"])
                 self.sensitivity.setValue(round(s * 100))
                 self.sensitivity_label.setText(f"{s:.2f}")

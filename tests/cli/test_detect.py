@@ -94,7 +94,7 @@ def test_bad_inputs_get_one_line_and_leave_nothing(cli, tmp_path) -> None:
         (("detect", image, "-o", "a.tif"), 2),
         (("detect", image, "-o", "a.png", "--protect", "small.png"), 1),
         (("detect", image, "-o", "a.png", "--detector", "detect.none"), 1),
-        (("detect", image, "-o", "a.png", "--kinds", "mould"), 2),
+        (("detect", image, "-o", "a.png", "--kinds", "fungus"), 2),
         (("detect", image, "-o", image), 2),
     ]
     for args, code in cases:

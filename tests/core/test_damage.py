@@ -29,8 +29,8 @@ def test_parse_kinds() -> None:
     assert parse_kinds(None) == DAMAGE_KINDS
     assert parse_kinds("") == DAMAGE_KINDS
     assert [k.id for k in parse_kinds("dust, scratch")] == ["scratch", "dust"]
-    with pytest.raises(ValueError, match="unknown damage kind 'mould'"):
-        parse_kinds("scratch,mould")
+    with pytest.raises(ValueError, match="unknown damage kind .fungus."):
+        parse_kinds("scratch,fungus")
 
 
 def test_kinds_mask_and_colours() -> None:
@@ -86,3 +86,13 @@ def test_scoring_tolerates_a_line_found_one_pixel_aside() -> None:
     empty = Counts()
     empty.add(np.zeros_like(truth), np.zeros_like(truth))
     assert empty.precision == empty.recall == 1.0
+
+
+def test_the_table_holds_the_conservators_vocabulary() -> None:
+    ids = {k.id for k in DAMAGE_KINDS}
+    assert {
+        "loss", "tear", "crease", "crack", "scratch", "dust", "stain",
+        "mirroring", "abrasion", "mould", "other",
+    } <= ids  # fmt: skip
+    # Labels of the detector's kinds never move: label images keep their meaning.
+    assert [kind(k).label for k in ("scratch", "dust", "crack", "loss")] == [1, 2, 3, 4]

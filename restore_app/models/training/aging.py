@@ -29,7 +29,7 @@ from restore_app.core.damage import DAMAGE_KINDS
 
 #: Damage counts as present where its opacity is at least this.
 GT_OPACITY = 0.3
-_LABEL = {k.id: k.label for k in DAMAGE_KINDS}
+_LABEL = {k.id: k.label for k in DAMAGE_KINDS}  # the table's labels, by id
 
 
 @dataclass(frozen=True)
@@ -420,6 +420,8 @@ def _losses(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 _MAKERS = {"scratch": _scratches, "dust": _dust, "crack": _cracks, "loss": _losses}
+#: The damage kinds drawn, in the order the detector's classes take them.
+KINDS = tuple(_MAKERS)
 
 
 def damage(
@@ -433,9 +435,9 @@ def damage(
     if rng.random() < style.clean_p:
         return out, labels
     paper = _paper(rng)
-    kinds = [k.id for k in DAMAGE_KINDS if rng.random() < 0.55]
+    kinds = [k for k in KINDS if rng.random() < 0.55]
     if not kinds:
-        kinds = [DAMAGE_KINDS[int(rng.integers(0, len(DAMAGE_KINDS)))].id]
+        kinds = [KINDS[int(rng.integers(0, len(KINDS)))]]
     # Paper texture shows through every loss and crack.
     texture = 1 - 0.06 * _smooth_field(h, w, rng, 24)[..., None]
     for kid in kinds:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import kind
 from restore_app.core.detect_scores import Counts
 from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
@@ -32,7 +32,15 @@ from restore_app.models.training import data as D
 from restore_app.models.training.train import EMA_DECAY, save_fp16
 
 ARCHITECTURE = "DamageUNet"
-CONFIG: dict[str, Any] = {"classes": len(DAMAGE_KINDS) + 1, "width": 16, "depth": 3}
+#: The damage kinds the detector learns, in the order of its classes 1, 2, …
+KINDS = tuple(aging.KINDS)
+CONFIG: dict[str, Any] = {"classes": len(KINDS) + 1, "width": 16, "depth": 3}
+#: Label image values (the table's labels) to class indices.
+_CLASS_OF = np.zeros(256, np.int64)
+for _i, _k in enumerate(KINDS, 1):
+    _CLASS_OF[kind(_k).label] = _i
+#: Class indices 1, 2, … (less one) back to the table's labels.
+_LABELS = np.array([kind(k).label for k in KINDS], np.uint8)
 WEIGHTS = "detect-unet.safetensors"
 DETECTOR_ID = "detect.unet"
 #: Loss weight of damaged pixels against undamaged ones (damage is rare).
@@ -149,7 +157,7 @@ class DetectorTrainer:
             self.model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=1e-4
         )
         self.class_weight = torch.tensor(
-            [1.0] + [DAMAGE_WEIGHT] * len(DAMAGE_KINDS), device=device
+            [1.0] + [DAMAGE_WEIGHT] * len(KINDS), device=device
         )
         self.step = 0
         self.elapsed = 0.0
@@ -220,7 +228,7 @@ class DetectorTrainer:
             xs.append(x)
             ys.append(y)
         x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).to(self.device)
-        y = torch.from_numpy(np.stack(ys)).long().to(self.device)
+        y = torch.from_numpy(_CLASS_OF[np.stack(ys)]).to(self.device)
         return x, y
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -258,7 +266,8 @@ class DetectorTrainer:
             t = torch.from_numpy(x[i : i + 8]).permute(0, 3, 1, 2).to(self.device)
             logits = model(t).float()
             probs.append(damage_probability(logits).cpu().numpy())
-            kinds.append((logits[:, 1:].argmax(1) + 1).cpu().numpy().astype(np.uint8))
+            classes = logits[:, 1:].argmax(1).cpu().numpy()
+            kinds.append(_LABELS[classes])
         return np.concatenate(probs), np.concatenate(kinds)
 
     def validate(self, thresholds=THRESHOLDS) -> dict[str, Any]:
@@ -276,7 +285,7 @@ class DetectorTrainer:
         thr = best["threshold"]
         best["false_alarms"] = round(float((clean_prob >= thr).mean()), 5)
         per_kind = {}
-        for k in DAMAGE_KINDS:
+        for k in (kind(k) for k in KINDS):
             c = Counts()
             for p, kd, t in zip(prob >= thr, kinds, self.val_y, strict=True):
                 c.add(p & (kd == k.label), t == k.label)
@@ -378,7 +387,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
         "crack, loss or undamaged; trained on aged, damaged photographs.",
         "architecture": ARCHITECTURE,
         "config": CONFIG,
-        "kinds": [k.id for k in DAMAGE_KINDS],
+        "kinds": list(KINDS),
         "parameters": sum(p.numel() for p in trainer.model.parameters()),
         "weights": WEIGHTS,
         "sha256": sha256_file(weights),
