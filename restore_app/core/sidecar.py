@@ -187,6 +187,8 @@ class SavedImage:
     op_masks: dict[str, tuple[int, int, np.ndarray]] = field(default_factory=dict)
     #: edits were replayed from the journal: the masks need saving
     journaled: bool = False
+    #: the undo history (core.history_log.History), when read with it
+    history: Any = None
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:

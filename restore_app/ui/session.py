@@ -102,9 +102,14 @@ class Session(QObject):
 
         try:
             image = read_image(path)
-            saved = self.sidecar_for(path).load(
-                path.name, image.pixels.shape, image.pixels.dtype
-            )
+            car = self.sidecar_for(path)
+            saved = car.load(path.name, image.pixels.shape, image.pixels.dtype)
+            if saved is not None:
+                # Read here, off the window's thread: a long history is large.
+                try:
+                    saved.history = history_log.read(car.image_dir(path.name))
+                except Exception as exc:  # noqa: BLE001 - costs the history only
+                    log.error("the history of %s could not be read: %s", path, exc)
             self._loaded_bg.emit(token, path, image, saved)
         except RestoreError as exc:
             self._loaded_bg.emit(token, path, None, str(exc))
@@ -125,11 +130,8 @@ class Session(QObject):
         if saved is not None:
             doc.restore_saved(saved)
         folder = self.sidecar_for(path).image_dir(path.name)
-        if saved is not None:
-            try:
-                doc.rebuild_history(history_log.read(folder))
-            except Exception as exc:  # noqa: BLE001 - a bad log costs the history only
-                log.error("the history of %s could not be read: %s", path, exc)
+        if saved is not None and saved.history is not None:
+            doc.rebuild_history(saved.history)
         self._history[path] = history_log.HistoryLog(folder, self.history_budget)
         doc.undo_stack.indexChanged.connect(lambda i, d=doc: self._log_history(d, i))
         self._report_damaged(self.sidecar_for(path))
