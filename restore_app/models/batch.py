@@ -136,7 +136,7 @@ def detect_file(
     scan is copied. Everything is written whole or not at all. Returns the files
     written.
     """
-    from restore_app.core.atomic import sha256_file
+    from restore_app.core.atomic import atomic_write_bytes, sha256_file
     from restore_app.core.errors import OutputExistsError
     from restore_app.core.image import read_image
     from restore_app.core.masks import read_mask, write_label_image, write_mask
@@ -157,7 +157,11 @@ def detect_file(
         for k in settings.chosen_kinds():
             layers.append((layers_dir / f"{source.stem}.{k.id}.png", k))
         layers.append((layers_dir / f"{source.stem}.kinds.png", None))
-        targets += [p for p, _ in layers]
+        summaries = [
+            layers_dir / f"{source.stem}.damage.csv",
+            layers_dir / f"{source.stem}.damage.json",
+        ]
+        targets += [p for p, _ in layers] + summaries
     if not overwrite:
         for t in targets:
             if t.exists():
@@ -189,6 +193,19 @@ def detect_file(
                         "sha256": sha256_file(path),
                     }
                 )
+            # Area per kind: pixels, share, mm² at the scan's resolution, regions.
+            from restore_app.core.damage_map import as_csv, as_json, summarise
+
+            rows = summarise(labels, doc.meta.dpi, settings.chosen_kinds())
+            for path, text in zip(
+                summaries, (as_csv(rows), as_json(rows, doc.meta.dpi)), strict=True
+            ):
+                atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+                written.append(path)
+                entries.append(
+                    {"kind": path.suffix[1:], "path": str(path.absolute()),
+                     "sha256": sha256_file(path)}
+                )  # fmt: skip
             operation["layers"] = entries
         write_mask(mask, output, overwrite=overwrite)
         written.append(output)

@@ -33,11 +33,18 @@ def test_detect_writes_mask_layers_and_record(cli, tmp_path) -> None:
     names = sorted(p.name for p in (tmp_path / "layers").iterdir())
     assert names == [
         "coldripple.crack.png",
+        "coldripple.damage.csv",
+        "coldripple.damage.json",
         "coldripple.dust.png",
         "coldripple.kinds.png",
         "coldripple.loss.png",
         "coldripple.scratch.png",
     ]
+    summary = json.loads((tmp_path / "layers" / "coldripple.damage.json").read_text())
+    rows = {r["kind"]: r for r in summary["kinds"]}
+    assert sum(r["pixels"] for r in rows.values()) == int((mask == 255).sum())
+    assert summary["resolution_dpi"] is None and rows["dust"]["mm2"] is None
+    assert rows["dust"]["regions"] > 0
     labels = load(tmp_path / "layers" / "coldripple.kinds.png")
     assert ((labels > 0) == (mask == 255)).all()
     record = json.loads((tmp_path / "mask.png.json").read_text())
@@ -46,7 +53,7 @@ def test_detect_writes_mask_layers_and_record(cli, tmp_path) -> None:
     assert len(op["weights_sha256"]) == 64
     assert 0 < op["sensitivity"] < 1
     assert op["kinds"] == ["scratch", "dust", "crack", "loss"]
-    assert len(op["layers"]) == 5
+    assert len(op["layers"]) == 7
     assert record["source"]["sha256"] is not None
     assert image.read_bytes() == before
 

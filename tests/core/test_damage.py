@@ -96,3 +96,20 @@ def test_the_table_holds_the_conservators_vocabulary() -> None:
     } <= ids  # fmt: skip
     # Labels of the detector's kinds never move: label images keep their meaning.
     assert [kind(k).label for k in ("scratch", "dust", "crack", "loss")] == [1, 2, 3, 4]
+
+
+def test_area_per_kind_with_and_without_a_resolution() -> None:
+    from restore_app.core.damage_map import as_csv, summarise
+
+    labels = np.zeros((100, 200), np.uint8)
+    labels[10:20, 10:20] = kind("dust").label
+    labels[50:52, 0:200] = kind("scratch").label
+    labels[80:90, 150:160] = kind("dust").label
+    rows = {r["kind"]: r for r in summarise(labels, (254.0, 254.0))}
+    assert rows["dust"]["pixels"] == 200 and rows["dust"]["regions"] == 2
+    assert rows["scratch"]["percent"] == 2.0
+    assert rows["dust"]["mm2"] == 2.0  # 0.1 mm pixels: 200 × 0.01 mm²
+    assert rows["loss"] == {**rows["loss"], "pixels": 0, "regions": 0}
+    unknown = summarise(labels, None)
+    assert all(r["mm2"] is None for r in unknown)
+    assert as_csv(unknown).splitlines()[0] == "kind,name,pixels,percent,mm2,regions"
