@@ -167,6 +167,9 @@ class Document(QObject):
         # What changed since the last sidecar save.
         self.dirty: set[str] = set()
         self.revision = 0
+        #: counts changes of the pixels: a job's result is applied only to the
+        #: pixels it read (see ui.jobs)
+        self.pixel_revision = 0
         self.view_state: dict[str, float] | None = None
         self.last_command: DeltaCommand | None = None  # Python side of the top step
         # The absolute number of the first step in the undo stack (steps are
@@ -199,6 +202,8 @@ class Document(QObject):
     def notify(self, name: str, box: Box | None) -> None:
         """Record that ``name`` changed in ``box`` and tell the views."""
         self.revision += 1
+        if name == "pixels":
+            self.pixel_revision += 1
         self.dirty.add(name)
         if name in ("proposal", "rejected"):
             # A proposal is not an edit: the image is only "damage proposed".

@@ -29,6 +29,7 @@ class _Pending:
     feather: float
     origin: tuple[int, int] = (0, 0)
     protect: np.ndarray | None = None  # bool crop the job honoured
+    revision: int = 0  # the document's pixel revision the job read
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
@@ -104,6 +105,7 @@ class JobController(QObject):
     def _submit(self, job: RestoreJob, pending: _Pending) -> int:
         pending.origin = job.origin
         pending.protect = getattr(job, "protect", None)
+        pending.revision = pending.doc.pixel_revision
         self._pending[job.job_id] = pending
         self.service.submit(job)
         self.busy_changed.emit(True)
@@ -323,6 +325,14 @@ class JobController(QObject):
             self._show_proposal(pending, result)
             return
         doc = pending.doc
+        if doc.pixel_revision != pending.revision and pending.purpose != "preview":
+            # An undo, a redo or another result changed the pixels this job read:
+            # applying its result would bring back what was undone.
+            self.message.emit(
+                f"{str(result.operation.get('task', 'The tool')).capitalize()} was "
+                "not applied: the image changed while it ran. Run it again."
+            )
+            return
         origin = pending.origin
         op = dict(result.operation)
         op["boxes"] = [

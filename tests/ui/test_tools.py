@@ -127,3 +127,30 @@ def test_preview_shows_without_changing_the_image(qtbot, window, scans):
     assert np.array_equal(doc.pixels, before)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert window.canvas.preview is None
+
+
+def test_a_result_never_lands_on_pixels_that_changed_while_it_ran(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    original = doc.pixels.copy()
+    _paint_rect(doc, 100, 80, 140, 90)
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        window.run_tool()
+    filled = doc.pixels.copy()
+    # A slow job on the filled image, and an undo while it runs.
+    window.tools.load_settings(
+        {"task": "denoise", "restorer": "denoise.nafnet", "auto_strength": False,
+         "strength": 1.0}
+    )  # fmt: skip
+    messages = []
+    window.jobs.message.connect(messages.append)
+    window.run_tool()
+    assert window.jobs.busy
+    doc.undo_stack.undo()  # the fill undone while the denoiser reads the image
+    assert np.array_equal(doc.pixels, original)
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60000)
+    assert np.array_equal(doc.pixels, original)  # the undone state stays
+    assert doc.undo_stack.canRedo()  # and the fill can still be redone
+    assert any("not applied: the image changed" in m for m in messages)
+    doc.undo_stack.redo()
+    assert np.array_equal(doc.pixels, filled)
