@@ -26,7 +26,6 @@ class _Pending:
     doc: Document
     purpose: str
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
-    feather: float
     origin: tuple[int, int] = (0, 0)
     protect: np.ndarray | None = None  # bool crop the job honoured
     revision: int = 0  # the document's pixel revision the job read
@@ -48,30 +47,6 @@ def _protect_crop(doc: Document, box: tuple[int, int, int, int]) -> np.ndarray |
     x0, y0, x1, y1 = box
     crop = doc.protect[y0:y1, x0:x1]
     return crop.copy() if crop.any() else None
-
-
-def feather_inside(mask: np.ndarray, width: float) -> np.ndarray:
-    """float32 (h, w) weights: 0 outside bool ``mask``, 1 from ``width`` px inside."""
-    if width <= 0.5:
-        return mask.astype(np.float32)
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-    return np.clip(dist / float(width), 0.0, 1.0).astype(np.float32)
-
-
-def blend(current: np.ndarray, result: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(h, w, C) native-dtype ``current`` -> ``result`` by (h, w) float ``weight``."""
-    if np.all((weight == 0) | (weight == 1)):
-        return np.where(weight[..., None] > 0, result, current)
-    mixed = (
-        current.astype(np.float32)
-        + (result.astype(np.float32) - current) * weight[..., None]
-    )
-    if np.issubdtype(current.dtype, np.integer):
-        mixed = np.rint(mixed)
-    out = mixed.astype(current.dtype)
-    # Exactly unchanged outside the weight, whatever the float rounding.
-    out[weight == 0] = current[weight == 0]
-    return out
 
 
 class JobController(QObject):
@@ -113,51 +88,38 @@ class JobController(QObject):
 
     # -- requests ---------------------------------------------------------------------
 
-    def run(
-        self,
-        doc: Document,
-        settings: dict[str, Any],
-        hardness: float = 1.0,
-        brush: float = 24.0,
-    ) -> int | None:
-        """Run the chosen tool: inpaint the mask; denoise/deblur the mask or image."""
+    def run(self, doc: Document, settings: dict[str, Any]) -> int | None:
+        """Run the chosen tool: inpaint the mask; denoise/deblur the mask or image.
+
+        The engine gets what the command line gives it — the whole image, the
+        whole mask, the protect layer — so both give the same pixels; it works
+        only around the mask. The image is passed as a view: a result whose
+        pixels changed meanwhile is not applied (see :meth:`_apply`).
+        """
         task = settings.get("task", "inpaint")
         strength = (
             None
             if settings.get("auto_strength", True)
             else float(settings.get("strength", 0.6))
         )
-        box = mask_bounds(doc.mask)
-        if task == "inpaint" and box is None:
+        region = doc.mask.copy() if doc.mask.any() else None
+        if task == "inpaint" and region is None:
             self.error.emit("Paint over the damage first: inpainting fills the mask.")
             return None
-        if box is None:
-            crop = (0, 0, doc.width, doc.height)
-            region = None
-        else:
-            crop = _grow_box(box, MARGIN, doc.width, doc.height)
-            region = doc.mask[crop[1] : crop[3], crop[0] : crop[2]].copy()
-        x0, y0, x1, y1 = crop
-        whole = region is None
-        # A crop is copied so later edits cannot race the worker; the whole image
-        # is passed as a view (jobs run one at a time and the engine only reads).
-        pixels = doc.pixels if whole else doc.pixels[y0:y1, x0:x1].copy()
         job = RestoreJob(
             task=task,
-            pixels=pixels,
+            pixels=doc.pixels,
             mask=region,
-            protect=_protect_crop(doc, (x0, y0, x1, y1)),
+            protect=_protect_crop(doc, (0, 0, doc.width, doc.height)),
             restorer_id=settings.get("restorer"),
             strength=strength,
             device=self.device,
             tile_size=self.tile_size,
-            origin=(x0, y0),
             target=doc,
             purpose="apply",
         )
-        feather = 0.0 if task == "inpaint" else (1.0 - hardness) * brush / 2
         self.message.emit(f"{task.capitalize()} running…")
-        return self._submit(job, _Pending(doc, "apply", region, feather))
+        return self._submit(job, _Pending(doc, "apply", region))
 
     def preview(
         self, doc: Document, settings: dict[str, Any], view: tuple[int, int, int, int]
@@ -190,7 +152,7 @@ class JobController(QObject):
             purpose="preview",
         )
         self.message.emit("Preview of the visible region…")
-        return self._submit(job, _Pending(doc, "preview", None, 0.0))
+        return self._submit(job, _Pending(doc, "preview", None))
 
     def heal(
         self, doc: Document, points: list[tuple[float, float]], radius: float
@@ -237,7 +199,7 @@ class JobController(QObject):
             target=doc,
             purpose="heal",
         )
-        return self._submit(job, _Pending(doc, "heal", region, 0.0))
+        return self._submit(job, _Pending(doc, "heal", region))
 
     def detect(
         self,
@@ -259,7 +221,7 @@ class JobController(QObject):
                     target=doc,
                     purpose="region",
                 )
-                first = self._submit(job, _Pending(doc, "detect-region", None, 0.0))
+                first = self._submit(job, _Pending(doc, "detect-region", None))
         job = DetectJob(
             # The whole image is passed as a view, as for a whole-image tool:
             # jobs run one at a time and detection only reads.
@@ -271,7 +233,7 @@ class JobController(QObject):
             purpose="image",
         )
         self.message.emit("Detecting damage…")
-        whole = self._submit(job, _Pending(doc, "detect", None, 0.0))
+        whole = self._submit(job, _Pending(doc, "detect", None))
         return first if first is not None else whole
 
     def cancel_all(self) -> None:
@@ -357,12 +319,6 @@ class JobController(QObject):
             )
             return
         pixels = result.pixels
-        if pending.region is not None and pending.feather > 0:
-            h, w = pixels.shape[:2]
-            current = doc.pixels[origin[1] : origin[1] + h, origin[0] : origin[0] + w]
-            pixels = blend(
-                current, pixels, feather_inside(pending.region, pending.feather)
-            )
         task = op.get("task", "inpaint")
         if pending.purpose == "heal":
             text = "Heal"
@@ -375,7 +331,11 @@ class JobController(QObject):
             )
         if pending.region is not None:
             # The mask this operation used, kept for the export's record.
-            op["mask_id"] = doc.keep_op_mask(origin, pending.region)
+            box = mask_bounds(pending.region)
+            if box is not None:
+                x0, y0, x1, y1 = box
+                crop = pending.region[y0:y1, x0:x1]
+                op["mask_id"] = doc.keep_op_mask((origin[0] + x0, origin[1] + y0), crop)
         cmd = doc.apply_result(
             origin,
             pixels,

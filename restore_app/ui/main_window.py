@@ -573,12 +573,7 @@ class MainWindow(QMainWindow):
         if self.doc is None:
             return
         self.canvas.set_preview(None, None)
-        self.jobs.run(
-            self.doc,
-            self._tool_settings(),
-            self.canvas.brush_hardness,
-            self.canvas.brush_size,
-        )
+        self.jobs.run(self.doc, self._tool_settings())
 
     def preview_tool(self) -> None:
         if self.doc is not None:

@@ -154,3 +154,38 @@ def test_a_result_never_lands_on_pixels_that_changed_while_it_ran(qtbot, window,
     assert any("not applied: the image changed" in m for m in messages)
     doc.undo_stack.redo()
     assert np.array_equal(doc.pixels, filled)
+
+
+def test_the_window_and_the_command_line_give_the_same_pixels(
+    qtbot, window, scans, tmp_path
+):
+    from restore_app.core.image import read_image
+    from restore_app.core.masks import write_mask
+    from restore_app.models.batch import restore_file
+
+    doc = open_and_wait(qtbot, window, [scans])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[40:120, 30:200] = True
+    mask[150:170, 250:300] = True
+    write_mask(mask, tmp_path / "mask.png")
+    for task, restorer in (("denoise", "denoise.nlm"), ("inpaint", "inpaint.ns")):
+        before = doc.pixels.copy()
+        doc.set_mask(mask, "Paint mask")
+        window.tools.load_settings(
+            {"task": task, "restorer": restorer, "auto_strength": False,
+             "strength": 0.7}
+        )  # fmt: skip
+        with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+            window.run_tool()
+        out = tmp_path / f"{task}.png"
+        restore_file(
+            doc.path,
+            out,
+            task=task,
+            mask=tmp_path / "mask.png",
+            restorer_id=restorer,
+            strength=0.7 if task != "inpaint" else None,
+        )
+        assert np.array_equal(read_image(out).pixels, doc.pixels), task
+        doc.undo_stack.undo()
+        assert np.array_equal(doc.pixels, before)
