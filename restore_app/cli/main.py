@@ -277,6 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(command="batch", handler="restore_app.cli.batch:run")
 
+    about = "check an output against its treatment record"
+    p = sub.add_parser("verify", parents=[common], help=about, description=about)
+    p.add_argument("output", metavar="OUTPUT")
+    p.set_defaults(command="verify", handler="restore_app.cli.records:run_verify")
+    about = "make a derivative again from its record, source and masks"
+    p = sub.add_parser("replay", parents=[common], help=about, description=about)
+    p.add_argument("record", metavar="RECORD", help="an output's .json record")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="default: the recorded output's name with .replay before its extension",
+    )
+    p.set_defaults(command="replay", handler="restore_app.cli.records:run_replay")
+
     p = sub.add_parser(
         "models",
         parents=[common],

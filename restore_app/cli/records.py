@@ -1,0 +1,46 @@
+"""``restore-app verify OUTPUT`` and ``restore-app replay RECORD``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from restore_app.models.replay import verify
+
+    problems = verify(args.output)
+    for line in problems:
+        print(f"{PROG}: mismatch: {line}", file=sys.stderr)
+    if problems:
+        return EXIT_FAILED
+    print(f"{args.output}: matches its record")
+    return EXIT_OK
+
+
+def _default_output(record: Path) -> Path:
+    """``OUT.json`` → ``OUT`` with ``.replay`` before its extension."""
+    out = record.with_suffix("") if record.suffix == ".json" else record
+    return out.with_name(f"{out.stem}.replay{out.suffix}")
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from restore_app.core.image import WRITE_EXTENSIONS
+    from restore_app.models.replay import replay
+
+    record = Path(args.record)
+    output = Path(args.output) if args.output else _default_output(record)
+    if output.suffix.lower() not in WRITE_EXTENSIONS:
+        raise UsageError(f"cannot write {output.suffix or 'a file without extension'}")
+    device = "cpu" if args.device == "auto" else args.device
+    out, diff = replay(record, output, device=device, overwrite=args.overwrite)
+    if diff is None:
+        print(f"{out}: replayed (the recorded output is gone: nothing to compare)")
+    elif diff == 0:
+        print(f"{out}: replayed, identical to the recorded output")
+    else:
+        print(f"{out}: replayed; largest difference from the recorded output: {diff:g}")
+    return EXIT_OK

@@ -1,0 +1,33 @@
+"""`restore-app verify` and `restore-app replay` on outputs of the command line."""
+
+from __future__ import annotations
+
+import numpy as np
+from cli_helpers import load, photo, save_mask, save_png, scratch_mask
+
+
+def test_a_command_line_output_replays_and_verifies(cli, tmp_path) -> None:
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--model", "inpaint.telea")  # fmt: skip
+    assert r.code == 0, r.err
+    assert cli("verify", "out.png").code == 0
+    again = cli("replay", "out.png.json", "-o", "again.png")
+    assert again.code == 0, again.err
+    assert "identical" in again.out
+    assert np.array_equal(load(tmp_path / "again.png"), load(tmp_path / "out.png"))
+    save_mask(tmp_path / "mask.png", ~scratch_mask())  # the mask changed since
+    bad = cli("verify", "out.png")
+    assert bad.code == 1 and "mask changed" in bad.err
+    # Replay uses the copy of the mask written beside the output...
+    third = cli("replay", "out.png.json", "-o", "third.png")
+    assert third.code == 0 and "identical" in third.out
+    # ... and refuses when that copy changed too.
+    save_mask(tmp_path / "out.png.masks" / "01-inpaint.png", ~scratch_mask())
+    refused = cli("replay", "out.png.json", "-o", "fourth.png")
+    assert refused.code == 1 and len(refused.err_lines) == 1
+    assert "01-inpaint is missing or changed" in refused.err
+    assert not (tmp_path / "fourth.png").exists()
+    usage = cli("replay", "out.png.json", "-o", "x.bmp")
+    assert usage.code == 2
