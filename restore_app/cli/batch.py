@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
+from restore_app.cli.single import about
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             recursive=args.recursive,
             protect_dir=args.protect,
             verify=args.verify,
+            about=about(args),
             auto_masks=args.auto_masks,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
             **lookups,

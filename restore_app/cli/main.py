@@ -112,6 +112,14 @@ def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
         help="most memory one image may take to open and process, e.g. 8G "
         "(default: half the machine's memory)",
     )
+    for flag, what in (
+        ("--object-id", "the object's identifier in your collection"),
+        ("--operator", "who made the treatment"),
+        ("--purpose", "why: exhibition print, access copy, ..."),
+    ):
+        group.add_argument(
+            flag, metavar="TEXT", default=default(None), help=f"{what}, for the record"
+        )
     group.add_argument(
         "--debug",
         action="store_true",
@@ -281,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", parents=[common], help=about, description=about)
     p.add_argument("output", metavar="OUTPUT")
     p.set_defaults(command="verify", handler="restore_app.cli.records:run_verify")
+    about = "write a printable treatment report (PDF) of an output's record"
+    p = sub.add_parser("report", parents=[common], help=about, description=about)
+    p.add_argument("record", metavar="RECORD", help="an output's .json record")
+    p.add_argument(
+        "-o", "--output", metavar="FILE.pdf", help="default: OUT.report.pdf beside it"
+    )
+    p.set_defaults(command="report", handler="restore_app.cli.records:run_report")
     about = "make a derivative again from its record, source and masks"
     p = sub.add_parser("replay", parents=[common], help=about, description=about)
     p.add_argument("record", metavar="RECORD", help="an output's .json record")

@@ -21,6 +21,23 @@ def run_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from restore_app.core.report import default_report_path, write_report
+
+    record = Path(args.record)
+    if not record.is_file():
+        raise UsageError(f"no such record: {record}")
+    out = (
+        Path(args.output)
+        if args.output
+        else default_report_path(record.with_suffix(""))
+    )
+    if out.suffix.lower() != ".pdf":
+        raise UsageError("the report is written as .pdf")
+    print(write_report(record, out))
+    return EXIT_OK
+
+
 def _default_output(record: Path) -> Path:
     """``OUT.json`` → ``OUT`` with ``.replay`` before its extension."""
     out = record.with_suffix("") if record.suffix == ".json" else record

@@ -10,6 +10,15 @@ from restore_app.cli.main import EXIT_OK, PROG, UsageError
 from restore_app.cli.progress import tile_bar
 
 
+def about(args: argparse.Namespace) -> dict[str, str | None]:
+    """What the record says of the object and the treatment, from the options."""
+    return {
+        "object_id": getattr(args, "object_id", None),
+        "operator": getattr(args, "operator", None),
+        "purpose": getattr(args, "purpose", None),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from restore_app.core.image import WRITE_EXTENSIONS
     from restore_app.models.batch import restore_file
@@ -38,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             device=args.device,
             on_progress=on_progress,
+            about=about(args),
         )
     for warning in warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)

@@ -29,12 +29,14 @@ def write_derivative(
     masks: Sequence[tuple[str, np.ndarray]] = (),
     overwrite: bool = False,
     warnings: Sequence[str] = (),
+    about: dict[str, Any] | None = None,
 ) -> list[str]:
     """Write ``image`` to ``output``, each mask (name, bool (H, W)) as
     ``OUTPUT.masks/NAME.png``, and the treatment record naming them all by
     SHA-256. If anything after the image fails, the image and its masks are
-    removed: an output never stands without its record. Returns the warnings
-    (``warnings`` given, then the writer's)."""
+    removed: an output never stands without its record. ``about`` goes into the
+    record (object_id, operator, purpose). Returns the warnings (``warnings``
+    given, then the writer's)."""
     from restore_app.core.atomic import sha256_file
     from restore_app.core.masks import write_mask
     from restore_app.core.record import write_record
@@ -65,6 +67,7 @@ def write_derivative(
             operations=operations,
             warnings=all_warnings,
             masks=entries,
+            about=about,
         )
     except BaseException:
         output.unlink(missing_ok=True)

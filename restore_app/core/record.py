@@ -19,10 +19,24 @@ from restore_app.core.atomic import atomic_write_bytes, sha256_file
 __all__ = ["RECORD_FORMAT", "record_path", "sha256_file", "write_record"]
 
 RECORD_FORMAT = "restore-app treatment record"
-RECORD_VERSION = 1
+#: 2 adds who and why (object, operator, purpose), the masks beside the output,
+#: file sizes and the torch version; records of version 1 are still read.
+RECORD_VERSION = 2
 
 # Operation keys naming a file whose checksum belongs in the record.
 _FILE_KEYS = ("mask", "protect")
+
+
+def _software() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, Any] = {"name": "restore-app", "version": restore_app.__version__}
+    for package in ("torch", "numpy", "opencv-python-headless", "pillow"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
 
 
 def record_path(output_path: str | os.PathLike[str]) -> Path:
@@ -76,6 +90,7 @@ def write_record(
     operations: list[dict],
     warnings: Iterable[str] = (),
     masks: Iterable[dict[str, Any]] = (),
+    about: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the treatment record for ``output_path`` (which must exist) and return
     its path, ``<output file name>.json`` beside the output; written atomically.
@@ -83,13 +98,17 @@ def write_record(
     ``operations`` are recorded as given (restorer id, weights SHA-256, parameters,
     device...); an operation with a ``mask`` or ``protect`` file path and no
     ``mask_sha256`` / ``protect_sha256`` gets that checksum added. ``masks`` name
-    the mask files written beside the output (name, path, SHA-256).
+    the mask files written beside the output (name, path, SHA-256); ``about``
+    says what and why: ``object_id``, ``operator``, ``purpose`` (None: not said).
     """
     out = Path(output_path)
     record = {
         "format": RECORD_FORMAT,
         "format_version": RECORD_VERSION,
-        "software": {"name": "restore-app", "version": restore_app.__version__},
+        "software": _software(),
+        "object_id": (about or {}).get("object_id"),
+        "operator": (about or {}).get("operator"),
+        "purpose": (about or {}).get("purpose"),
         "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "source": _file_entry(source_path),
         "operations": [_operation(op) for op in operations],

@@ -262,6 +262,7 @@ def restore_file(
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     auto_mask: DetectSettings | None = None,
+    about: dict[str, Any] | None = None,
 ) -> list[str]:
     """Restore the image file ``source`` into ``output`` with its treatment record.
 
@@ -366,6 +367,7 @@ def restore_file(
             operations=[operation],
             masks=used,
             overwrite=overwrite,
+            about=about,
         )
     except BaseException:
         if proposed_path is not None:
@@ -431,6 +433,7 @@ def run_batch(
     auto_masks: bool = False,
     protect_lookup: Callable[[Path], Path | None] | None = None,
     verify: bool = False,
+    about: dict[str, Any] | None = None,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -594,6 +597,7 @@ def run_batch(
                         on_progress=on_image_progress,
                         cancel=cancel,
                         auto_mask=detect if auto_masks else None,
+                        about=about,
                     )
             except Cancelled:
                 report.cancelled = True

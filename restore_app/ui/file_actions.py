@@ -111,6 +111,11 @@ class FileActions(QObject):
             operations=ops,
             masks=doc.treatment_masks(),
             overwrite=overwrite,
+            about={
+                "object_id": doc.path.stem,
+                "operator": str(self.w.settings.value("operator", "") or "") or None,
+                "purpose": None,
+            },
         )
         doc.exports.append(str(out))
         doc.status = "exported"
@@ -185,6 +190,24 @@ class FileActions(QObject):
                     write_mask(doc.array(layer), name, overwrite=True)
         except RestoreError as exc:
             self.w._show_error(str(exc))
+
+    def treatment_report(self) -> Path | None:
+        """The report (PDF) of the current image's last export, beside it."""
+        from restore_app.core.record import record_path
+        from restore_app.core.report import default_report_path, write_report
+
+        doc = self.w.doc
+        if doc is None or not doc.exports:
+            self.w._show_error("Export the image first: the report is of an export.")
+            return None
+        output = Path(doc.exports[-1])
+        try:
+            pdf = write_report(record_path(output), default_report_path(output))
+        except (RestoreError, OSError, ValueError) as exc:
+            self.w._show_error(f"The report could not be written: {exc}")
+            return None
+        self.w.statusBar().showMessage(f"Report written: {pdf}", 8000)
+        return pdf
 
     def export_masks_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(

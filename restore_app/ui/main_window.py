@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Load Mask…", lambda: self._on_tools_mask_action("load", 0))
         self._action(f, "Save Mask…", lambda: self._on_tools_mask_action("save", 0))
         self._action(f, "Export Masks…", self.files.export_masks_dialog)
+        self._action(f, "Treatment Report", self.files.treatment_report)
         f.addSeparator()
         self._action(f, "&Batch…", self.files.batch_dialog, "Ctrl+B")
         f.addSeparator()

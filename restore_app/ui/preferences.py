@@ -105,6 +105,9 @@ class PreferencesDialog(QDialog):
             "oldest steps go first"
         )
         form.addRow("Undo history per image", self.history_spin)
+        self.operator_edit = QLineEdit()
+        self.operator_edit.setToolTip("Your name, in the treatment record of exports")
+        form.addRow("Operator", self.operator_edit)
         layout.addWidget(work)
 
         models = QGroupBox("Default model")
@@ -174,6 +177,7 @@ class PreferencesDialog(QDialog):
         self.tile_spin.setValue(_int(s, "tile_size", DEFAULT_TILE_SIZE))
         self.memory_spin.setValue(_int(s, "memory_budget_gb", 0))
         self.history_spin.setValue(_float(s, "history_budget_gb", 1.0))
+        self.operator_edit.setText(str(s.value("operator", "") or ""))
         for task, combo in self.model_combos.items():
             saved = str(s.value(f"models/{task}", "") or "")
             combo.setCurrentIndex(max(0, combo.findData(saved)))
@@ -194,6 +198,7 @@ class PreferencesDialog(QDialog):
             "tile_size": self.tile_spin.value(),
             "memory_budget_gb": self.memory_spin.value(),
             "history_budget_gb": self.history_spin.value(),
+            "operator": self.operator_edit.text().strip(),
             "output_dir": self.output_edit.text().strip(),
             "export_suffix": self.suffix_edit.text().strip(".")
             or DEFAULT_EXPORT_SUFFIX,

@@ -31,3 +31,30 @@ def test_a_command_line_output_replays_and_verifies(cli, tmp_path) -> None:
     assert not (tmp_path / "fourth.png").exists()
     usage = cli("replay", "out.png.json", "-o", "x.bmp")
     assert usage.code == 2
+
+
+def test_the_treatment_report_is_a_pdf_of_the_record(cli, tmp_path) -> None:
+    import json
+    import re
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--model", "inpaint.telea", "--operator", "A. Conservator",
+            "--object-id", "INV-1901-77", "--purpose", "access copy")  # fmt: skip
+    assert r.code == 0, r.err
+    record = json.loads((tmp_path / "out.png.json").read_text())
+    assert record["format_version"] == 2
+    assert (record["object_id"], record["operator"], record["purpose"]) == (
+        "INV-1901-77",
+        "A. Conservator",
+        "access copy",
+    )
+    assert record["software"]["torch"]
+    rep = cli("report", "out.png.json")
+    assert rep.code == 0, rep.err
+    pdf = (tmp_path / "out.png.report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    # The title page, the damage map with its table, the operations.
+    assert len(re.findall(rb"/Type /Page\b", pdf)) == 3
+    assert cli("report", "missing.json").code == 2

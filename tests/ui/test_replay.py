@@ -75,3 +75,24 @@ def test_an_export_replays_bit_identically_and_verify_catches_changes(
     assert _cli("verify", out, cwd=tmp_path).returncode == 1
     none = _cli("verify", tmp_path / "nothing.png", cwd=tmp_path)
     assert none.returncode == 1 and len(none.stderr.splitlines()) == 1
+
+
+def test_treatment_report_from_the_window(qtbot, window, scans, tmp_path):
+    doc = open_and_wait(qtbot, window, [scans])
+    assert window.files.treatment_report() is None  # nothing exported yet
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[60:70, 40:260] = True
+    doc.set_mask(mask, "Paint mask")
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    window.settings.setValue("operator", "A. Conservator")
+    out = tmp_path / "export.png"
+    window.files.write_derivative(doc, out, overwrite=False)
+    pdf = window.files.treatment_report()
+    assert pdf == tmp_path / "export.png.report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    import json
+
+    record = json.loads((tmp_path / "export.png.json").read_text())
+    assert record["operator"] == "A. Conservator" and record["object_id"] == "scan_0"

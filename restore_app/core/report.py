@@ -1,0 +1,184 @@
+"""A printable treatment report, from a treatment record: what was done to which
+object, by whom and why, with the images, the masks and every operation.
+
+Written with fpdf2 (pure Python, no Qt), so the command line and the window
+make the same PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.image import read_image
+
+#: Longest side of the images placed in the report, in pixels.
+PREVIEW = 900
+_PALETTE = (
+    (255, 64, 64),
+    (64, 160, 255),
+    (255, 200, 0),
+    (40, 150, 255),
+    (200, 64, 255),
+)
+
+
+def _preview(path: Path) -> np.ndarray | None:
+    """An 8-bit RGB preview of an image file, at most PREVIEW on its long side."""
+    try:
+        px = read_image(path).pixels
+    except Exception:  # noqa: BLE001 - a missing image leaves a gap, not a failure
+        return None
+    if px.dtype == np.uint16:
+        px = (px >> 8).astype(np.uint8)
+    elif px.dtype != np.uint8:
+        px = np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    rgb = np.repeat(px, 3, axis=2) if px.shape[2] == 1 else px
+    h, w = rgb.shape[:2]
+    f = min(1.0, PREVIEW / max(h, w))
+    if f < 1.0:
+        rgb = cv2.resize(
+            rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA
+        )
+    return rgb
+
+
+def _mask_colour(name: str, i: int) -> tuple[int, int, int]:
+    for k in DAMAGE_KINDS:
+        if k.id in name:
+            return k.colour
+    return _PALETTE[i % len(_PALETTE)]
+
+
+def _overlay(base: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    out = (base.astype(np.float32) * 0.55).astype(np.uint8)
+    for i, (name, m) in enumerate(masks):
+        m = cv2.resize(m.astype(np.uint8), (base.shape[1], base.shape[0])) > 0
+        out[m] = _mask_colour(name, i)
+    return out
+
+
+def write_report(
+    record_file: str | os.PathLike[str], pdf_path: str | os.PathLike[str]
+) -> Path:
+    """Write the report of ``record_file`` (an output's ``.json`` record) as a PDF."""
+    import json
+
+    from fpdf import FPDF
+
+    from restore_app.core.atomic import atomic_write_bytes
+    from restore_app.core.masks import read_mask
+
+    record_file = Path(record_file)
+    record: dict[str, Any] = json.loads(record_file.read_text(encoding="utf-8"))
+    source = Path((record.get("source") or {}).get("path") or "")
+    output = Path((record.get("output") or {}).get("path") or "")
+    before, after = _preview(source), _preview(output)
+
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Treatment report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    rows = [
+        ("Object", record.get("object_id") or "(not given)"),
+        ("Operator", record.get("operator") or "(not given)"),
+        ("Purpose", record.get("purpose") or "(not given)"),
+        ("Date", record.get("time", "")),
+        ("Source", f"{source.name}  SHA-256 {record['source'].get('sha256')}"),
+        ("Result", f"{output.name}  SHA-256 {record['output'].get('sha256')}"),
+        (
+            "Software",
+            ", ".join(f"{k} {v}" for k, v in (record.get("software") or {}).items()),
+        ),
+    ]
+    for key, value in rows:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(24, 5, key)
+        pdf.set_font("Helvetica", size=9)
+        pdf.multi_cell(0, 5, str(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def place(img: np.ndarray, name: str, x: float, w: float) -> None:
+            path = os.path.join(tmp, name)
+            cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+            pdf.image(path, x=x, y=pdf.get_y(), w=w)
+
+        if before is not None and after is not None:
+            pdf.set_font("Helvetica", "B", 11)
+            pdf.cell(0, 6, "Before and after", new_x="LMARGIN", new_y="NEXT")
+            width = (pdf.w - 2 * pdf.l_margin - 4) / 2
+            height = width * before.shape[0] / before.shape[1]
+            place(before, "before.png", pdf.l_margin, width)
+            place(after, "after.png", pdf.l_margin + width + 4, width)
+            pdf.ln(height + 4)
+
+        masks = []
+        for entry in record.get("masks", []):
+            path = Path(entry["path"])
+            if path.is_file() and before is not None:
+                doc_shape = read_image(source).pixels.shape[:2]
+                masks.append((entry["name"], read_mask(path, doc_shape)))
+        if masks and before is not None:
+            pdf.add_page()
+            pdf.set_font("Helvetica", "B", 11)
+            pdf.cell(0, 6, "Damage map", new_x="LMARGIN", new_y="NEXT")
+            width = pdf.w - 2 * pdf.l_margin
+            height = width * before.shape[0] / before.shape[1]
+            place(_overlay(before, masks), "map.png", pdf.l_margin, width)
+            pdf.ln(height + 3)
+            total = masks[0][1].size
+            pdf.set_font("Helvetica", "B", 9)
+            for head, w in (("", 6), ("mask", 60), ("pixels", 30), ("% of image", 30)):
+                pdf.cell(w, 6, head, border="B")
+            pdf.ln()
+            pdf.set_font("Helvetica", size=9)
+            for i, (name, m) in enumerate(masks):
+                pdf.set_fill_color(*_mask_colour(name, i))
+                pdf.cell(6, 5, "", fill=True)
+                pdf.cell(60, 5, name)
+                pdf.cell(30, 5, f"{int(m.sum()):,}")
+                pdf.cell(30, 5, f"{100 * m.sum() / total:.2f}")
+                pdf.ln()
+
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "Operations", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=8)
+    for i, op in enumerate(record.get("operations", []), 1):
+        pdf.set_font("Helvetica", "B", 9)
+        who = op.get("restorer_name") or op.get("restorer", "")
+        title = f"{i}. {op.get('task', '')}: {who}"
+        pdf.cell(0, 5, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=8)
+        for key in ("restorer", "weights_sha256", "params", "mask_sha256",
+                    "protect_sha256", "device", "time"):  # fmt: skip
+            if op.get(key) is not None:
+                pdf.multi_cell(
+                    0, 4, f"   {key}: {op[key]}", new_x="LMARGIN", new_y="NEXT"
+                )
+    if record.get("warnings"):
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(0, 5, "Warnings", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=8)
+        for w in record["warnings"]:
+            pdf.multi_cell(0, 4, f"   {w}", new_x="LMARGIN", new_y="NEXT")
+    target = Path(pdf_path)
+    atomic_write_bytes(target, bytes(pdf.output()), overwrite=True)
+    return target
+
+
+def default_report_path(output: str | os.PathLike[str]) -> Path:
+    """``OUT.report.pdf`` beside an output (whose record is ``OUT.json``)."""
+    out = Path(output)
+    return out.with_name(out.name + ".report.pdf")
