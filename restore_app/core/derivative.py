@@ -20,6 +20,34 @@ def masks_folder(output: str | os.PathLike[str]) -> Path:
     return out.with_name(out.name + ".masks")
 
 
+def _with_provenance(
+    image: ImageDoc,
+    output: Path,
+    source: str | os.PathLike[str] | None,
+    operations: list[dict[str, Any]],
+) -> ImageDoc:
+    """``image`` carrying its provenance in XMP (the source's XMP extended)."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from restore_app.core.atomic import sha256_file
+    from restore_app.core.provenance import JPEG_XMP_LIMIT, derivative_xmp
+
+    if source is None or not Path(source).is_file():
+        return image
+    when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    jpeg = output.suffix.lower() in (".jpg", ".jpeg")
+    packet = derivative_xmp(
+        image.meta.xmp,
+        source_name=Path(source).name,
+        source_sha256=sha256_file(source),
+        operations=operations,
+        when=when,
+        limit=JPEG_XMP_LIMIT if jpeg else None,
+    )
+    return dataclasses.replace(image, meta=dataclasses.replace(image.meta, xmp=packet))
+
+
 def write_derivative(
     image: ImageDoc,
     output: str | os.PathLike[str],
@@ -42,6 +70,7 @@ def write_derivative(
     from restore_app.core.record import write_record
 
     output = Path(output)
+    image = _with_provenance(image, output, source, operations)
     written = write_image(image, output, overwrite=overwrite)
     all_warnings = [*warnings, *written]
     folder = masks_folder(output)
