@@ -20,6 +20,27 @@ from restore_app.core.damage import DAMAGE_KINDS, DamageKind
 MM_PER_INCH = 25.4
 
 
+def _row(k: DamageKind, hit: np.ndarray, area: float | None) -> dict[str, Any]:
+    pixels = int(hit.sum())
+    regions = 0
+    if pixels:
+        regions = cv2.connectedComponents(hit.view(np.uint8), connectivity=8)[0] - 1
+    return {
+        "kind": k.id,
+        "name": k.name,
+        "pixels": pixels,
+        "percent": round(100.0 * pixels / hit.size, 4) if hit.size else 0.0,
+        "mm2": round(pixels * area, 3) if area is not None else None,
+        "regions": int(regions),
+    }
+
+
+def _pixel_area(dpi: tuple[float, float] | None) -> float | None:
+    if dpi and dpi[0] > 0 and dpi[1] > 0:
+        return (MM_PER_INCH / dpi[0]) * (MM_PER_INCH / dpi[1])
+    return None
+
+
 def summarise(
     labels: np.ndarray,
     dpi: tuple[float, float] | None,
@@ -28,28 +49,17 @@ def summarise(
     """One row per kind of ``labels`` (uint8 (H, W) label image): kind, name,
     pixels, percent of the image, mm² (None for an unknown resolution) and the
     number of separate regions (8-connected)."""
-    total = labels.size
-    area = None
-    if dpi and dpi[0] > 0 and dpi[1] > 0:
-        area = (MM_PER_INCH / dpi[0]) * (MM_PER_INCH / dpi[1])
-    rows = []
-    for k in kinds:
-        hit = labels == k.label
-        pixels = int(hit.sum())
-        regions = 0
-        if pixels:
-            regions = cv2.connectedComponents(hit.view(np.uint8), connectivity=8)[0] - 1
-        rows.append(
-            {
-                "kind": k.id,
-                "name": k.name,
-                "pixels": pixels,
-                "percent": round(100.0 * pixels / total, 4) if total else 0.0,
-                "mm2": round(pixels * area, 3) if area is not None else None,
-                "regions": int(regions),
-            }
-        )
-    return rows
+    area = _pixel_area(dpi)
+    return [_row(k, labels == k.label, area) for k in kinds]
+
+
+def summarise_layers(
+    layers: dict[str, np.ndarray], dpi: tuple[float, float] | None
+) -> list[dict[str, Any]]:
+    """The same rows for a damage map held as one bool layer per kind id (kinds
+    may overlap there), in the table's order; kinds without a layer are left out."""
+    area = _pixel_area(dpi)
+    return [_row(k, layers[k.id], area) for k in DAMAGE_KINDS if k.id in layers]
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:

@@ -10,6 +10,7 @@ Layout (one folder per image, named after the image file)::
         images/<name>/repaired.png    regions already repaired (the damage record)
         images/<name>/protect.png     "original — do not repair": never changed
         images/<name>/op-masks.npz    the masks applied operations used
+        images/<name>/damage-KIND.png the damage map: one layer per kind marked
         images/<name>/journal.N.bin   mask edits not yet in the files above
         images/<name>/tiles.npz       applied results: the changed 64×64 pixel tiles
         images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
@@ -39,6 +40,7 @@ import numpy as np
 
 from restore_app.core import journal
 from restore_app.core.atomic import publish
+from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.history import TILE, tile_box
 
 SIDECAR_DIRNAME = ".restore"
@@ -166,6 +168,8 @@ class ImageSnapshot:
     op_masks: dict[str, tuple[int, int, np.ndarray]] | None = None
     #: journal segments up to this number are covered by this save
     journal_upto: int | None = None
+    #: damage-map layers by kind id (only the changed ones; None: unchanged)
+    damage: dict[str, np.ndarray] | None = None
     #: the proposal's probability and kinds (uint8 (H, W) each), and the
     #: rejected pixels (bool (H, W)); None: unchanged since the last save
     proposal: tuple[np.ndarray, np.ndarray] | None = None
@@ -189,6 +193,7 @@ class SavedImage:
     journaled: bool = False
     #: the undo history (core.history_log.History), when read with it
     history: Any = None
+    damage: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -395,10 +400,27 @@ class Sidecar:
             else:
                 state.proposal = None
         op_masks = self._load_op_masks(d / "op-masks.npz", hw)
+        damage = {}
+        for k in DAMAGE_KINDS:
+            layer = self._load_mask(d / f"damage-{k.id}.png", hw)
+            if layer is not None:
+                damage[k.id] = layer
         layers, journaled = journal.replay(
-            d, hw, {"mask": mask, "protect": protect, "rejected": rejected}
+            d,
+            hw,
+            {
+                "mask": mask,
+                "protect": protect,
+                "rejected": rejected,
+                **{f"damage:{k}": v for k, v in damage.items()},
+            },
         )
         mask, protect, rejected = layers["mask"], layers["protect"], layers["rejected"]
+        damage = {
+            name.split(":", 1)[1]: layer
+            for name, layer in layers.items()
+            if name.startswith("damage:") and layer is not None
+        }
         damaged = len(self.damaged) > before
         return SavedImage(
             state,
@@ -411,6 +433,7 @@ class Sidecar:
             damaged,
             op_masks,
             journaled,
+            damage=damage,
         )
 
     def _load_gray(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
@@ -504,6 +527,12 @@ class Sidecar:
             path = d / f"{part}.png"
             if arr.any():
                 _atomic_write(path, _encode_mask(arr))
+            else:
+                path.unlink(missing_ok=True)
+        for kid, layer in (snapshot.damage or {}).items():
+            path = d / f"damage-{kid}.png"
+            if layer.any():
+                _atomic_write(path, _encode_mask(layer))
             else:
                 path.unlink(missing_ok=True)
         if snapshot.op_masks is not None:

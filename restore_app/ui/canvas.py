@@ -89,8 +89,11 @@ class Canvas(QWidget):
         self.show_protect = True
         #: the name of a scan still being read ("" when none), shown meanwhile
         self.loading = ""
-        #: the mask layer the painting tools edit: "mask" or "protect"
+        #: the mask layer the painting tools edit: "mask", "protect" or
+        #: "damage:KIND" (a layer of the damage map)
         self.layer = "mask"
+        #: the damage-map layers shown, by kind id
+        self.damage_visible: list[str] = []
         self.show_repaired = False
         self.overlay_color = QColor(255, 40, 60)
         self.overlay_opacity = 0.5
@@ -133,6 +136,7 @@ class Canvas(QWidget):
                 icc=doc.image.meta.icc_profile,
                 proposal=doc.proposed_labels,
                 protect=lambda x0, y0, x1, y1: doc.protect[y0:y1, x0:x1],
+                damage=doc.damage.get,
             )
             self._apply_overlay_style()
             for sig, slot in self._doc_links():
@@ -154,6 +158,7 @@ class Canvas(QWidget):
             (d.repaired_changed, self._on_doc_repaired_changed),
             (d.proposal_changed, self._on_doc_proposal_changed),
             (d.protect_changed, self._on_doc_protect_changed),
+            (d.damage_changed, self._on_doc_damage_changed),
         ]
 
     def _on_doc_pixels_changed(self, box) -> None:
@@ -171,6 +176,14 @@ class Canvas(QWidget):
 
     def _on_doc_protect_changed(self, box) -> None:
         self._invalidate(("protect",), box)
+
+    def _on_doc_damage_changed(self, kind_id: str, box) -> None:
+        self._invalidate((f"damage:{kind_id}",), box)
+
+    def set_damage_visible(self, kinds) -> None:
+        """Which damage-map layers show over the image."""
+        self.damage_visible = list(kinds)
+        self.update()
 
     def _invalidate(self, kinds: tuple[str, ...], box) -> None:
         if self.doc is None:
@@ -428,7 +441,12 @@ class Canvas(QWidget):
                     lambda ty=ty, tx=tx: f.proposal_tile(level, ty, tx),
                 )
                 p.drawImage(target, img)
-        for layer, shown in (("protect", self.show_protect), ("mask", self.show_mask)):
+        damage = [(f"damage:{k}", True) for k in self.damage_visible]
+        for layer, shown in (
+            *damage,
+            ("protect", self.show_protect),
+            ("mask", self.show_mask),
+        ):
             if not (overlays and shown):
                 continue
             for ty, tx, target in tiles:
@@ -700,8 +718,7 @@ class Canvas(QWidget):
         if cancel:
             rec.revert()
             return
-        what = "protected region" if self.layer == "protect" else "mask"
-        text = f"{'Erase' if self._drag == 'erase' else 'Paint'} {what}"
+        text = f"{'Erase' if self._drag == 'erase' else 'Paint'} {self._layer_name()}"
         self.doc.commit_mask_edit(rec, text)
 
     def _fill_polygon(self, points: list[QPointF], what: str) -> None:
@@ -722,8 +739,18 @@ class Canvas(QWidget):
         rec.touch(x0, y0, x1, y1)
         erase = getattr(self, "_erase_shape", False) or self.tool == Tool.ERASER
         self._edit_region(doc, self.layer, (x0, y0, x1, y1), stamp, erase)
-        name = "Protect" if self.layer == "protect" else what
+        name = what if self.layer == "mask" else self._layer_name().capitalize()
         doc.commit_mask_edit(rec, f"{name} {'erase' if erase else 'fill'}")
+
+    def _layer_name(self) -> str:
+        """The layer being painted, for undo texts."""
+        if self.layer == "protect":
+            return "protected region"
+        if self.layer.startswith("damage:"):
+            from restore_app.core.damage import kind
+
+            return f"{kind(self.layer.split(':', 1)[1]).name.lower()} (damage map)"
+        return "mask"
 
     @staticmethod
     def _edit_region(

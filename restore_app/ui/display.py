@@ -136,6 +136,7 @@ class TileFactory:
         icc: bytes | None = None,
         proposal: Callable[[int, int, int, int], np.ndarray] | None = None,
         protect: Callable[[int, int, int, int], np.ndarray] | None = None,
+        damage: Callable[[str], np.ndarray | None] | None = None,
     ) -> None:
         self.width, self.height = width, height
         self._readers = {"image": current, "original": original}
@@ -143,6 +144,7 @@ class TileFactory:
         self._repaired = repaired
         self._proposal = proposal
         self._protect = protect
+        self._damage = damage  # kind id -> its layer (None when not marked)
         self._alpha = alpha
         self._cs = color_space_for(icc)
         self._srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
@@ -181,13 +183,26 @@ class TileFactory:
         return downscale(m, 1 << level)
 
     def overlay_tile(self, which: str, level: int, ty: int, tx: int) -> QImage:
-        """RGBA tile of the mask ("mask"), the repaired record ("repaired") or
-        the original that must not be repaired ("protect")."""
-        read, color, opacity = {
-            "mask": (self._mask, self.overlay_color, self.overlay_opacity),
-            "repaired": (self._repaired, self.repaired_color, 0.35),
-            "protect": (self._protect, self.protect_color, 0.45),
-        }[which]
+        """RGBA tile of the mask ("mask"), the repaired record ("repaired"), the
+        original that must not be repaired ("protect") or a damage-map layer
+        ("damage:KIND", in the kind's colour)."""
+        if which.startswith("damage:"):
+            from restore_app.core.damage import kind
+
+            k = kind(which.split(":", 1)[1])
+            layer = self._damage(k.id) if self._damage else None
+            read = (
+                (lambda x0, y0, x1, y1: layer[y0:y1, x0:x1])
+                if layer is not None
+                else (lambda x0, y0, x1, y1: np.zeros((y1 - y0, x1 - x0), bool))
+            )
+            color, opacity = QColor(*k.colour), 0.55
+        else:
+            read, color, opacity = {
+                "mask": (self._mask, self.overlay_color, self.overlay_opacity),
+                "repaired": (self._repaired, self.repaired_color, 0.35),
+                "protect": (self._protect, self.protect_color, 0.45),
+            }[which]
         cov = self._coverage(read, level, ty, tx).astype(np.float32) / 255.0
         out = np.empty((*cov.shape[:2], 4), dtype=np.uint8)
         out[..., 0], out[..., 1], out[..., 2] = color.red(), color.green(), color.blue()

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import DAMAGE_KINDS, kind
 from restore_app.core.history import (
     TILE,
     Box,
@@ -25,6 +25,8 @@ from restore_app.core.proposal import DamageProposal, review_kinds
 from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
 
 UNDO_LIMIT = 200
+#: Array names of the damage map's layers: ``damage:scratch``, …
+DAMAGE_LAYER = "damage:"
 
 
 class DeltaCommand(QUndoCommand):
@@ -130,8 +132,10 @@ class Document(QObject):
     repaired_changed = Signal(object)
     protect_changed = Signal(object)
     proposal_changed = Signal(object)  # Box | None
-    #: a mask layer ("mask", "protect", "rejected") changed in a box (None: all)
+    #: a mask layer ("mask", "protect", "rejected", "damage:KIND") changed in a
+    #: box (None: all)
     layer_edited = Signal(str, object)
+    damage_changed = Signal(str, object)  # kind id, Box | None
     state_changed = Signal(object)  # the document
 
     def __init__(self, path: Path, image: Any, parent: QObject | None = None) -> None:
@@ -147,6 +151,9 @@ class Document(QObject):
         self.repaired = np.zeros((h, w), dtype=bool)
         # "Original — do not repair": no tool changes these pixels.
         self.protect = np.zeros((h, w), dtype=bool)
+        # The damage map: a layer per kind, made when first marked; documents
+        # the damage whether or not it is repaired.
+        self.damage: dict[str, np.ndarray] = {}
         # A detector's proposal under review (None: none), the proposed pixels
         # the person erased, and the sensitivity and kinds chosen.
         self.proposal: DamageProposal | None = None
@@ -191,6 +198,15 @@ class Document(QObject):
         return int(self.pixels.shape[0])
 
     def array(self, name: str) -> np.ndarray:
+        """An edited array by name; ``damage:KIND`` is that kind's damage-map
+        layer, made (empty) the first time it is asked for."""
+        if name.startswith(DAMAGE_LAYER):
+            kid = name[len(DAMAGE_LAYER) :]
+            layer = self.damage.get(kid)
+            if layer is None:
+                kind(kid)  # an unknown kind is an error, not a new layer
+                layer = self.damage[kid] = np.zeros(self.mask.shape, bool)
+            return layer
         return {
             "pixels": self.pixels,
             "mask": self.mask,
@@ -198,6 +214,16 @@ class Document(QObject):
             "protect": self.protect,
             "rejected": self.rejected,
         }[name]
+
+    def damage_labels(self) -> np.ndarray:
+        """uint8 label image of the damage map (a later kind of the table wins
+        where layers overlap; 0 where no kind is marked)."""
+        labels = np.zeros(self.mask.shape, np.uint8)
+        for k in DAMAGE_KINDS:
+            layer = self.damage.get(k.id)
+            if layer is not None:
+                labels[layer] = k.label
+        return labels
 
     def notify(self, name: str, box: Box | None) -> None:
         """Record that ``name`` changed in ``box`` and tell the views."""
@@ -213,8 +239,10 @@ class Document(QObject):
         elif name != "state" and self.status not in ("edited",):
             self.status = "edited"
             self.dirty.add("state")
-        if name in ("mask", "protect", "rejected"):
+        if name in ("mask", "protect", "rejected") or name.startswith(DAMAGE_LAYER):
             self.layer_edited.emit(name, box)
+        if name.startswith(DAMAGE_LAYER):
+            self.damage_changed.emit(name[len(DAMAGE_LAYER) :], box)
         if name in ("proposal", "rejected"):
             self.proposal_changed.emit(box)
         elif name == "pixels":
@@ -366,6 +394,37 @@ class Document(QObject):
         labels[self.rejected[y0:y1, x0:x1]] = 0
         return labels
 
+    def accept_into_damage_map(self) -> DeltaCommand | None:
+        """Add the reviewed proposal to the damage map, each kind to its layer, as
+        one undo step (the working mask is not touched)."""
+        if self.proposal is None:
+            return None
+        labels = self.proposed_labels()
+        parts = []
+        for k in DAMAGE_KINDS:
+            hit = labels == k.label
+            if hit.any():
+                name = DAMAGE_LAYER + k.id
+                parts += self._mask_parts(self.array(name) | hit, name)
+        if not parts:
+            return None
+        cmd = DeltaCommand(self, "Damage map from the proposal", parts)
+        self.undo_stack.push(cmd)
+        self.last_command = cmd
+        for name, delta in parts:
+            self.notify(name, delta.bounds())
+        return cmd
+
+    def mask_from_damage_map(self, kinds: list[str]) -> DeltaCommand | None:
+        """Add the damage-map layers of ``kinds`` to the working mask (one undo
+        step): what a run will repair. The layers stay, as documentation."""
+        union = self.mask.copy()
+        for kid in kinds:
+            layer = self.damage.get(kid)
+            if layer is not None:
+                union |= layer
+        return self.set_mask(union, "Mask from the damage map")
+
     def accept_proposal(self) -> DeltaCommand | None:
         """Add the reviewed proposal to the working mask, as one undo step."""
         if self.proposal is None:
@@ -460,6 +519,7 @@ class Document(QObject):
         if saved.protect is not None:
             self.protect[:] = saved.protect
         self.op_masks = dict(saved.op_masks)
+        self.damage = {k: v.copy() for k, v in saved.damage.items()}
         for (ty, tx), tile in saved.tiles.items():
             x0, y0, x1, y1 = tile_box(self.pixels.shape, ty, tx)
             self.originals.preserve(self.pixels, x0, y0, x1, y1)
@@ -494,6 +554,7 @@ class Document(QObject):
         if saved.journaled:
             # Edits replayed from the journal go into the mask files.
             self.dirty |= {"mask", "protect", "rejected", "state"}
+            self.dirty |= {DAMAGE_LAYER + k for k in self.damage}
         if st.status == "exported":
             self._exported = self._changed_digest()
 
@@ -582,6 +643,13 @@ class Document(QObject):
             snap.protect = self.protect.copy()
         if "op_masks" in self.dirty:
             snap.op_masks = dict(self.op_masks)
+        changed = [
+            n[len(DAMAGE_LAYER) :] for n in self.dirty if n.startswith(DAMAGE_LAYER)
+        ]
+        if changed:
+            snap.damage = {
+                k: self.damage[k].copy() for k in changed if k in self.damage
+            }
         if "pixels" in self.dirty:
             tiles = {}
             for key in self.originals.changed(self.pixels):

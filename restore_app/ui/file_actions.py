@@ -209,6 +209,47 @@ class FileActions(QObject):
         self.w.statusBar().showMessage(f"Report written: {pdf}", 8000)
         return pdf
 
+    def export_damage_map_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.w,
+            "Export the damage map into a folder",
+            self._last_dir(),
+            QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.DontUseNativeDialog,
+        )
+        if folder:
+            self.export_damage_map(Path(folder))
+
+    def export_damage_map(self, folder: Path) -> list[Path]:
+        """Write the current image's damage map: ``STEM.KIND.png`` per layer, the
+        label image ``STEM.kinds.png``, and ``STEM.damage.csv`` / ``.json``."""
+        from restore_app.core.atomic import atomic_write_bytes
+        from restore_app.core.damage_map import as_csv, as_json, summarise_layers
+        from restore_app.core.masks import write_label_image, write_mask
+
+        doc = self.w.doc
+        if doc is None:
+            return []
+        stem = doc.path.stem
+        written: list[Path] = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for kid, layer in doc.damage.items():
+                write_mask(layer, folder / f"{stem}.{kid}.png")
+                written.append(folder / f"{stem}.{kid}.png")
+            write_label_image(doc.damage_labels(), folder / f"{stem}.kinds.png")
+            written.append(folder / f"{stem}.kinds.png")
+            rows = summarise_layers(doc.damage, doc.image.meta.dpi)
+            for name, text in (
+                (f"{stem}.damage.csv", as_csv(rows)),
+                (f"{stem}.damage.json", as_json(rows, doc.image.meta.dpi)),
+            ):
+                atomic_write_bytes(folder / name, text.encode("utf-8"))
+                written.append(folder / name)
+        except (RestoreError, OSError) as exc:
+            self.w._show_error(f"Exporting the damage map stopped: {exc}")
+        self.w.statusBar().showMessage(f"Damage map written to {folder}", 8000)
+        return written
+
     def export_masks_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self.w,

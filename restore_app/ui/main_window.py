@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
     QUndoView,
 )
 
+from restore_app.core.damage import DAMAGE_KINDS, kind
 from restore_app.ui.canvas import Canvas, Tool, ViewMode
+from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.document import Document
 from restore_app.ui.file_actions import FileActions
@@ -97,11 +99,21 @@ class MainWindow(QMainWindow):
         self.canvas.brush_hardness = float(self.settings.value("brush/hardness", 0.8))
 
         self.folder_panel = FolderPanel()
-        self._dock("Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        images_dock = self._dock(
+            "Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
         self.tools = ToolsPanel()
         self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
         self.damage = DamagePanel()
         self._dock("Damage", self.damage, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.damage_map = DamageMapPanel()
+        map_dock = self._dock(
+            "Damage Map", self.damage_map, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        # A tab beside the strip: the strip keeps its height.
+        self.tabifyDockWidget(images_dock, map_dock)
+        images_dock.raise_()
+        self.canvas.set_damage_visible(self.damage_map.visible_kinds())
         self.undo_group = QUndoGroup(self)
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("Opened")
@@ -188,6 +200,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Load Mask…", lambda: self._on_tools_mask_action("load", 0))
         self._action(f, "Save Mask…", lambda: self._on_tools_mask_action("save", 0))
         self._action(f, "Export Masks…", self.files.export_masks_dialog)
+        self._action(f, "Export Damage Map…", self.files.export_damage_map_dialog)
         self._action(f, "Treatment Report", self.files.treatment_report)
         f.addSeparator()
         self._action(f, "&Batch…", self.files.batch_dialog, "Ctrl+B")
@@ -282,6 +295,15 @@ class MainWindow(QMainWindow):
         self._action(
             t, "Paint Original — Do Not Repair / Damage Mask", self.toggle_layer, "O"
         )
+        self._action(t, "Paint the Working Mask", lambda: self.set_layer("mask"), "M")
+        for k in DAMAGE_KINDS:
+            key = LAYER_KEYS.get(k.id)
+            self._action(
+                t,
+                f"Paint the Damage Map: {k.name}",
+                lambda _c=False, kid=k.id: self.set_layer(f"damage:{kid}"),
+                key,
+            )
         t.addSeparator()
         self._action(t, "Smaller Brush", lambda: self._resize_brush(1 / 1.2), "[")
         self._action(t, "Larger Brush", lambda: self._resize_brush(1.2), "]")
@@ -329,6 +351,9 @@ class MainWindow(QMainWindow):
         self.tools.task_settings_changed.connect(self._on_tools_settings_changed)
         self.damage.detect_requested.connect(self.detect_damage)
         self.damage.detect_all_requested.connect(self.detect_damage_in_folder)
+        self.damage_map.layer_chosen.connect(self.set_layer)
+        self.damage_map.visibility_changed.connect(self.canvas.set_damage_visible)
+        self.damage_map.export_requested.connect(self.files.export_damage_map_dialog)
         self.cancel_button.clicked.connect(self.cancel_jobs)
         self.service.progressed.connect(self._on_service_progressed)
         self.jobs.busy_changed.connect(self._set_busy)
@@ -439,6 +464,7 @@ class MainWindow(QMainWindow):
         )
         self.canvas.set_document(doc)
         self.damage.set_document(doc)
+        self.damage_map.set_document(doc)
         s = doc.settings
         if s.get("task"):
             self.tools.load_settings(s)
@@ -557,15 +583,20 @@ class MainWindow(QMainWindow):
             doc.set_mask(shrink_mask(m, amount), f"Shrink {what} {amount} px", layer)
 
     def set_layer(self, layer: str) -> None:
-        """Which mask the painting tools edit: the damage "mask" or "protect"."""
+        """Which mask the painting tools edit: the working "mask", "protect", or
+        a damage-map layer "damage:KIND"."""
         self.canvas.layer = layer
         self.tools.set_layer(layer)
-        self.statusBar().showMessage(
-            "Painting the original that must not be repaired"
-            if layer == "protect"
-            else "Painting the damage mask",
-            4000,
-        )
+        if layer.startswith("damage:"):
+            k = kind(layer.split(":", 1)[1])
+            what = f"the damage map: {k.name.lower()}"
+            if k.id not in self.damage_map.visible_kinds():
+                self.damage_map.show_boxes[k.id].setChecked(True)
+        elif layer == "protect":
+            what = "the original that must not be repaired"
+        else:
+            what = "the working mask"
+        self.statusBar().showMessage(f"Painting {what}", 4000)
 
     def toggle_layer(self) -> None:
         self.set_layer("mask" if self.canvas.layer == "protect" else "protect")

@@ -329,7 +329,15 @@ class ToolsPanel(QWidget):
     # -- brush and overlay ------------------------------------------------------------
 
     def set_layer(self, layer: str) -> None:
-        self.layer_buttons[layer].setChecked(True)
+        button = self.layer_buttons.get(layer)
+        if button is not None:
+            button.setChecked(True)
+        else:  # a damage-map layer: neither button
+            group = button or next(iter(self.layer_buttons.values())).group()
+            group.setExclusive(False)
+            for b in self.layer_buttons.values():
+                b.setChecked(False)
+            group.setExclusive(True)
 
     def set_tool(self, tool: str) -> None:
         b = self.tool_buttons.get(str(tool))

@@ -1,0 +1,96 @@
+"""The damage map: a layer per kind, painted with the usual tools (digit keys),
+filled from a proposal, measured, saved, undoable, exported, and repaired by
+the kinds ticked."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from ui_helpers import new_window, open_and_wait
+
+from restore_app.core.damage import kind
+from restore_app.core.proposal import DamageProposal
+
+
+def _stroke(qtbot, canvas, a, b):
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(*a))
+    qtbot.mouseMove(canvas, pos=QPoint(*b))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(*b))
+
+
+def test_paint_measure_save_and_repair_the_map(
+    qtbot, window, settings, scans, tmp_path
+):
+    doc = open_and_wait(qtbot, window, [scans])
+    canvas = window.canvas
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    canvas.brush_size = 6
+    qtbot.keyClick(canvas, Qt.Key.Key_3)  # crack
+    assert canvas.layer == "damage:crack"
+    _stroke(qtbot, canvas, (20, 30), (200, 30))
+    qtbot.keyClick(canvas, Qt.Key.Key_1)  # scratch
+    _stroke(qtbot, canvas, (50, 100), (50, 200))
+    assert not doc.mask.any()  # the map is not the working mask
+    crack = doc.damage["crack"].copy()
+    assert crack[30, 100] and doc.damage["scratch"][150, 50]
+    assert (
+        doc.undo_stack.text(doc.undo_stack.index() - 1) == "Paint scratch (damage map)"
+    )
+    doc.undo_stack.undo()
+    assert not doc.damage["scratch"].any()
+    doc.undo_stack.redo()
+
+    panel = window.damage_map
+    qtbot.waitUntil(lambda: panel.table.item(2, 4).text() != "", timeout=3000)
+    assert panel.table.item(2, 4).text() == f"{int(crack.sum()):,}"
+    assert panel.table.item(2, 6).text() == "1"  # one region
+    assert panel.resolution.text() == "unknown resolution"
+
+    # A run repairs the ticked kinds; the map stays as documentation.
+    panel.repair_boxes["crack"].setChecked(True)
+    panel.to_mask.click()
+    assert np.array_equal(doc.mask, crack)
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    assert doc.damage["crack"][30, 100] and not doc.mask.any()
+
+    out = tmp_path / "map"
+    written = window.files.export_damage_map(out)
+    names = sorted(p.name for p in written)
+    assert names == [
+        "scan_0.crack.png",
+        "scan_0.damage.csv",
+        "scan_0.damage.json",
+        "scan_0.kinds.png",
+        "scan_0.scratch.png",
+    ]
+    summary = json.loads((out / "scan_0.damage.json").read_text())
+    assert [r["kind"] for r in summary["kinds"]] == ["scratch", "crack"]
+
+    window.session.flush()
+    window.close()
+    again = new_window(qtbot, settings)
+    doc2 = open_and_wait(qtbot, again, [scans])
+    assert np.array_equal(doc2.damage["crack"], crack)
+    again.close()
+
+
+def test_a_proposal_fills_the_map_by_kind(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    prob = np.zeros(doc.mask.shape, np.uint8)
+    kinds = np.zeros(doc.mask.shape, np.uint8)
+    prob[10:20, 10:100] = 250
+    kinds[10:20, 10:50] = kind("scratch").label
+    kinds[10:20, 50:100] = kind("dust").label
+    doc.propose(
+        DamageProposal(prob, kinds, 0.5, {"detector_kinds": ["scratch", "dust"]})
+    )
+    window.damage_map.from_proposal.click()
+    assert doc.damage["scratch"][15, 20] and doc.damage["dust"][15, 70]
+    assert not doc.mask.any() and doc.proposal is not None
+    doc.undo_stack.undo()
+    assert not doc.damage["scratch"].any()
