@@ -269,7 +269,8 @@ class Document(QObject):
 
     def treatment_masks(self) -> list[tuple[str, np.ndarray]]:
         """(name, full-size bool mask) of each applied operation that used one,
-        numbered in order (``01-inpaint``), and the protect layer."""
+        numbered in order (``01-inpaint``), the protect layer, and the damage
+        map's layers (``damage-crack``, …)."""
         out = []
         for i, op in enumerate(self.operations, 1):
             kept = self.op_masks.get(str(op.get("mask_id")))
@@ -281,6 +282,10 @@ class Document(QObject):
             out.append((f"{i:02d}-{op.get('task', 'operation')}", full))
         if self.protect.any():
             out.append(("protect", self.protect.copy()))
+        for k in DAMAGE_KINDS:  # the damage map, as documentation
+            layer = self.damage.get(k.id)
+            if layer is not None and layer.any():
+                out.append((f"damage-{k.id}", layer.copy()))
         return out
 
     def begin_mask_edit(self, layer: str = "mask") -> MaskEdit:

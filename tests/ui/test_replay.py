@@ -96,3 +96,37 @@ def test_treatment_report_from_the_window(qtbot, window, scans, tmp_path):
 
     record = json.loads((tmp_path / "export.png.json").read_text())
     assert record["operator"] == "A. Conservator" and record["object_id"] == "scan_0"
+
+
+def test_detect_map_repair_denoise_then_replay(qtbot, window, tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "data" / "aged_twowings.png", folder)
+    doc = open_and_wait(qtbot, window, [folder])
+    with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+        window.detect_damage()
+    window.damage_map.from_proposal.click()  # the proposal documents the damage
+    doc.end_review()
+    kinds = [k for k, layer in doc.damage.items() if layer.any()]
+    assert kinds
+    window.damage_map.repair_boxes[kinds[0]].setChecked(True)  # repair one kind
+    window.damage_map.to_mask.click()
+    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.ns"})
+    with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+        window.run_tool()
+    window.tools.load_settings(
+        {"task": "denoise", "restorer": "denoise.nlm", "auto_strength": True}
+    )
+    with qtbot.waitSignal(window.jobs.applied, timeout=60000):
+        window.run_tool()
+    out = tmp_path / "treated.png"
+    window.files.write_derivative(doc, out, overwrite=False)
+    record = json.loads((tmp_path / "treated.png.json").read_text())
+    names = [m["name"] for m in record["masks"]]
+    assert names[0] == "01-inpaint" and f"damage-{kinds[0]}" in names
+    r = _cli("replay", tmp_path / "treated.png.json", cwd=tmp_path)
+    assert r.returncode == 0 and "identical" in r.stdout, (r.stdout, r.stderr)
+    assert _cli("verify", out, cwd=tmp_path).returncode == 0
