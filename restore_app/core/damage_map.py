@@ -20,11 +20,16 @@ from restore_app.core.damage import DAMAGE_KINDS, DamageKind
 MM_PER_INCH = 25.4
 
 
+def region_count(mask: np.ndarray) -> int:
+    """Separate regions (8-connected) of a bool mask."""
+    if not mask.any():
+        return 0
+    return int(cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[0] - 1)
+
+
 def _row(k: DamageKind, hit: np.ndarray, area: float | None) -> dict[str, Any]:
     pixels = int(hit.sum())
-    regions = 0
-    if pixels:
-        regions = cv2.connectedComponents(hit.view(np.uint8), connectivity=8)[0] - 1
+    regions = region_count(hit)
     return {
         "kind": k.id,
         "name": k.name,

@@ -136,18 +136,26 @@ def write_report(
             height = width * before.shape[0] / before.shape[1]
             place(_overlay(before, masks), "map.png", pdf.l_margin, width)
             pdf.ln(height + 3)
+            from restore_app.core.damage_map import region_count
+
+            dpi = read_image(source).meta.dpi
+            mm2 = (25.4 / dpi[0]) * (25.4 / dpi[1]) if dpi else None
             total = masks[0][1].size
             pdf.set_font("Helvetica", "B", 9)
-            for head, w in (("", 6), ("mask", 60), ("pixels", 30), ("% of image", 30)):
+            heads = (("", 6), ("mask", 55), ("pixels", 25), ("% of image", 25),
+                     ("regions", 20), ("mm²" if mm2 else "mm² (no dpi)", 25))  # fmt: skip
+            for head, w in heads:
                 pdf.cell(w, 6, head, border="B")
             pdf.ln()
             pdf.set_font("Helvetica", size=9)
             for i, (name, m) in enumerate(masks):
                 pdf.set_fill_color(*_mask_colour(name, i))
                 pdf.cell(6, 5, "", fill=True)
-                pdf.cell(60, 5, name)
-                pdf.cell(30, 5, f"{int(m.sum()):,}")
-                pdf.cell(30, 5, f"{100 * m.sum() / total:.2f}")
+                pdf.cell(55, 5, name)
+                pdf.cell(25, 5, f"{int(m.sum()):,}")
+                pdf.cell(25, 5, f"{100 * m.sum() / total:.2f}")
+                pdf.cell(20, 5, str(region_count(m)))
+                pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "–")
                 pdf.ln()
 
     pdf.add_page()

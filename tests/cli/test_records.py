@@ -58,3 +58,23 @@ def test_the_treatment_report_is_a_pdf_of_the_record(cli, tmp_path) -> None:
     # The title page, the damage map with its table, the operations.
     assert len(re.findall(rb"/Type /Page\b", pdf)) == 3
     assert cli("report", "missing.json").code == 2
+
+
+def test_verify_catches_changed_weights(cli, tmp_path) -> None:
+    import json
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--model", "inpaint.ffc")  # fmt: skip
+    assert r.code == 0, r.err
+    assert cli("verify", "out.png").code == 0
+    path = tmp_path / "out.png.json"
+    record = json.loads(path.read_text())
+    record["operations"][0]["weights_sha256"] = "0" * 64  # made with other weights
+    path.write_text(json.dumps(record))
+    bad = cli("verify", "out.png")
+    assert bad.code == 1
+    assert bad.err_lines == [
+        "restore-app: mismatch: operation 1: the weights of inpaint.ffc changed"
+    ]
