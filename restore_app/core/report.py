@@ -81,7 +81,15 @@ def write_report(
     output = Path((record.get("output") or {}).get("path") or "")
     before, after = _preview(source), _preview(output)
 
-    pdf = FPDF(unit="mm", format="A4")
+    class Report(FPDF):
+        def normalize_text(self, text: str) -> str:
+            # The core fonts hold Latin-1: other characters (a name in another
+            # script) are shown as '?' rather than stopping the report.
+            return super().normalize_text(
+                text.encode("latin-1", "replace").decode("latin-1")
+            )
+
+    pdf = Report(unit="mm", format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
@@ -142,8 +150,15 @@ def write_report(
             mm2 = (25.4 / dpi[0]) * (25.4 / dpi[1]) if dpi else None
             total = masks[0][1].size
             pdf.set_font("Helvetica", "B", 9)
-            heads = (("", 6), ("mask", 55), ("pixels", 25), ("% of image", 25),
-                     ("regions", 20), ("mm²" if mm2 else "mm² (no dpi)", 25))  # fmt: skip
+            area_head = "mm²" if mm2 else "mm² (no dpi)"
+            heads = (
+                ("", 6),
+                ("mask", 55),
+                ("pixels", 25),
+                ("% of image", 25),
+                ("regions", 20),
+                (area_head, 25),
+            )
             for head, w in heads:
                 pdf.cell(w, 6, head, border="B")
             pdf.ln()
@@ -155,7 +170,7 @@ def write_report(
                 pdf.cell(25, 5, f"{int(m.sum()):,}")
                 pdf.cell(25, 5, f"{100 * m.sum() / total:.2f}")
                 pdf.cell(20, 5, str(region_count(m)))
-                pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "–")
+                pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "-")
                 pdf.ln()
 
     pdf.add_page()
