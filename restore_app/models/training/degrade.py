@@ -167,6 +167,11 @@ def blur_kernels(
     # Anti-aliased disc: coverage of each pixel by the circle of confusion.
     disc = (radius + 0.5 - torch.sqrt(rr2)).clamp(0, 1)
     motion = _motion_kernels(n, g, dev, xx, yy)
+    # A third of the motion blurs are hand-held shake, longer and less regular.
+    shake = torch.rand(n, generator=g, device=dev) < 1 / 3
+    motion = torch.where(
+        shake.view(-1, 1, 1), _shake_kernels(n, g, dev, xx, yy), motion
+    )
     u = torch.rand(n, generator=g, device=dev)
     kinds = ((u >= 0.25).long() + (u >= 0.55).long()).view(-1, 1, 1)
     k = torch.where(kinds == 0, gauss, torch.where(kinds == 1, disc, motion))
@@ -216,6 +221,28 @@ def _motion_kernels(
     pick = torch.rand(n, generator=g, device=dev) < hard_p
     pick &= hard.sum(dim=(1, 2)) > 0  # never an empty kernel
     return torch.where(pick.view(-1, 1, 1), hard, smooth)
+
+
+def _shake_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
+    """Hand-held camera shake (N, 31, 31): a random walk with inertia, 5–27 px
+    across, its weight where the camera dwelt, as Levin et al. recorded.
+
+    The trajectory's velocity drifts by random accelerations, so the path turns
+    and doubles back; each step leaves the same weight, so slow stretches (where
+    steps bunch) are brighter, as the camera dwelt there longer.
+    """
+    steps = 96
+    acc = torch.randn((n, steps, 2), generator=g, device=dev)
+    vel = torch.cumsum(acc, 1) + 3 * torch.randn((n, 1, 2), generator=g, device=dev)
+    pos = torch.cumsum(vel, 1)
+    pos = pos - pos.mean(1, keepdim=True)
+    extent = (pos.amax(1) - pos.amin(1)).amax(1).clamp_min(1e-6)
+    size = _uniform(n, 5.0, 27.0, g, dev)
+    pos = pos * (size / extent).view(-1, 1, 1)
+    d2 = (xx[None, None] - pos[..., 0, None, None]) ** 2 + (
+        yy[None, None] - pos[..., 1, None, None]
+    ) ** 2
+    return torch.exp(-d2 / (2 * 0.5**2)).sum(1)
 
 
 def apply_kernels(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
