@@ -14,10 +14,10 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from restore_app import __version__
+from restore_app.core.tasks import DEVICES, RESTORE_TASKS
 
 PROG = "restore-app"
-DEVICES = ("auto", "cpu", "cuda", "mps")
-TASKS = ("inpaint", "denoise", "deblur")
+TASKS = tuple(t.value for t in RESTORE_TASKS)
 
 EXIT_OK = 0
 EXIT_FAILED = 1

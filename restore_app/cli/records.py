@@ -45,7 +45,7 @@ def _default_output(record: Path) -> Path:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from restore_app.core.image import WRITE_EXTENSIONS
+    from restore_app.core.formats import WRITE_EXTENSIONS
     from restore_app.models.replay import replay
 
     record = Path(args.record)

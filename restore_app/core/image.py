@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from restore_app.core import naming, pillow_io
+from restore_app.core import pillow_io
 from restore_app.core.atomic import atomic_output
 from restore_app.core.errors import (
     ImageReadError,
@@ -40,12 +40,6 @@ from restore_app.core.tiff_io import (
 Image.MAX_IMAGE_PIXELS = None
 
 DEFAULT_MAX_PIXELS = 1_000_000_000
-READ_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
-)
-WRITE_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
-assert READ_EXTENSIONS == naming._READ_EXTENSIONS
-assert WRITE_EXTENSIONS == naming._WRITE_EXTENSIONS
 
 _ORIENTATION_TAG = 0x0112
 _EXIF_HEADER = b"Exif\x00\x00"

@@ -6,15 +6,9 @@ import os
 from pathlib import Path
 
 from restore_app.core.errors import ImageReadError
+from restore_app.core.formats import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 SIDECAR_DIRNAME = ".restore"
-
-# Kept here as well as in image.py so that listing a folder does not import the
-# codecs; image.py asserts they agree.
-_READ_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
-)
-_WRITE_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
 
 
 def derivative_path(
@@ -35,7 +29,7 @@ def derivative_path(
     if not task:
         raise ValueError("task must not be empty")
     if ext is None:
-        ext = src.suffix if src.suffix.lower() in _WRITE_EXTENSIONS else ".png"
+        ext = src.suffix if src.suffix.lower() in WRITE_EXTENSIONS else ".png"
     elif not ext.startswith("."):
         ext = "." + ext
     folder = Path(out_dir) if out_dir is not None else src.parent
@@ -68,15 +62,14 @@ def list_images(
             found.extend(
                 base / name
                 for name in filenames
-                if not _is_hidden(name)
-                and Path(name).suffix.lower() in _READ_EXTENSIONS
+                if not _is_hidden(name) and Path(name).suffix.lower() in READ_EXTENSIONS
             )
     else:
         found = [
             entry
             for entry in root.iterdir()
             if not _is_hidden(entry.name)
-            and entry.suffix.lower() in _READ_EXTENSIONS
+            and entry.suffix.lower() in READ_EXTENSIONS
             and entry.is_file()
         ]
     return sorted(p for p in found if p.is_file())

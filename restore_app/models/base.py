@@ -5,22 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
+from restore_app.core.tasks import Task
 
 ProgressFn = Callable[[int, int], None]
-
-
-class Task(StrEnum):
-    INPAINT = "inpaint"
-    DENOISE = "denoise"
-    DEBLUR = "deblur"
-    #: damage detectors share the registry, cards and model list with restorers
-    DETECT = "detect"
 
 
 @dataclass(frozen=True)

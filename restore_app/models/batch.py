@@ -241,7 +241,7 @@ def output_suffix(source: Path) -> str:
 
     BMP and GIF are read but not written; PNG keeps every pixel they hold.
     """
-    from restore_app.core.image import WRITE_EXTENSIONS
+    from restore_app.core.formats import WRITE_EXTENSIONS
 
     suffix = source.suffix.lower()
     return source.suffix if suffix in WRITE_EXTENSIONS else ".png"
@@ -275,7 +275,8 @@ def restore_file(
     depth). Raises RestoreError subclasses.
     """
     from restore_app.core.derivative import write_derivative
-    from restore_app.core.image import WRITE_EXTENSIONS, read_image
+    from restore_app.core.formats import WRITE_EXTENSIONS
+    from restore_app.core.image import read_image
     from restore_app.core.masks import read_mask
     from restore_app.models.engine import restore
 
@@ -393,7 +394,7 @@ def find_mask(masks_dir: Path, relative_image: Path) -> Path | None:
     Returns None when there is none; raises MaskError when two files qualify,
     since picking one silently could repair with the wrong mask.
     """
-    from restore_app.core.image import READ_EXTENSIONS
+    from restore_app.core.formats import READ_EXTENSIONS
 
     folder = masks_dir / relative_image.parent
     if not folder.is_dir():

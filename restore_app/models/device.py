@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from restore_app.core.errors import ModelError
+from restore_app.core.tasks import DEVICES
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
 _threads_set = False
 
 

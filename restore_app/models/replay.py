@@ -18,6 +18,7 @@ import numpy as np
 from restore_app.core.atomic import sha256_file
 from restore_app.core.errors import RestoreError
 from restore_app.core.record import record_path
+from restore_app.core.tasks import RESTORE_TASKS
 
 
 class RecordError(RestoreError):
@@ -120,7 +121,7 @@ def replay(
     replayed = []
     for i, op in enumerate(record["operations"], 1):
         task = op.get("task")
-        if task not in ("inpaint", "denoise", "deblur"):
+        if task not in RESTORE_TASKS:
             continue
         restorer = get_restorer(op["restorer"])
         if (

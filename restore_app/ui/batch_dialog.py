@@ -25,8 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-TASKS = (("inpaint", "Inpaint (each image's mask)"), ("denoise", "Denoise"),
-         ("deblur", "Deblur"))  # fmt: skip
+from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS
+
+TASKS = tuple(
+    (str(t), TASK_LABELS[t] + (" (each image's mask)" if t == "inpaint" else ""))
+    for t in RESTORE_TASKS
+)
 
 
 @dataclass(frozen=True)

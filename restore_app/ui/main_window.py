@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.core.damage import DAMAGE_KINDS, kind
+from restore_app.core.tasks import RESTORE_TASKS
 from restore_app.ui.canvas import Canvas, Tool, ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
 
         by_task: dict[str, list[Any]] = {}
         defaults: dict[str, str] = {}
-        for task in ("inpaint", "denoise", "deblur"):
+        for task in map(str, RESTORE_TASKS):
             by_task[task] = list_restorers(task)
             saved = self.settings.value(f"models/{task}")
             try:

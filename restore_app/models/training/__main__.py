@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from restore_app.core.tasks import RESTORE_TASKS
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m restore_app.models.training")
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 def _train_all(args: argparse.Namespace) -> int:
     """One process per model, side by side on one device; fails if any fails."""
     procs = []
-    for task in ("inpaint", "denoise", "deblur"):
+    for task in map(str, RESTORE_TASKS):
         cmd = [
             sys.executable,
             "-m",
