@@ -9,12 +9,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from restore_app.core.errors import RestoreError
+from restore_app.core.formats import READ_EXTENSIONS
 
 if TYPE_CHECKING:
     from restore_app.ui.document import Document
     from restore_app.ui.main_window import MainWindow
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif)"
+IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS)) + ")"
 MAX_RECENT = 10
 
 
