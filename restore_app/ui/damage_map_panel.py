@@ -7,11 +7,10 @@ the window, which owns the canvas.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -62,6 +61,7 @@ class DamageMapPanel(QWidget):
             name.setToolTip(k.description)
             self.table.setItem(row, 2, name)
             self.table.setItem(row, 3, QTableWidgetItem(LAYER_KEYS.get(k.id, "")))
+        self.table.setMinimumWidth(0)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -69,7 +69,8 @@ class DamageMapPanel(QWidget):
         layout.addWidget(self.table)
         self.resolution = QLabel()
         layout.addWidget(self.resolution)
-        row = QHBoxLayout()
+        # Stacked: the panel shares its width with the Images strip.
+        row = QVBoxLayout()
         self.from_proposal = QPushButton("Proposal into Map")
         self.from_proposal.setToolTip(
             "Add the reviewed damage proposal to the map, each kind to its layer"
@@ -91,6 +92,10 @@ class DamageMapPanel(QWidget):
         self._recount = QTimer(self, singleShot=True, interval=250)
         self._recount.timeout.connect(self.refresh)
         self.refresh()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        # As narrow as the Images strip it shares a tab with; the table scrolls.
+        return QSize(200, 400)
 
     # -- the document ---------------------------------------------------------------
 

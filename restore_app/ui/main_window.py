@@ -114,6 +114,11 @@ class MainWindow(QMainWindow):
         # A tab beside the strip: the strip keeps its height.
         self.tabifyDockWidget(images_dock, map_dock)
         images_dock.raise_()
+        self.resizeDocks(
+            [images_dock],
+            [self.folder_panel.sizeHint().width()],
+            Qt.Orientation.Horizontal,
+        )
         self.canvas.set_damage_visible(self.damage_map.visible_kinds())
         self.undo_group = QUndoGroup(self)
         self.history = QUndoView(self.undo_group)
