@@ -26,7 +26,9 @@ from restore_app.ui.document import Document
 
 #: The key that picks each kind's layer for painting: the digits, in table order.
 LAYER_KEYS = {k.id: key for k, key in zip(DAMAGE_KINDS, "1234567890", strict=False)}
-_COLUMNS = ("Show", "Repair", "Kind", "Key", "Pixels", "%", "Regions", "mm²")
+# The areas come first after the kind: the panel is often narrow.
+_COLUMNS = ("Show", "Kind", "%", "Regions", "mm²", "Pixels", "Repair", "Key")
+_SHOW, _KIND, _SHARE, _REGIONS, _MM2, _PIXELS, _REPAIR, _KEY = range(len(_COLUMNS))
 
 
 class DamageMapPanel(QWidget):
@@ -54,17 +56,17 @@ class DamageMapPanel(QWidget):
             repair.setToolTip(f"Repair what is marked {k.name.lower()}")
             show.toggled.connect(self._on_visibility)
             self.show_boxes[k.id], self.repair_boxes[k.id] = show, repair
-            self.table.setCellWidget(row, 0, show)
-            self.table.setCellWidget(row, 1, repair)
+            self.table.setCellWidget(row, _SHOW, show)
+            self.table.setCellWidget(row, _REPAIR, repair)
             name = QTableWidgetItem(k.name)
             name.setForeground(QColor(*k.colour).darker(130))
             name.setToolTip(k.description)
-            self.table.setItem(row, 2, name)
-            self.table.setItem(row, 3, QTableWidgetItem(LAYER_KEYS.get(k.id, "")))
+            self.table.setItem(row, _KIND, name)
+            self.table.setItem(row, _KEY, QTableWidgetItem(LAYER_KEYS.get(k.id, "")))
         self.table.setMinimumWidth(0)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.Stretch)
         self.table.cellClicked.connect(self._on_row_clicked)
         layout.addWidget(self.table)
         self.resolution = QLabel()
@@ -124,12 +126,13 @@ class DamageMapPanel(QWidget):
         rows = {r["kind"]: r for r in summarise_layers(doc.damage, dpi)} if doc else {}
         for i, k in enumerate(DAMAGE_KINDS):
             r = rows.get(k.id)
-            values = (
-                (f"{r['pixels']:,}", f"{r['percent']:.2f}", str(r["regions"]),
-                 "" if r["mm2"] is None else f"{r['mm2']:.1f}")
-                if r else ("", "", "", "")
-            )  # fmt: skip
-            for col, text in enumerate(values, 4):
+            values = {
+                _SHARE: f"{r['percent']:.2f}" if r else "",
+                _REGIONS: str(r["regions"]) if r else "",
+                _MM2: "" if not r or r["mm2"] is None else f"{r['mm2']:.1f}",
+                _PIXELS: f"{r['pixels']:,}" if r else "",
+            }
+            for col, text in values.items():
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight)
                 self.table.setItem(i, col, item)

@@ -44,9 +44,9 @@ def test_paint_measure_save_and_repair_the_map(
     doc.undo_stack.redo()
 
     panel = window.damage_map
-    qtbot.waitUntil(lambda: panel.table.item(2, 4).text() != "", timeout=3000)
-    assert panel.table.item(2, 4).text() == f"{int(crack.sum()):,}"
-    assert panel.table.item(2, 6).text() == "1"  # one region
+    qtbot.waitUntil(lambda: panel.table.item(2, 5).text() != "", timeout=3000)
+    assert panel.table.item(2, 5).text() == f"{int(crack.sum()):,}"  # pixels
+    assert panel.table.item(2, 3).text() == "1"  # one region
     assert panel.resolution.text() == "unknown resolution"
 
     # A run repairs the ticked kinds; the map stays as documentation.
