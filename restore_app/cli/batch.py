@@ -3,10 +3,58 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+from pathlib import Path
 
 from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
 from restore_app.cli.single import about
+
+
+def _emit(event: dict) -> None:
+    print(json.dumps(event, ensure_ascii=False), flush=True)
+
+
+def item_entry(item, seconds: float) -> dict:
+    """What a pipeline needs of one image: paths, outcome, checksums, time."""
+    from restore_app.core.atomic import sha256_file
+    from restore_app.core.record import record_path
+
+    out_sha = None
+    if item.output is not None and item.status in ("done", "skipped"):
+        try:
+            record = json.loads(record_path(item.output).read_text(encoding="utf-8"))
+            out_sha = record["output"]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            out_sha = None
+    try:
+        in_sha = sha256_file(item.source)
+    except OSError:
+        in_sha = None
+    return {
+        "input": str(item.source),
+        "output": str(item.output) if item.output is not None else None,
+        "status": item.status,
+        "reason": item.reason or None,
+        "input_sha256": in_sha,
+        "output_sha256": out_sha,
+        "seconds": round(seconds, 3),
+    }
+
+
+class Manifest:
+    """``--report FILE``: one JSON line per image, appended as the batch goes,
+    so a pipeline can follow and audit a run (and a killed run keeps its lines)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def add(self, entry: dict) -> None:
+        from restore_app.core.segments import append
+
+        append(self.path, (json.dumps(entry, ensure_ascii=False) + "\n").encode())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,8 +89,14 @@ def run(args: argparse.Namespace) -> int:
     # Made at the first progress call: run_batch checks the folders first, and a
     # usage error should stay one line, without an empty bar before it.
     bars: list[tqdm] = []
+    json_progress = args.progress == "json"
+    manifest = Manifest(Path(args.report)) if args.report else None
+    clock = [time.monotonic()]
 
     def on_progress(done: int, total: int) -> None:
+        if json_progress:
+            _emit({"event": "progress", "done": done, "total": total})
+            return
         if not bars:
             bars.append(tqdm(total=total, desc=args.op, unit="image", file=sys.stderr))
         bars[0].total = total
@@ -50,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         bars[0].refresh()
 
     def on_item(item: BatchItem) -> None:
+        now = time.monotonic()
+        seconds, clock[0] = now - clock[0], now
+        entry = item_entry(item, seconds)
+        if manifest is not None:
+            manifest.add(entry)
+        if json_progress:
+            _emit({"event": "item", **entry})
         for warning in item.warnings:
             note = f"{PROG}: warning: {item.source.name}: {warning}"
             tqdm.write(note, file=sys.stderr)
@@ -83,6 +144,16 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
 
     out = sys.stdout
+    if json_progress:
+        _emit(
+            {
+                "event": "summary",
+                "done": len(report.done),
+                "skipped": len(report.skipped),
+                "failed": len(report.failed),
+            }
+        )
+        return EXIT_FAILED if report.failed else EXIT_OK
     print(
         f"{len(report.done)} done, {len(report.skipped)} skipped, "
         f"{len(report.failed)} failed",

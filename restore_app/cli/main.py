@@ -260,6 +260,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect masks named like the images: their bright pixels never change",
     )
     p.add_argument(
+        "--report",
+        metavar="FILE",
+        help="append one JSON line per image to FILE as the batch goes: input, "
+        "output, status, reason, SHA-256s, seconds",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("bar", "json"),
+        default="bar",
+        help="json: progress, each image and the summary as JSON lines on stdout",
+    )
+    p.add_argument(
         "--verify",
         action="store_true",
         help="skip an existing output only when its SHA-256 matches its record "

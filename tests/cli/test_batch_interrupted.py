@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,26 @@ def test_a_killed_batch_resumes_to_every_output_once(tmp_path, seed) -> None:
         rec = json.loads((out / f"s{i}.png.json").read_text())
         assert rec["output"]["size"] == (out / f"s{i}.png").stat().st_size
         assert load(out / f"s{i}.png").shape == (96, 128, 3)
+
+
+def test_pipelines_follow_a_batch_in_json(cli, tmp_path) -> None:
+    folder = _scans(tmp_path, 2)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    r = cli("batch", "scans", "-o", "out", "--op", "denoise", "--model", "denoise.nlm",
+            "--progress", "json", "--report", "run.jsonl")  # fmt: skip
+    assert r.code == 1
+    events = [json.loads(line) for line in r.out.splitlines()]
+    assert events[-1] == {"event": "summary", "done": 2, "skipped": 0, "failed": 1}
+    assert any(e["event"] == "progress" for e in events)
+    items = [e for e in events if e["event"] == "item"]
+    manifest = [
+        json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()
+    ]
+    assert [{k: v for k, v in e.items() if k != "event"} for e in items] == manifest
+    by_name = {Path(m["input"]).name: m for m in manifest}
+    assert (
+        by_name["broken.png"]["status"] == "failed" and by_name["broken.png"]["reason"]
+    )
+    done = by_name["s0.png"]
+    assert done["status"] == "done" and len(done["output_sha256"]) == 64
+    assert len(done["input_sha256"]) == 64 and done["seconds"] >= 0
