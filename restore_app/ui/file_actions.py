@@ -210,15 +210,20 @@ class FileActions(QObject):
         self.w.statusBar().showMessage(f"Report written: {pdf}", 8000)
         return pdf
 
-    def export_damage_map_dialog(self) -> None:
+    def _choose_folder(self, title: str) -> Path | None:
+        # Qt's own dialog: it can make a new folder where the person wants one.
         folder = QFileDialog.getExistingDirectory(
             self.w,
-            "Export the damage map into a folder",
+            title,
             self._last_dir(),
             QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.DontUseNativeDialog,
         )
-        if folder:
-            self.export_damage_map(Path(folder))
+        return Path(folder) if folder else None
+
+    def export_damage_map_dialog(self) -> None:
+        folder = self._choose_folder("Export the damage map into a folder")
+        if folder is not None:
+            self.export_damage_map(folder)
 
     def export_damage_map(self, folder: Path) -> list[Path]:
         """Write the current image's damage map: ``STEM.KIND.png`` per layer, the
@@ -252,14 +257,11 @@ class FileActions(QObject):
         return written
 
     def export_masks_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self.w,
-            "Export masks into a folder (for restore-app batch --masks)",
-            self._last_dir(),
-            QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.DontUseNativeDialog,
+        folder = self._choose_folder(
+            "Export masks into a folder (for restore-app batch --masks)"
         )
-        if folder:
-            self.export_masks(Path(folder))
+        if folder is not None:
+            self.export_masks(folder)
 
     def export_masks(self, folder: Path) -> list[Path]:
         """Write every image's saved mask as ``FOLDER/STEM.png`` and its protect
