@@ -117,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
         if item.status == "failed":
             tqdm.write(f"{PROG}: failed: {item.source}: {item.reason}", file=sys.stderr)
 
+    engine = None
+    if args.engine == "ray":
+        from restore_app.models.cluster import ray_engine
+
+        engine = ray_engine(args.address, args.workers, args.gpus_per_worker)
+    elif args.address or args.workers or args.gpus_per_worker is not None:
+        raise UsageError("--address, --workers and --gpus-per-worker need --engine ray")
     try:
         report = run_batch(
             args.input_dir,
@@ -129,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             protect_dir=args.protect,
             verify=args.verify,
             about=about(args),
+            engine=engine,
             auto_masks=args.auto_masks,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
             **lookups,

@@ -260,6 +260,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect masks named like the images: their bright pixels never change",
     )
     p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: spread the images over a Ray cluster (needs restore-app[cluster])",
+    )
+    p.add_argument(
+        "--address", metavar="ADDR", help="a running Ray cluster (default: start one)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="images in flight (default: per CPU or GPU)",
+    )
+    p.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        metavar="G",
+        help="GPUs each worker takes (default: 1 where the cluster has GPUs, else 0)",
+    )
+    p.add_argument(
         "--report",
         metavar="FILE",
         help="append one JSON line per image to FILE as the batch goes: input, "

@@ -435,6 +435,7 @@ def run_batch(
     protect_lookup: Callable[[Path], Path | None] | None = None,
     verify: bool = False,
     about: dict[str, Any] | None = None,
+    engine: Callable[[list[Work]], Any] | None = None,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -452,6 +453,10 @@ def run_batch(
     fills it. ``detect`` says how damage is found for both. ``protect_dir``
     holds protect masks, looked up like the masks, or ``protect_lookup(image)``
     names each image's (the window passes its saved ones).
+
+    ``engine`` runs the images elsewhere (``engine(works)`` yields a
+    BatchItem per Work, in any order: see restore_app.models.cluster); without
+    it they run here, one after another.
 
     An existing output is skipped only when its record names its size (and,
     with ``verify``, its SHA-256); otherwise it is made again. The batch holds
@@ -513,6 +518,7 @@ def run_batch(
     with batch_lock(output_dir):
         report = BatchReport()
         claimed: dict[Path, Path] = {}
+        works: list[Work] = []
         total = len(images)
 
         def finish(item: BatchItem) -> None:
@@ -567,58 +573,110 @@ def run_batch(
                     protect = find_mask(protect_path, relative)
                 else:
                     protect = None
-                if task is Task.INPAINT and mask is None and not auto_masks:
-                    finish(BatchItem(source, output, "skipped", "no mask"))
-                    continue
-                output.parent.mkdir(parents=True, exist_ok=True)
-                if task is Task.DETECT:
-                    detect_file(
-                        source,
-                        output,
-                        settings=detect,
-                        protect=protect,
-                        overwrite=redo,
-                        device=device,
-                        on_progress=on_image_progress,
-                        cancel=cancel,
-                    )
-                    warnings: list[str] = []
-                else:
-                    warnings = restore_file(
-                        source,
-                        output,
-                        task=task,
-                        mask=mask,
-                        protect=protect,
-                        restorer_id=restorer_id,
-                        strength=strength,
-                        overwrite=redo,
-                        device=device,
-                        tile_size=tile_size,
-                        on_progress=on_image_progress,
-                        cancel=cancel,
-                        auto_mask=detect if auto_masks else None,
-                        about=about,
-                    )
-            except Cancelled:
-                report.cancelled = True
-                break
             except RestoreError as exc:
                 finish(BatchItem(source, output, "failed", _one_line(str(exc))))
-            except MemoryError:
-                finish(BatchItem(source, output, "failed", "out of memory"))
-            except Exception as exc:  # one bad file must not stop the batch
-                finish(
-                    BatchItem(
-                        source,
-                        output,
-                        "failed",
-                        _one_line(f"{type(exc).__name__}: {exc}"),
-                    )
+                continue
+            if task is Task.INPAINT and mask is None and not auto_masks:
+                finish(BatchItem(source, output, "skipped", "no mask"))
+                continue
+            works.append(
+                Work(
+                    source=source,
+                    output=output,
+                    task=task,
+                    mask=mask,
+                    protect=protect,
+                    restorer_id=restorer_id,
+                    strength=strength,
+                    overwrite=redo,
+                    device=device,
+                    tile_size=tile_size,
+                    detect=detect,
+                    auto_masks=auto_masks,
+                    about=about,
                 )
-            else:
-                finish(BatchItem(source, output, "done", warnings=tuple(warnings)))
+            )
+            if engine is None:
+                try:
+                    finish(process(works.pop(), on_image_progress, cancel))
+                except Cancelled:
+                    report.cancelled = True
+                    break
+        if engine is not None and not report.cancelled:
+            for item in engine(works):
+                finish(item)
         return report
+
+
+@dataclass(frozen=True)
+class Work:
+    """One image of a batch, with everything its step needs (plain data, so a
+    cluster can ship it to another machine)."""
+
+    source: Path
+    output: Path
+    task: Task
+    mask: Path | None
+    protect: Path | None
+    restorer_id: str | None
+    strength: float | None
+    overwrite: bool
+    device: str
+    tile_size: int
+    detect: DetectSettings
+    auto_masks: bool
+    about: dict[str, Any] | None
+
+
+def process(
+    work: Work,
+    on_progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BatchItem:
+    """Make one image's output; a failure is an outcome, not an exception
+    (except Cancelled, which stops the batch)."""
+    source, output = work.source, work.output
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if work.task is Task.DETECT:
+            detect_file(
+                source,
+                output,
+                settings=work.detect,
+                protect=work.protect,
+                overwrite=work.overwrite,
+                device=work.device,
+                on_progress=on_progress,
+                cancel=cancel,
+            )
+            warnings: list[str] = []
+        else:
+            warnings = restore_file(
+                source,
+                output,
+                task=work.task,
+                mask=work.mask,
+                protect=work.protect,
+                restorer_id=work.restorer_id,
+                strength=work.strength,
+                overwrite=work.overwrite,
+                device=work.device,
+                tile_size=work.tile_size,
+                on_progress=on_progress,
+                cancel=cancel,
+                auto_mask=work.detect if work.auto_masks else None,
+                about=work.about,
+            )
+    except Cancelled:
+        raise
+    except RestoreError as exc:
+        return BatchItem(source, output, "failed", _one_line(str(exc)))
+    except MemoryError:
+        return BatchItem(source, output, "failed", "out of memory")
+    except Exception as exc:  # one bad file must not stop the batch
+        why = _one_line(f"{type(exc).__name__}: {exc}")
+        return BatchItem(source, output, "failed", why)
+    return BatchItem(source, output, "done", warnings=tuple(warnings))
 
 
 LOCK_NAME = ".restore-batch.lock"
