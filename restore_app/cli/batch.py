@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             recursive=args.recursive,
             protect_dir=args.protect,
             verify=args.verify,
-            about=about(args),
+            about={**about(args), "engine": args.engine},
             engine=engine,
             auto_masks=args.auto_masks,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from restore_app.cli.main import EXIT_OK, UsageError
 from restore_app.cli.progress import tile_bar
+from restore_app.cli.single import about
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             device=args.device,
             on_progress=on_progress,
+            about=about(args),
         )
     print(output)
     return EXIT_OK

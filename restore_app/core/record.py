@@ -99,7 +99,8 @@ def write_record(
     device...); an operation with a ``mask`` or ``protect`` file path and no
     ``mask_sha256`` / ``protect_sha256`` gets that checksum added. ``masks`` name
     the mask files written beside the output (name, path, SHA-256); ``about``
-    says what and why: ``object_id``, ``operator``, ``purpose`` (None: not said).
+    says what and why: ``object_id``, ``operator``, ``purpose`` (None: not said),
+    and how: ``engine`` (``local``, the default, or ``ray`` for a cluster batch).
     """
     out = Path(output_path)
     record = {
@@ -109,6 +110,7 @@ def write_record(
         "object_id": (about or {}).get("object_id"),
         "operator": (about or {}).get("operator"),
         "purpose": (about or {}).get("purpose"),
+        "engine": (about or {}).get("engine") or "local",
         "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "source": _file_entry(source_path),
         "operations": [_operation(op) for op in operations],

@@ -125,6 +125,7 @@ def detect_file(
     device: str = "auto",
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    about: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Find the damage in the image file ``source``; write it as a mask ``output``.
 
@@ -209,7 +210,11 @@ def detect_file(
             operation["layers"] = entries
         write_mask(mask, output, overwrite=overwrite)
         written.append(output)
-        written.append(write_record(output, source_path=source, operations=[operation]))
+        written.append(
+            write_record(
+                output, source_path=source, operations=[operation], about=about
+            )
+        )
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -648,6 +653,7 @@ def process(
                 device=work.device,
                 on_progress=on_progress,
                 cancel=cancel,
+                about=work.about,
             )
             warnings: list[str] = []
         else:
