@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,7 +440,7 @@ def run_batch(
     protect_lookup: Callable[[Path], Path | None] | None = None,
     verify: bool = False,
     about: dict[str, Any] | None = None,
-    engine: Callable[[list[Work]], Any] | None = None,
+    engine: Callable[[Iterator[Work]], Iterator[BatchItem]] | None = None,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
@@ -459,9 +459,10 @@ def run_batch(
     holds protect masks, looked up like the masks, or ``protect_lookup(image)``
     names each image's (the window passes its saved ones).
 
-    ``engine`` runs the images elsewhere (``engine(works)`` yields a
-    BatchItem per Work, in any order: see restore_app.models.cluster); without
-    it they run here, one after another.
+    ``engine`` runs the images elsewhere: ``engine(works)`` takes the Works as
+    they are planned (a stream, so memory does not grow with the folder) and
+    yields a BatchItem per Work, in any order (see restore_app.models.cluster).
+    Without it they run here, one after another.
 
     An existing output is skipped only when its record names its size (and,
     with ``verify``, its SHA-256); otherwise it is made again. The batch holds
@@ -523,7 +524,6 @@ def run_batch(
     with batch_lock(output_dir):
         report = BatchReport()
         claimed: dict[Path, Path] = {}
-        works: list[Work] = []
         total = len(images)
 
         def finish(item: BatchItem) -> None:
@@ -538,54 +538,56 @@ def run_batch(
             if on_progress is not None:
                 on_progress(report.total, total)
 
-        if on_progress is not None:
-            on_progress(0, total)
-        for source in images:
-            if cancel is not None and cancel.cancelled:
-                report.cancelled = True
-                break
-            try:
-                relative = source.relative_to(input_dir)
-            except ValueError:
-                finish(BatchItem(source, None, "failed", "not inside the input folder"))
-                continue
-            suffix = ".png" if task is Task.DETECT else output_suffix(source)
-            output = output_dir / relative.parent / (relative.stem + suffix)
-            if output in claimed:
-                # a.bmp and a.png would both become a.png: keep the first, say why.
-                why = f"same output name as {claimed[output].name}"
-                finish(BatchItem(source, output, "failed", why))
-                continue
-            claimed[output] = source
-            redo = overwrite
-            if output.exists() and not overwrite:
-                if is_complete(output, verify=verify):
-                    finish(BatchItem(source, output, "skipped", "output exists"))
+        def plan() -> Iterator[Work]:
+            # A generator, so the file list streams to the engine: nothing per
+            # image is kept beyond the report's names.
+            for source in images:
+                if cancel is not None and cancel.cancelled:
+                    report.cancelled = True
+                    return
+                try:
+                    relative = source.relative_to(input_dir)
+                except ValueError:
+                    finish(
+                        BatchItem(source, None, "failed", "not inside the input folder")
+                    )
                     continue
-                # An output without a record naming it (a kill between the two
-                # writes, or a file of someone else's): made again.
-                redo = True
-            try:
-                if mask_lookup is not None:
-                    mask = mask_lookup(source)
-                elif masks_path is not None:
-                    mask = find_mask(masks_path, relative)
-                else:
-                    mask = None
-                if protect_lookup is not None:
-                    protect = protect_lookup(source)
-                elif protect_path is not None:
-                    protect = find_mask(protect_path, relative)
-                else:
-                    protect = None
-            except RestoreError as exc:
-                finish(BatchItem(source, output, "failed", _one_line(str(exc))))
-                continue
-            if task is Task.INPAINT and mask is None and not auto_masks:
-                finish(BatchItem(source, output, "skipped", "no mask"))
-                continue
-            works.append(
-                Work(
+                suffix = ".png" if task is Task.DETECT else output_suffix(source)
+                output = output_dir / relative.parent / (relative.stem + suffix)
+                if output in claimed:
+                    # a.bmp and a.png would both become a.png: keep the first, say why.
+                    why = f"same output name as {claimed[output].name}"
+                    finish(BatchItem(source, output, "failed", why))
+                    continue
+                claimed[output] = source
+                redo = overwrite
+                if output.exists() and not overwrite:
+                    if is_complete(output, verify=verify):
+                        finish(BatchItem(source, output, "skipped", "output exists"))
+                        continue
+                    # An output without a record naming it (a kill between the two
+                    # writes, or a file of someone else's): made again.
+                    redo = True
+                try:
+                    if mask_lookup is not None:
+                        mask = mask_lookup(source)
+                    elif masks_path is not None:
+                        mask = find_mask(masks_path, relative)
+                    else:
+                        mask = None
+                    if protect_lookup is not None:
+                        protect = protect_lookup(source)
+                    elif protect_path is not None:
+                        protect = find_mask(protect_path, relative)
+                    else:
+                        protect = None
+                except RestoreError as exc:
+                    finish(BatchItem(source, output, "failed", _one_line(str(exc))))
+                    continue
+                if task is Task.INPAINT and mask is None and not auto_masks:
+                    finish(BatchItem(source, output, "skipped", "no mask"))
+                    continue
+                yield Work(
                     source=source,
                     output=output,
                     task=task,
@@ -600,15 +602,18 @@ def run_batch(
                     auto_masks=auto_masks,
                     about=about,
                 )
-            )
-            if engine is None:
+
+        if on_progress is not None:
+            on_progress(0, total)
+        if engine is None:
+            for work in plan():
                 try:
-                    finish(process(works.pop(), on_image_progress, cancel))
+                    finish(process(work, on_image_progress, cancel))
                 except Cancelled:
                     report.cancelled = True
                     break
-        if engine is not None and not report.cancelled:
-            for item in engine(works):
+        else:
+            for item in engine(plan()):
                 finish(item)
         return report
 

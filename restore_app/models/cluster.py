@@ -12,7 +12,7 @@ then reported failed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from restore_app.core.errors import RestoreError
@@ -44,7 +44,7 @@ def ray_engine(
             "--engine ray needs Ray: pip install 'restore-app[cluster]'"
         ) from None
 
-    def engine(works: list[Work]) -> Iterator[BatchItem]:
+    def engine(works: Iterable[Work]) -> Iterator[BatchItem]:
         started = not ray.is_initialized()
         if started:
             try:
@@ -65,7 +65,7 @@ def ray_engine(
     return engine
 
 
-def _run(ray: Any, works: list[Work], workers, gpus) -> Iterator[BatchItem]:
+def _run(ray: Any, works: Iterable[Work], workers, gpus) -> Iterator[BatchItem]:
     resources = ray.cluster_resources()
     cluster_gpus = float(resources.get("GPU", 0))
     per_worker_gpus = gpus if gpus is not None else (1.0 if cluster_gpus else 0.0)
