@@ -35,9 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from restore_app.core.damage import DAMAGE_KINDS  # noqa: E402
+from restore_app.core.damage import kind  # noqa: E402
 from restore_app.core.detect_scores import TOLERANCE, Counts  # noqa: E402
-from restore_app.models.detection import detect  # noqa: E402
+from restore_app.models.detection import DETECTED_KINDS, detect  # noqa: E402
 from restore_app.models.engine import restore  # noqa: E402
 from restore_app.models.registry import (  # noqa: E402
     default_restorer_id,
@@ -88,14 +88,14 @@ def synthetic(
     out = {}
     for did in detector_ids:
         overall = Counts()
-        per_kind = {k.id: Counts() for k in DAMAGE_KINDS}
+        per_kind = {k: Counts() for k in DETECTED_KINDS}
         alarms, gains_auto, gains_true = [], [], []
         t0 = time.perf_counter()
         for i, (x, y, c) in enumerate(zip(damaged8, labels, clean8, strict=True)):
             proposal = detect(x, detector_id=did, device="cpu")
             found = proposal.mask()
             overall.add(found, y > 0)
-            for k in DAMAGE_KINDS:
+            for k in map(kind, DETECTED_KINDS):
                 per_kind[k.id].add(found & (proposal.kinds == k.label), y == k.label)
             alarms.append(float(detect(c, detector_id=did, device="cpu").mask().mean()))
             filled = restore(x, task="inpaint", restorer_id=fill, mask=found).pixels
@@ -224,10 +224,7 @@ def main() -> int:
         ("precision", lambda d: syn[d]["precision"]),
         ("recall", lambda d: syn[d]["recall"]),
         ("F1", lambda d: syn[d]["f1"]),
-        *[
-            (f"F1 {k.id}", lambda d, k=k: syn[d]["kinds"][k.id]["f1"])
-            for k in DAMAGE_KINDS
-        ],
+        *[(f"F1 {k}", lambda d, k=k: syn[d]["kinds"][k]["f1"]) for k in DETECTED_KINDS],
         ("false alarms (share of clean pixels)", lambda d: syn[d]["false_alarms"]),
         (
             "repair: PSNR gain kept vs true mask",
