@@ -108,7 +108,9 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
         # White cloth and highlights twice as often as each other kind.
         what = min(int(rng.integers(0, 9)), 7)
         layer = np.zeros((h, w), np.float32)
-        dark = rng.random() < 0.6
+        # Wires and twigs are mostly dark against the sky; a bright thin line
+        # on a print is far more often a crack or a scratch.
+        dark = rng.random() < (0.85 if what in (1, 2) else 0.6)
         if what == 0:  # catchlights: small bright highlights, in pairs at times
             for _ in range(int(rng.integers(1, 3))):
                 c = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
@@ -452,9 +454,27 @@ def damage(
 
 
 def scan(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What the scanner adds over the damaged print: sensor noise, 8-bit values."""
+    """What the scanner and the file add over the damaged print: sensor noise,
+    8-bit values, and often a resampling and JPEG compression, as scans shared
+    by people and archives online have."""
     noise = rng.normal(0, rng.uniform(0.0, 0.012), img.shape).astype(np.float32)
-    return np.clip(np.round((img + noise) * 255) / 255, 0, 1).astype(np.float32)
+    x = np.clip(np.round((img + noise) * 255), 0, 255).astype(np.uint8)
+    h, w = x.shape[:2]
+    if rng.random() < 0.3:  # scanned at one size, saved at another
+        f = float(rng.uniform(0.5, 0.85))
+        small = cv2.resize(
+            x,
+            (max(8, round(w * f)), max(8, round(h * f))),
+            interpolation=cv2.INTER_AREA,
+        )
+        x = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    if rng.random() < 0.5:
+        q = int(rng.integers(45, 96))
+        bgr = np.ascontiguousarray(x[..., ::-1])  # OpenCV's channel order
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if ok:
+            x = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)[..., ::-1]
+    return x.astype(np.float32) / 255.0
 
 
 def sample(

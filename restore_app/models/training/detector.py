@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import math
 import os
@@ -150,6 +151,9 @@ class DetectorTrainer:
             seed=4242,
         )
         self.val_x, self.val_y, self.val_clean = vx, vy, vc
+        # Scores are comparable only on the same validation samples: a run
+        # resumed after the data changed starts its choice of the best afresh.
+        self.val_fingerprint = hashlib.sha256(vx.tobytes() + vy.tobytes()).hexdigest()
         self.model = build(ARCHITECTURE, CONFIG).to(device)
         self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.ema_steps = 0
@@ -190,6 +194,7 @@ class DetectorTrainer:
             "started_from": self.started_from,
             "hardware": json.dumps(self.hardware_used),
             "rng": json.dumps(self.rng.bit_generator.state),
+            "validation": self.val_fingerprint,
         }
 
     def save(self, path: Path | None = None) -> None:
@@ -209,6 +214,8 @@ class DetectorTrainer:
         self.elapsed = float(state["elapsed"])
         self.history = json.loads(state["history"])
         self.best = json.loads(state["best"])
+        if state.get("validation") != self.val_fingerprint:
+            self.best = None  # other validation samples: earlier scores don't compare
         self.started_from = state.get("started_from", "scratch")
         self.hardware_used = json.loads(state.get("hardware", "[]"))
         with contextlib.suppress(KeyError, ValueError, TypeError):
