@@ -36,7 +36,7 @@ def main() -> int:
     c.offset = QPointF(
         c.width() / 2 - wd / 2 * c.scale, c.height() / 2 - h / 2 * c.scale
     )
-    c.brush_size = 40
+    c.tools.brush_size = 40
     app.processEvents()
     c.repaint()
     times = []

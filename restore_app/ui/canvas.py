@@ -29,19 +29,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from restore_app.ui.display import DTILE, TileCache, TileFactory, _qimage, to_display8
+from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, Tool, ToolState
+from restore_app.ui.display import DTILE, TileCache, TileFactory, to_display8
 from restore_app.ui.document import Document, MaskEdit
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
-
-
-class Tool(StrEnum):
-    BRUSH = "brush"
-    ERASER = "eraser"
-    RECT = "rect"
-    LASSO = "lasso"
-    HEAL = "heal"
-    PAN = "pan"
 
 
 class ViewMode(StrEnum):
@@ -66,10 +58,11 @@ class Canvas(QWidget):
 
     view_changed = Signal()
     heal_requested = Signal(object, float)  # list of image points (x, y), radius
-    brush_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tools: ToolState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: the tool, brush, layer and overlays it paints with: the workspace's
+        self.tools = tools
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -79,24 +72,14 @@ class Canvas(QWidget):
         self.cache = TileCache()
         self.scale = 1.0
         self.offset = QPointF(0, 0)
-        self.tool = Tool.BRUSH
-        self.brush_size = 24.0  # diameter, image pixels
-        self.brush_hardness = 0.8
         self.mode = ViewMode.NORMAL
         self.split = 0.5  # split line as a fraction of the width
         self.show_original = False
-        self.show_mask = True
         self.show_protect = True
         #: the name of a scan still being read ("" when none), shown meanwhile
         self.loading = ""
-        #: the mask layer the painting tools edit: "mask", "protect" or
-        #: "damage:KIND" (a layer of the damage map)
-        self.layer = "mask"
         #: the damage-map layers shown, by kind id
         self.damage_visible: list[str] = []
-        self.show_repaired = False
-        self.overlay_color = QColor(255, 40, 60)
-        self.overlay_opacity = 0.5
         self.preview: tuple[int, int, QImage] | None = None
         self._checker = _checker()
         self._space = False
@@ -107,6 +90,11 @@ class Canvas(QWidget):
         self._points: list[QPointF] = []
         self._rect_start: QPointF | None = None
         self._cursor: QPointF | None = None
+        ev = tools.events
+        for sig in (ev.tool, ev.brush_size, ev.brush_hardness, ev.layer):
+            sig.connect(self._on_tools_changed)
+        for sig in (ev.show_mask, ev.show_repaired, ev.overlay_rgb, ev.overlay_opacity):
+            sig.connect(self._on_overlay_changed)
 
     # -- document ---------------------------------------------------------------------
 
@@ -193,21 +181,18 @@ class Canvas(QWidget):
         self.cache.invalidate(kinds, box)
         self.update_image_box(box)
 
-    def set_overlay(
-        self, color: QColor | None = None, opacity: float | None = None
-    ) -> None:
-        if color is not None:
-            self.overlay_color = QColor(color)
-        if opacity is not None:
-            self.overlay_opacity = float(opacity)
+    def _on_tools_changed(self, _value: object = None) -> None:
+        self.update()
+
+    def _on_overlay_changed(self, _value: object = None) -> None:
         self._apply_overlay_style()
         self.cache.invalidate(("mask",), (0, 0, 1 << 30, 1 << 30))
         self.update()
 
     def _apply_overlay_style(self) -> None:
         if self.factory is not None:
-            self.factory.overlay_color = self.overlay_color
-            self.factory.overlay_opacity = self.overlay_opacity
+            self.factory.overlay_color = QColor(*self.tools.overlay_rgb)
+            self.factory.overlay_opacity = self.tools.overlay_opacity
 
     def set_mode(self, mode: ViewMode) -> None:
         self.mode = ViewMode(mode)
@@ -427,7 +412,7 @@ class Canvas(QWidget):
                 self.to_widget(QPointF(px + pimg.width(), py + pimg.height()), shift),
             )
             p.drawImage(target, pimg)
-        if overlays and self.show_repaired:
+        if overlays and self.tools.show_repaired:
             for ty, tx, target in tiles:
                 img = self.cache.get(
                     ("repaired", level, ty, tx),
@@ -445,7 +430,7 @@ class Canvas(QWidget):
         for layer, shown in (
             *damage,
             ("protect", self.show_protect),
-            ("mask", self.show_mask),
+            ("mask", self.tools.show_mask),
         ):
             if not (overlays and shown):
                 continue
@@ -478,14 +463,14 @@ class Canvas(QWidget):
             self._label(p, QPointF(8, 8), "Original")
         if (
             self._drag in ("heal", "paint", "erase")
-            and self.tool == Tool.HEAL
+            and self.tools.tool == Tool.HEAL
             and len(self._points) > 0
         ):
             path = QPainterPath(self.to_widget(self._points[0]))
             for q in self._points[1:]:
                 path.lineTo(self.to_widget(q))
             pen = QPen(
-                QColor(80, 200, 255, 150), max(1.0, self.brush_size * self.scale)
+                QColor(80, 200, 255, 150), max(1.0, self.tools.brush_size * self.scale)
             )
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
@@ -503,19 +488,21 @@ class Canvas(QWidget):
             p.drawPolyline(QPolygonF([self.to_widget(q) for q in self._points]))
         if (
             self._cursor is not None
-            and self.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL)
+            and self.tools.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL)
             and not self._space
         ):
-            r = self.brush_size / 2 * self.scale
+            r = self.tools.brush_size / 2 * self.scale
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(QColor(0, 0, 0, 160), 3))
             p.drawEllipse(self._cursor, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.drawEllipse(self._cursor, r, r)
-            if self.brush_hardness < 1.0 and r > 4:
+            if self.tools.brush_hardness < 1.0 and r > 4:
                 p.setPen(QPen(QColor(255, 255, 255, 150), 1, Qt.PenStyle.DotLine))
                 p.drawEllipse(
-                    self._cursor, r * self.brush_hardness, r * self.brush_hardness
+                    self._cursor,
+                    r * self.tools.brush_hardness,
+                    r * self.tools.brush_hardness,
                 )
 
     def _label(self, p: QPainter, at: QPointF, text: str) -> None:
@@ -527,6 +514,11 @@ class Canvas(QWidget):
         p.setPen(QColor(255, 255, 255))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
+    def show_brush_at(self, image_point: QPointF | None) -> None:
+        """Draw the brush outline at an image point (None: where the mouse is)."""
+        self._cursor = None if image_point is None else self.to_widget(image_point)
+        self.update()
+
     def set_preview(
         self, origin: tuple[int, int] | None, pixels: np.ndarray | None
     ) -> None:
@@ -534,7 +526,7 @@ class Canvas(QWidget):
         if origin is None or pixels is None or self.factory is None:
             self.preview = None
         else:
-            img = self.factory._managed(_qimage(to_display8(pixels)))
+            img = self.factory.display_image(to_display8(pixels))
             self.preview = (origin[0], origin[1], img)
         self.update()
 
@@ -543,13 +535,13 @@ class Canvas(QWidget):
     def _cursor_rect(self, at: QPointF | None) -> QRect:
         if at is None:
             return QRect()
-        r = self.brush_size / 2 * self.scale + 4
+        r = self.tools.brush_size / 2 * self.scale + 4
         return QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r).toAlignedRect()
 
     def _move_cursor(self, at: QPointF | None) -> None:
         old = self._cursor
         self._cursor = at
-        if self.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL):
+        if self.tools.tool in (Tool.BRUSH, Tool.ERASER, Tool.HEAL):
             self.update(self._cursor_rect(old))
             self.update(self._cursor_rect(at))
         elif self._drag in ("rect", "lasso"):
@@ -565,7 +557,8 @@ class Canvas(QWidget):
             return
         btn = event.button()
         if btn == Qt.MouseButton.MiddleButton or (
-            btn == Qt.MouseButton.LeftButton and (self._space or self.tool == Tool.PAN)
+            btn == Qt.MouseButton.LeftButton
+            and (self._space or self.tools.tool == Tool.PAN)
         ):
             self._drag = "pan"
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
@@ -578,19 +571,19 @@ class Canvas(QWidget):
         q = self.to_image(pos)
         self._last_image = q
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
-            self._drag = "erase" if (self.tool == Tool.ERASER or alt) else "paint"
-            self._recorder = self.doc.begin_mask_edit(self.layer)
+        if self.tools.tool in (Tool.BRUSH, Tool.ERASER):
+            self._drag = "erase" if (self.tools.tool == Tool.ERASER or alt) else "paint"
+            self._recorder = self.doc.begin_mask_edit(self.tools.layer)
             self._stamp(q, q)
-        elif self.tool == Tool.HEAL:
+        elif self.tools.tool == Tool.HEAL:
             self._drag = "heal"
             self._points = [q]
             self.update()
-        elif self.tool == Tool.RECT:
+        elif self.tools.tool == Tool.RECT:
             self._drag = "rect"
             self._rect_start = q
             self._erase_shape = alt
-        elif self.tool == Tool.LASSO:
+        elif self.tools.tool == Tool.LASSO:
             self._drag = "lasso"
             self._points = [q]
             self._erase_shape = alt
@@ -615,7 +608,7 @@ class Canvas(QWidget):
             self._points.append(q)
             if self._drag == "heal":
                 self.update_image_box(
-                    self._points_box(self._points[-2:], self.brush_size)
+                    self._points_box(self._points[-2:], self.tools.brush_size)
                 )
         self._move_cursor(pos)
 
@@ -629,7 +622,7 @@ class Canvas(QWidget):
             self._points = []
             self._drag = None
             self.update()
-            self.heal_requested.emit(points, self.brush_size / 2)
+            self.heal_requested.emit(points, self.tools.brush_size / 2)
         elif self._drag == "rect" and self._rect_start is not None:
             a, b = self._rect_start, self.to_image(event.position())
             self._fill_polygon(
@@ -686,7 +679,7 @@ class Canvas(QWidget):
     def _stamp(self, a: QPointF, b: QPointF) -> None:
         """Paint (or erase) a round-capped segment into the mask, only where it lies."""
         doc = self.doc
-        x0, y0, x1, y1 = self._points_box([a, b], self.brush_size)
+        x0, y0, x1, y1 = self._points_box([a, b], self.tools.brush_size)
         x0, y0 = max(0, x0), max(0, y0)
         x1, y1 = min(doc.width, x1), min(doc.height, y1)
         if x0 >= x1 or y0 >= y1:
@@ -696,7 +689,7 @@ class Canvas(QWidget):
         sh = 4
         pa = (int(round((a.x() - x0 - 0.5) * 16)), int(round((a.y() - y0 - 0.5) * 16)))
         pb = (int(round((b.x() - x0 - 0.5) * 16)), int(round((b.y() - y0 - 0.5) * 16)))
-        r16 = int(round(max(0.5, self.brush_size / 2) * 16))
+        r16 = int(round(max(0.5, self.tools.brush_size / 2) * 16))
         cv2.circle(stamp, pa, r16, 1, -1, cv2.LINE_8, sh)
         cv2.circle(stamp, pb, r16, 1, -1, cv2.LINE_8, sh)
         if pa != pb:
@@ -706,9 +699,9 @@ class Canvas(QWidget):
             cv2.fillConvexPoly(stamp, poly, 1, cv2.LINE_8, sh)
         self._recorder.touch(x0, y0, x1, y1)
         self._edit_region(
-            doc, self.layer, (x0, y0, x1, y1), stamp, self._drag == "erase"
+            doc, self.tools.layer, (x0, y0, x1, y1), stamp, self._drag == "erase"
         )
-        self.cache.invalidate((self.layer, "proposal"), (x0, y0, x1, y1))
+        self.cache.invalidate((self.tools.layer, "proposal"), (x0, y0, x1, y1))
         self.update_image_box((x0, y0, x1, y1))
 
     def _finish_stroke(self, cancel: bool = False) -> None:
@@ -735,21 +728,23 @@ class Canvas(QWidget):
             .astype(np.int32)
         )
         cv2.fillPoly(stamp, [poly], 1, cv2.LINE_8, 4)
-        rec = doc.begin_mask_edit(self.layer)
+        rec = doc.begin_mask_edit(self.tools.layer)
         rec.touch(x0, y0, x1, y1)
-        erase = getattr(self, "_erase_shape", False) or self.tool == Tool.ERASER
-        self._edit_region(doc, self.layer, (x0, y0, x1, y1), stamp, erase)
-        name = what if self.layer == "mask" else self._layer_name().capitalize()
+        erase = getattr(self, "_erase_shape", False) or self.tools.tool == Tool.ERASER
+        self._edit_region(doc, self.tools.layer, (x0, y0, x1, y1), stamp, erase)
+        name = (
+            what if self.tools.layer == MASK_LAYER else self._layer_name().capitalize()
+        )
         doc.commit_mask_edit(rec, f"{name} {'erase' if erase else 'fill'}")
 
     def _layer_name(self) -> str:
         """The layer being painted, for undo texts."""
-        if self.layer == "protect":
+        if self.tools.layer == PROTECT_LAYER:
             return "protected region"
-        if self.layer.startswith("damage:"):
+        if self.tools.damage_kind is not None:
             from restore_app.core.damage import kind
 
-            return f"{kind(self.layer.split(':', 1)[1]).name.lower()} (damage map)"
+            return f"{kind(self.tools.damage_kind).name.lower()} (damage map)"
         return "mask"
 
     @staticmethod

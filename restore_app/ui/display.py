@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QColor, QColorSpace, QImage
 
+from restore_app.app.tool_state import DEFAULT_OVERLAY_OPACITY, DEFAULT_OVERLAY_RGB
 from restore_app.core.damage import colour_labels
 
 DTILE = 256
@@ -148,8 +149,8 @@ class TileFactory:
         self._alpha = alpha
         self._cs = color_space_for(icc)
         self._srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
-        self.overlay_color = QColor(255, 40, 60)
-        self.overlay_opacity = 0.5
+        self.overlay_color = QColor(*DEFAULT_OVERLAY_RGB)
+        self.overlay_opacity = DEFAULT_OVERLAY_OPACITY
         self.repaired_color = QColor(40, 200, 120)
         self.protect_color = PROTECT_COLOR
 
@@ -167,6 +168,10 @@ class TileFactory:
             rgb = np.repeat(out, 3, axis=2) if out.shape[2] == 1 else out
             out = np.concatenate([rgb, a.reshape(*a.shape[:2], 1)], axis=2)
         return out
+
+    def display_image(self, pixels8: np.ndarray) -> QImage:
+        """(h, w, 1|3|4) uint8 display data as a QImage in the screen's colours."""
+        return self._managed(_qimage(pixels8))
 
     def _managed(self, img: QImage) -> QImage:
         if self._cs is None or img.format() == QImage.Format.Format_Grayscale8:

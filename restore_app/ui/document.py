@@ -183,7 +183,8 @@ class Document(QObject):
         # numbered for the life of the image), and whether older ones were let go.
         self.history_base = 0
         self.history_dropped = False
-        self._restoring = False  # rebuilding the history: nothing new to log
+        #: the history is being rebuilt from the sidecar: nothing new to log
+        self.restoring = False
 
     @property
     def name(self) -> str:
@@ -594,7 +595,7 @@ class Document(QObject):
             return
         keep_ops, keep_dirty = list(self.operations), set(self.dirty)
         keep_status, keep_unexported = self.status, self.unexported
-        self._restoring = True
+        self.restoring = True
         try:
             for step in history.steps:
                 cmd = DeltaCommand(self, step.text, step.parts, step.operation)
@@ -603,7 +604,7 @@ class Document(QObject):
             # Steps past the position are redo steps: their 'before' is now.
             self.undo_stack.setIndex(history.index)
         finally:
-            self._restoring = False
+            self.restoring = False
         self.operations, self.dirty = keep_ops, keep_dirty
         self.status, self.unexported = keep_status, keep_unexported
         self.history_base = history.steps[0].number

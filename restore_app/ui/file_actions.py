@@ -2,43 +2,79 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from restore_app.app.tool_state import PROTECT_LAYER
+from restore_app.app.workspace import Workspace
 from restore_app.core.errors import RestoreError
 from restore_app.core.formats import READ_EXTENSIONS
+from restore_app.core.tasks import Task
 
 if TYPE_CHECKING:
     from restore_app.ui.document import Document
-    from restore_app.ui.main_window import MainWindow
+    from restore_app.ui.jobs import JobController
+    from restore_app.ui.session import Session
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS)) + ")"
 MAX_RECENT = 10
 
 
 class FileActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    """The File menu's work on the current image and the open folder.
+
+    It reads the workspace, the session and the current document it is given,
+    runs long work through the job controller, and tells the window what to
+    show through its signals; it never holds the window.
+    """
+
+    message = Signal(str)  # a line for the status bar
+    error = Signal(str)  # a failure to show to the person
+    open_requested = Signal(list)  # paths to open
+    written = Signal(object)  # Path: a derivative was written
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        session: Session,
+        jobs: JobController,
+        settings: QSettings,
+        current: Callable[[], Document | None],
+        selected: Callable[[], list[Path]],
+        chosen: Callable[[], list[Path]],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.session = session
+        self.jobs = jobs
+        self.settings = settings  # remembers the recent files
+        self.current = current  # the document shown
+        self.selected = selected  # the images selected in the strip
+        self.chosen = chosen  # what a folder command works on
+        self.parent_widget = parent
+        self.recent_menu = QMenu("Open &Recent", parent)
+        jobs.batch_finished.connect(self._on_jobs_batch_finished)
 
     # -- opening ----------------------------------------------------------------------
 
     def open_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self.w, "Open images", self._last_dir(), IMAGE_FILTER
+            self.parent_widget, "Open images", self._last_dir(), IMAGE_FILTER
         )
         if files:
-            self.w.open_paths(files)
+            self.open_requested.emit(files)
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.w, "Open a folder of scans", self._last_dir()
+            self.parent_widget, "Open a folder of scans", self._last_dir()
         )
         if folder:
-            self.w.open_paths([folder])
+            self.open_requested.emit([folder])
 
     def _last_dir(self) -> str:
         recent = self.recent()
@@ -48,40 +84,39 @@ class FileActions(QObject):
         return str(Path.home())
 
     def recent(self) -> list[str]:
-        value = self.w.settings.value("recent", [])
+        value = self.settings.value("recent", [])
         if isinstance(value, str):
             value = [value]
         return [str(v) for v in value or []]
 
     def add_recent(self, path: Path) -> None:
         items = [str(path)] + [r for r in self.recent() if r != str(path)]
-        self.w.settings.setValue("recent", items[:MAX_RECENT])
+        self.settings.setValue("recent", items[:MAX_RECENT])
         self.rebuild_recent_menu()
 
     def rebuild_recent_menu(self) -> None:
-        menu = self.w.recent_menu
+        menu = self.recent_menu
         menu.clear()
         items = [r for r in self.recent() if Path(r).exists()]
         for r in items:
             act = menu.addAction(Path(r).name or r)
             act.setToolTip(r)
-            act.triggered.connect(lambda _c=False, p=r: self.w.open_paths([p]))
+            act.triggered.connect(lambda _c=False, p=r: self.open_requested.emit([p]))
         menu.setEnabled(bool(items))
 
     # -- writing derivatives ----------------------------------------------------------
 
     def output_dir(self, doc: Document) -> Path:
-        configured = self.w.settings.value("output_dir", "")
+        configured = self.workspace.preferences.output_dir
         return Path(configured) if configured else doc.path.parent
 
     def export_path(self, doc: Document) -> Path:
         from restore_app.core.naming import derivative_path
         from restore_app.models.batch import output_suffix
-        from restore_app.ui.preferences import export_suffix
 
         return derivative_path(
             doc.path,
-            task=export_suffix(self.w.settings),
+            task=self.workspace.preferences.export_suffix,
             out_dir=self.output_dir(doc),
             ext=output_suffix(doc.path),
         )
@@ -114,7 +149,7 @@ class FileActions(QObject):
             overwrite=overwrite,
             about={
                 "object_id": doc.path.stem,
-                "operator": str(self.w.settings.value("operator", "") or "") or None,
+                "operator": self.workspace.preferences.operator or None,
                 "purpose": None,
             },
         )
@@ -126,14 +161,14 @@ class FileActions(QObject):
         return list(warnings)
 
     def export_current(self) -> Path | None:
-        doc = self.w.doc
+        doc = self.current()
         if doc is None:
             return None
         out = self.export_path(doc)
         overwrite = False
         if out.exists():
             answer = QMessageBox.question(
-                self.w, "Export", f"{out.name} exists. Replace it?"
+                self.parent_widget, "Export", f"{out.name} exists. Replace it?"
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
@@ -141,12 +176,12 @@ class FileActions(QObject):
         return self._write(doc, out, overwrite)
 
     def save_copy_dialog(self) -> Path | None:
-        doc = self.w.doc
+        doc = self.current()
         if doc is None:
             return None
         suggested = str(self.export_path(doc))
         name, _ = QFileDialog.getSaveFileName(
-            self.w, "Save a copy", suggested, IMAGE_FILTER
+            self.parent_widget, "Save a copy", suggested, IMAGE_FILTER
         )
         if not name:
             return None
@@ -157,27 +192,31 @@ class FileActions(QObject):
         try:
             warnings = self.write_derivative(doc, out, overwrite=overwrite)
         except RestoreError as exc:
-            self.w._show_error(str(exc))
+            self.error.emit(str(exc))
             return None
-        msg = f"Saved {out.name}" + (f" ({'; '.join(warnings)})" if warnings else "")
-        self.w.statusBar().showMessage(msg, 8000)
-        self.w._refresh_title()
+        self.message.emit(
+            f"Saved {out.name}" + (f" ({'; '.join(warnings)})" if warnings else "")
+        )
+        self.written.emit(out)
         return out
 
     # -- masks ------------------------------------------------------------------------
 
     def mask_file(self, action: str) -> None:
-        doc = self.w.doc
+        doc = self.current()
         if doc is None:
             return
         from restore_app.core.masks import read_mask, write_mask
 
-        layer = self.w.canvas.layer
-        what = "protected region" if layer == "protect" else "mask"
+        layer = self.workspace.tools.layer
+        what = "protected region" if layer == PROTECT_LAYER else "mask"
         try:
             if action == "load":
                 name, _ = QFileDialog.getOpenFileName(
-                    self.w, "Load a mask", str(doc.path.parent), IMAGE_FILTER
+                    self.parent_widget,
+                    "Load a mask",
+                    str(doc.path.parent),
+                    IMAGE_FILTER,
                 )
                 if name:
                     mask = read_mask(name, (doc.height, doc.width))
@@ -185,35 +224,35 @@ class FileActions(QObject):
             else:
                 default = str(doc.path.with_name(f"{doc.path.stem}.{layer}.png"))
                 name, _ = QFileDialog.getSaveFileName(
-                    self.w, f"Save the {what}", default, "PNG (*.png)"
+                    self.parent_widget, f"Save the {what}", default, "PNG (*.png)"
                 )
                 if name:
                     write_mask(doc.array(layer), name, overwrite=True)
         except RestoreError as exc:
-            self.w._show_error(str(exc))
+            self.error.emit(str(exc))
 
     def treatment_report(self) -> Path | None:
         """The report (PDF) of the current image's last export, beside it."""
         from restore_app.core.record import record_path
         from restore_app.core.report import default_report_path, write_report
 
-        doc = self.w.doc
+        doc = self.current()
         if doc is None or not doc.exports:
-            self.w._show_error("Export the image first: the report is of an export.")
+            self.error.emit("Export the image first: the report is of an export.")
             return None
         output = Path(doc.exports[-1])
         try:
             pdf = write_report(record_path(output), default_report_path(output))
         except (RestoreError, OSError, ValueError) as exc:
-            self.w._show_error(f"The report could not be written: {exc}")
+            self.error.emit(f"The report could not be written: {exc}")
             return None
-        self.w.statusBar().showMessage(f"Report written: {pdf}", 8000)
+        self.message.emit(f"Report written: {pdf}")
         return pdf
 
     def _choose_folder(self, title: str) -> Path | None:
         # Qt's own dialog: it can make a new folder where the person wants one.
         folder = QFileDialog.getExistingDirectory(
-            self.w,
+            self.parent_widget,
             title,
             self._last_dir(),
             QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.DontUseNativeDialog,
@@ -232,7 +271,7 @@ class FileActions(QObject):
         from restore_app.core.damage_map import as_csv, as_json, summarise_layers
         from restore_app.core.masks import write_label_image, write_mask
 
-        doc = self.w.doc
+        doc = self.current()
         if doc is None:
             return []
         stem = doc.path.stem
@@ -252,8 +291,8 @@ class FileActions(QObject):
                 atomic_write_bytes(folder / name, text.encode("utf-8"))
                 written.append(folder / name)
         except (RestoreError, OSError) as exc:
-            self.w._show_error(f"Exporting the damage map stopped: {exc}")
-        self.w.statusBar().showMessage(f"Damage map written to {folder}", 8000)
+            self.error.emit(f"Exporting the damage map stopped: {exc}")
+        self.message.emit(f"Damage map written to {folder}")
         return written
 
     def export_masks_dialog(self) -> None:
@@ -269,12 +308,11 @@ class FileActions(QObject):
         FOLDER --protect FOLDER/protect`` reads."""
         from restore_app.core.atomic import atomic_write_bytes
 
-        w = self.w
-        w.session.flush()
+        self.session.flush()
         written: list[Path] = []
         try:
-            for path in w.session.paths:
-                car = w.session.sidecar_for(path)
+            for path in self.session.paths:
+                car = self.session.sidecar_for(path)
                 for part, target in (
                     ("mask", folder / f"{path.stem}.png"),
                     ("protect", folder / "protect" / f"{path.stem}.png"),
@@ -286,8 +324,8 @@ class FileActions(QObject):
                     atomic_write_bytes(target, saved.read_bytes(), overwrite=True)
                     written.append(target)
         except (RestoreError, OSError) as exc:
-            w._show_error(f"Exporting masks stopped: {exc}")
-        w.statusBar().showMessage(f"{len(written)} mask(s) written to {folder}", 8000)
+            self.error.emit(f"Exporting masks stopped: {exc}")
+        self.message.emit(f"{len(written)} mask(s) written to {folder}")
         return written
 
     # -- batch ------------------------------------------------------------------------
@@ -296,19 +334,18 @@ class FileActions(QObject):
         """Ask what to run over which images, then run it on the worker."""
         from restore_app.ui.batch_dialog import BatchDialog
 
-        w = self.w
-        paths = w.session.paths
+        paths = self.session.paths
         if not paths:
-            w._show_error("Open a folder first.")
+            self.error.emit("Open a folder first.")
             return
-        rows = sorted({i.row() for i in w.folder_panel.selectedIndexes()})
+        tools = self.workspace.tools
         dialog = BatchDialog(
-            w.restorers_by_task,
-            {**w.default_restorers, w.tools.task: w.tools.settings()["restorer"]},
-            [paths[r] for r in rows],
+            self.workspace.restorers,
+            {**tools.defaults, str(tools.task): tools.restorer},
+            self.selected(),
             list(paths),
-            task=w.tools.task,
-            parent=w,
+            task=str(tools.task),
+            parent=self.parent_widget,
         )
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._run_choice(dialog.choice()))
@@ -342,14 +379,13 @@ class FileActions(QObject):
         """
         from restore_app.workers.inference import BatchJob
 
-        w = self.w
-        w.session.flush()
+        self.session.flush()
         if files is None:
-            files = w.chosen_paths()
+            files = self.chosen()
         masks: dict[Path, Path] = {}
         protects: dict[Path, Path] = {}
         for f in files:
-            car = w.session.sidecar_for(f)
+            car = self.session.sidecar_for(f)
             p = car.image_dir(f.name) / "protect.png"
             if p.exists():
                 protects[f.resolve()] = p
@@ -361,16 +397,12 @@ class FileActions(QObject):
                 proposed = car.write_proposal_mask(f)
                 if proposed is not None:
                     masks[f.resolve()] = proposed
-        settings = w.tools.settings()
-        same = settings["task"] == task
+        settings = self.workspace.tools.task_settings
+        same = settings.task == Task(task)
         if restorer_id is None and same:
-            restorer_id = settings["restorer"]
+            restorer_id = settings.restorer or None
         if strength is self._UNSET:
-            strength = (
-                None
-                if not same or settings.get("auto_strength", True)
-                else settings["strength"]
-            )
+            strength = settings.chosen_strength if same else None
         job = BatchJob(
             input_dir=files[0].parent,
             output_dir=output_dir,
@@ -381,31 +413,13 @@ class FileActions(QObject):
             masks=masks,
             protects=protects,
             overwrite=overwrite,
-            device=w.jobs.device,
-            tile_size=w.jobs.tile_size,
+            device=self.jobs.device,
+            tile_size=self.jobs.tile_size,
         )
-        self._batch_id = job.job_id
-        w.service.finished.connect(self._on_service_finished)
-        w.service.failed.connect(self._on_service_failed)
-        w.service.cancelled.connect(self._on_service_cancelled)
-        w.jobs.busy_changed.emit(True)
-        w.service.submit(job)
-        w.statusBar().showMessage(f"Batch {task} of {len(files)} image(s)…")
-        return job.job_id
+        self.message.emit(f"Batch {task} of {len(files)} image(s)…")
+        return self.jobs.batch(job)
 
-    def _batch_over(self) -> None:
-        for sig, slot in (
-            (self.w.service.finished, self._on_service_finished),
-            (self.w.service.failed, self._on_service_failed),
-            (self.w.service.cancelled, self._on_service_cancelled),
-        ):
-            sig.disconnect(slot)
-        self.w.jobs.busy_changed.emit(self.w.jobs.busy)
-
-    def _on_service_finished(self, job_id: int, report) -> None:
-        if job_id != getattr(self, "_batch_id", None):
-            return
-        self._batch_over()
+    def _on_jobs_batch_finished(self, report) -> None:
         self.last_report = report
         lines = [
             f"Done: {len(report.done)}, skipped: {len(report.skipped)}, "
@@ -418,18 +432,6 @@ class FileActions(QObject):
             "Batch finished",
             "\n".join(lines),
             QMessageBox.StandardButton.Ok,
-            self.w,
+            self.parent_widget,
         )
         box.open()
-
-    def _on_service_failed(self, job_id: int, message: str) -> None:
-        if job_id == getattr(self, "_batch_id", None):
-            self._batch_over()
-            self.w._show_error(f"Batch stopped: {message}")
-
-    def _on_service_cancelled(self, job_id: int) -> None:
-        if job_id == getattr(self, "_batch_id", None):
-            self._batch_over()
-            self.w.statusBar().showMessage(
-                "Batch cancelled; a rerun resumes where it stopped.", 8000
-            )

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from restore_app.app.preferences import Preferences
+from restore_app.app.tool_state import TaskSettings
 from restore_app.core.masks import mask_bounds, mask_sha256
+from restore_app.core.tasks import Task
 from restore_app.ui.document import Document
-from restore_app.workers.inference import DetectJob, InferenceService, RestoreJob
+from restore_app.workers.inference import (
+    DetectFolderJob,
+    DetectJob,
+    InferenceService,
+    RestoreJob,
+)
 
 HEAL_RESTORER = "inpaint.telea"
 #: Scans larger than this (pixels) are first detected in the visible region.
@@ -23,7 +32,7 @@ MARGIN = 64
 
 @dataclass
 class _Pending:
-    doc: Document
+    doc: Document | None  # None: a folder's images, none of them open
     purpose: str
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
     origin: tuple[int, int] = (0, 0)
@@ -57,14 +66,19 @@ class JobController(QObject):
     preview_ready = Signal(object, object, object)  # Document, origin, pixels
     applied = Signal(object, str)  # Document, undo text
     busy_changed = Signal(bool)
+    #: a folder's detection ended: [(path, error message or None), ...]
+    folder_detected = Signal(object)
+    batch_finished = Signal(object)  # the batch's report
 
     def __init__(
-        self, service: InferenceService, parent: QObject | None = None
+        self,
+        service: InferenceService,
+        preferences: Preferences,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self.device = "auto"
-        self.tile_size = 512
+        self.preferences = preferences
         self._pending: dict[int, _Pending] = {}
         service.finished.connect(self._on_service_finished)
         service.failed.connect(self._on_service_failed)
@@ -74,13 +88,22 @@ class JobController(QObject):
     def busy(self) -> bool:
         return bool(self._pending)
 
-    def pending_docs(self) -> set[Any]:
-        return {p.doc.path for p in self._pending.values()}
+    @property
+    def device(self) -> str:
+        return self.preferences.device
 
-    def _submit(self, job: RestoreJob, pending: _Pending) -> int:
-        pending.origin = job.origin
+    @property
+    def tile_size(self) -> int:
+        return self.preferences.tile_size
+
+    def pending_docs(self) -> set[Any]:
+        return {p.doc.path for p in self._pending.values() if p.doc is not None}
+
+    def _submit(self, job: Any, pending: _Pending) -> int:
+        pending.origin = getattr(job, "origin", (0, 0))
         pending.protect = getattr(job, "protect", None)
-        pending.revision = pending.doc.pixel_revision
+        if pending.doc is not None:
+            pending.revision = pending.doc.pixel_revision
         self._pending[job.job_id] = pending
         self.service.submit(job)
         self.busy_changed.emit(True)
@@ -88,7 +111,7 @@ class JobController(QObject):
 
     # -- requests ---------------------------------------------------------------------
 
-    def run(self, doc: Document, settings: dict[str, Any]) -> int | None:
+    def run(self, doc: Document, settings: TaskSettings) -> int | None:
         """Run the chosen tool: inpaint the mask; denoise/deblur the mask or image.
 
         The engine gets what the command line gives it — the whole image, the
@@ -96,14 +119,9 @@ class JobController(QObject):
         only around the mask. The image is passed as a view: a result whose
         pixels changed meanwhile is not applied (see :meth:`_apply`).
         """
-        task = settings.get("task", "inpaint")
-        strength = (
-            None
-            if settings.get("auto_strength", True)
-            else float(settings.get("strength", 0.6))
-        )
+        task = settings.task
         region = doc.mask.copy() if doc.mask.any() else None
-        if task == "inpaint" and region is None:
+        if task == Task.INPAINT and region is None:
             self.error.emit("Paint over the damage first: inpainting fills the mask.")
             return None
         job = RestoreJob(
@@ -111,40 +129,35 @@ class JobController(QObject):
             pixels=doc.pixels,
             mask=region,
             protect=_protect_crop(doc, (0, 0, doc.width, doc.height)),
-            restorer_id=settings.get("restorer"),
-            strength=strength,
+            restorer_id=settings.restorer or None,
+            strength=settings.chosen_strength,
             device=self.device,
             tile_size=self.tile_size,
             target=doc,
             purpose="apply",
         )
-        self.message.emit(f"{task.capitalize()} running…")
+        self.message.emit(f"{str(task).capitalize()} running…")
         return self._submit(job, _Pending(doc, "apply", region))
 
     def preview(
-        self, doc: Document, settings: dict[str, Any], view: tuple[int, int, int, int]
+        self, doc: Document, settings: TaskSettings, view: tuple[int, int, int, int]
     ) -> int | None:
         """Run the tool on the visible region only and show it without applying."""
-        task = settings.get("task", "inpaint")
+        task = settings.task
         x0, y0, x1, y1 = _grow_box(view, MARGIN, doc.width, doc.height)
         if x1 <= x0 or y1 <= y0:
             return None
         region = doc.mask[y0:y1, x0:x1].copy()
-        if task == "inpaint" and not region.any():
+        if task == Task.INPAINT and not region.any():
             self.error.emit("No mask in view to preview.")
             return None
-        strength = (
-            None
-            if settings.get("auto_strength", True)
-            else float(settings.get("strength", 0.6))
-        )
         job = RestoreJob(
             task=task,
             pixels=doc.pixels[y0:y1, x0:x1].copy(),
             mask=region if region.any() else None,
             protect=_protect_crop(doc, (x0, y0, x1, y1)),
-            restorer_id=settings.get("restorer"),
-            strength=strength,
+            restorer_id=settings.restorer or None,
+            strength=settings.chosen_strength,
             device=self.device,
             tile_size=self.tile_size,
             origin=(x0, y0),
@@ -236,6 +249,18 @@ class JobController(QObject):
         whole = self._submit(job, _Pending(doc, "detect", None))
         return first if first is not None else whole
 
+    def detect_folder(self, paths: list[Path], save: Any) -> int:
+        """Propose the damage of images not open, in the background; ``save(path,
+        proposal)`` keeps each (on the worker thread)."""
+        job = DetectFolderJob(paths=tuple(paths), save=save, device=self.device)
+        self.message.emit(f"Detecting damage in {len(paths)} image(s)…")
+        return self._submit(job, _Pending(None, "detect-folder", None))
+
+    def batch(self, job: Any) -> int:
+        """Run a batch over files on the worker; its report comes in
+        ``batch_finished``."""
+        return self._submit(job, _Pending(None, "batch", None))
+
     def cancel_all(self) -> None:
         self.service.cancel()
 
@@ -283,6 +308,12 @@ class JobController(QObject):
         )
 
     def _apply(self, pending: _Pending, result: Any) -> None:
+        if pending.purpose == "detect-folder":
+            self.folder_detected.emit(result)
+            return
+        if pending.purpose == "batch":
+            self.batch_finished.emit(result)
+            return
         if pending.purpose in ("detect", "detect-region"):
             self._show_proposal(pending, result)
             return
@@ -350,9 +381,16 @@ class JobController(QObject):
         )
 
     def _on_service_failed(self, job_id: int, message: str) -> None:
-        if self._done(job_id) is not None:
-            self.error.emit(message)
+        pending = self._done(job_id)
+        if pending is not None:
+            batch = pending.purpose == "batch"
+            self.error.emit(f"Batch stopped: {message}" if batch else message)
 
     def _on_service_cancelled(self, job_id: int) -> None:
-        if self._done(job_id) is not None:
+        pending = self._done(job_id)
+        if pending is None:
+            return
+        if pending.purpose == "batch":
+            self.message.emit("Batch cancelled; a rerun resumes where it stopped.")
+        else:
             self.message.emit("Cancelled: the image is unchanged.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -27,9 +26,10 @@ from PySide6.QtWidgets import (
     QUndoView,
 )
 
+from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
+from restore_app.app.workspace import Workspace
 from restore_app.core.damage import DAMAGE_KINDS, kind
-from restore_app.core.tasks import RESTORE_TASKS
-from restore_app.ui.canvas import Canvas, Tool, ViewMode
+from restore_app.ui.canvas import Canvas, ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.document import Document
@@ -79,31 +79,34 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
-        self.session = Session(self)
+        #: the tools, preferences and models: the state every view shows
+        self.workspace = Workspace(self.settings)
+        self.session = Session(self.workspace.preferences, self)
         self.service = InferenceService(self)
-        self.jobs = JobController(self.service, self)
-        self.jobs.device = str(self.settings.value("device", "auto"))
-        self.jobs.tile_size = int(self.settings.value("tile_size", 512))
-        from restore_app.ui.preferences import apply_memory_budget, history_budget
-
-        apply_memory_budget(self.settings)
-        self.session.history_budget = history_budget(self.settings)
-        self.files = FileActions(self)
+        self.jobs = JobController(self.service, self.workspace.preferences, self)
+        self.files = FileActions(
+            self.workspace,
+            self.session,
+            self.jobs,
+            self.settings,
+            current=lambda: self.doc,
+            selected=self.selected_paths,
+            chosen=self.chosen_paths,
+            parent=self,
+        )
         self.models = ModelActions(self)
         self.doc: Document | None = None
         self.index = -1
         self._wanted: Path | None = None
 
-        self.canvas = Canvas(self)
+        self.canvas = Canvas(self.workspace.tools, self)
         self.setCentralWidget(self.canvas)
-        self.canvas.brush_size = float(self.settings.value("brush/size", 24.0))
-        self.canvas.brush_hardness = float(self.settings.value("brush/hardness", 0.8))
 
         self.folder_panel = FolderPanel()
         images_dock = self._dock(
             "Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        self.tools = ToolsPanel()
+        self.tools = ToolsPanel(self.workspace)
         self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
         self.damage = DamagePanel()
         self._dock("Damage", self.damage, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -143,11 +146,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
 
-        self._load_restorers()
         self._build_actions()
         self._connect()
-        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
-        self.tools.set_tool(self.canvas.tool)
 
     def _dock(self, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -159,22 +159,6 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
-
-    def _load_restorers(self) -> None:
-        from restore_app.models.registry import default_restorer_id, list_restorers
-
-        by_task: dict[str, list[Any]] = {}
-        defaults: dict[str, str] = {}
-        for task in map(str, RESTORE_TASKS):
-            by_task[task] = list_restorers(task)
-            saved = self.settings.value(f"models/{task}")
-            try:
-                defaults[task] = str(saved) if saved else default_restorer_id(task)
-            except Exception:  # noqa: BLE001 - an empty task simply has no default
-                defaults[task] = ""
-        self.restorers_by_task = by_task
-        self.default_restorers = defaults
-        self.tools.set_restorers(by_task, defaults)
 
     # -- actions ----------------------------------------------------------------------
 
@@ -198,7 +182,7 @@ class MainWindow(QMainWindow):
         f = mb.addMenu("&File")
         self._action(f, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open)
         self._action(f, "Open &Folder…", self.files.open_folder_dialog, "Ctrl+Shift+O")
-        self.recent_menu = f.addMenu("Open &Recent")
+        f.addMenu(self.files.recent_menu)
         f.addSeparator()
         self._action(f, "Save a &Copy…", self.files.save_copy_dialog, "Ctrl+Shift+S")
         self._action(f, "&Export", self.files.export_current, "Ctrl+E")
@@ -234,12 +218,12 @@ class MainWindow(QMainWindow):
         self._action(
             e,
             "Grow Mask",
-            lambda: self._on_tools_mask_action("grow", self.tools.grow_spin.value()),
+            lambda: self._on_tools_mask_action("grow", self.workspace.tools.grow_px),
         )
         self._action(
             e,
             "Shrink Mask",
-            lambda: self._on_tools_mask_action("shrink", self.tools.grow_spin.value()),
+            lambda: self._on_tools_mask_action("shrink", self.workspace.tools.grow_px),
         )
         e.addSeparator()
         self._action(
@@ -288,20 +272,15 @@ class MainWindow(QMainWindow):
         )
 
         t = mb.addMenu("&Tools")
-        for tool, label, key in (
-            (Tool.BRUSH, "Brush", "B"),
-            (Tool.ERASER, "Eraser", "E"),
-            (Tool.RECT, "Rectangle", "R"),
-            (Tool.LASSO, "Lasso", "L"),
-            (Tool.HEAL, "Heal Brush", "H"),
-            (Tool.PAN, "Pan", "P"),
-        ):
+        for tool, label, key in TOOLS:
             self._action(t, label, lambda _c=False, tl=tool: self.set_tool(tl), key)
         t.addSeparator()
         self._action(
             t, "Paint Original — Do Not Repair / Damage Mask", self.toggle_layer, "O"
         )
-        self._action(t, "Paint the Working Mask", lambda: self.set_layer("mask"), "M")
+        self._action(
+            t, "Paint the Working Mask", lambda: self.set_layer(MASK_LAYER), "M"
+        )
         for k in DAMAGE_KINDS:
             key = LAYER_KEYS.get(k.id)
             self._action(
@@ -311,18 +290,19 @@ class MainWindow(QMainWindow):
                 key,
             )
         t.addSeparator()
-        self._action(t, "Smaller Brush", lambda: self._resize_brush(1 / 1.2), "[")
-        self._action(t, "Larger Brush", lambda: self._resize_brush(1.2), "]")
+        tools = self.workspace.tools
+        self._action(t, "Smaller Brush", lambda: tools.resize_brush(1 / 1.2), "[")
+        self._action(t, "Larger Brush", lambda: tools.resize_brush(1.2), "]")
         self._action(
             t,
             "Softer Brush",
-            lambda: self._harden_brush(-0.1),
+            lambda: tools.harden_brush(-0.1),
             ["Shift+[", "{", "Shift+{"],
         )
         self._action(
             t,
             "Harder Brush",
-            lambda: self._harden_brush(0.1),
+            lambda: tools.harden_brush(0.1),
             ["Shift+]", "}", "Shift+}"],
         )
         t.addSeparator()
@@ -346,15 +326,13 @@ class MainWindow(QMainWindow):
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
-        self.tools.tool_chosen.connect(self.set_tool)
-        self.tools.layer_chosen.connect(self.set_layer)
-        self.tools.brush_changed.connect(self._on_tools_brush_changed)
         self.tools.mask_action.connect(self._on_tools_mask_action)
-        self.tools.overlay_changed.connect(lambda c, o: self.canvas.set_overlay(c, o))
-        self.tools.overlays_toggled.connect(self._on_tools_overlays_toggled)
         self.tools.run_requested.connect(self.run_tool)
         self.tools.preview_requested.connect(self.preview_tool)
-        self.tools.task_settings_changed.connect(self._on_tools_settings_changed)
+        ev = self.workspace.tools.events
+        ev.layer.connect(self._on_tools_layer_changed)
+        for sig in (ev.task, ev.restorer, ev.strength, ev.auto_strength):
+            sig.connect(self._on_task_settings_changed)
         self.damage.detect_requested.connect(self.detect_damage)
         self.damage.detect_all_requested.connect(self.detect_damage_in_folder)
         self.damage_map.layer_chosen.connect(self.set_layer)
@@ -367,7 +345,13 @@ class MainWindow(QMainWindow):
         self.jobs.error.connect(self._show_error)
         self.jobs.preview_ready.connect(self._on_jobs_preview_ready)
         self.jobs.applied.connect(lambda d, _t: self._refresh_title())
-        self.models.model_added.connect(lambda _info: self._load_restorers())
+        self.jobs.folder_detected.connect(self._on_jobs_folder_detected)
+        self.models.model_added.connect(lambda _info: self.workspace.reload_models())
+        self.files.open_requested.connect(self.open_paths)
+        self.files.written.connect(lambda _out: self._refresh_title())
+        for helper in (self.files, self.models):
+            helper.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+            helper.error.connect(self._show_error)
 
     # -- opening and moving -----------------------------------------------------------
 
@@ -455,8 +439,6 @@ class MainWindow(QMainWindow):
     def _show(self, doc: Document) -> None:
         self.canvas.loading = ""
         self.settings.setValue(_last_viewed_key(doc.path.parent), doc.path.name)
-        if self.doc is not None:
-            self.doc.settings.update(self._tool_settings())
         self.doc = doc
         if doc.undo_stack not in self.undo_group.stacks():
             self.undo_group.addStack(doc.undo_stack)
@@ -471,9 +453,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(doc)
         self.damage.set_document(doc)
         self.damage_map.set_document(doc)
-        s = doc.settings
-        if s.get("task"):
-            self.tools.load_settings(s)
+        if doc.settings.get("task"):
+            self.workspace.tools.apply_task_settings(doc.settings)
         self.canvas.setFocus()
         img = doc.image
         self.info_label.setText(
@@ -506,64 +487,26 @@ class MainWindow(QMainWindow):
     # -- tools ------------------------------------------------------------------------
 
     def set_tool(self, tool: str) -> None:
-        self.canvas.tool = Tool(tool)
-        self.tools.set_tool(tool)
-        self.canvas.update()
+        self.workspace.tools.tool = tool
 
     def set_view_mode(self, mode: str) -> None:
         self.canvas.set_mode(ViewMode(mode))
         self.mode_actions[str(mode)].setChecked(True)
 
-    def _resize_brush(self, factor: float) -> None:
-        size = max(1.0, min(2000.0, round(self.canvas.brush_size * factor)))
-        if size == self.canvas.brush_size:
-            size += 1 if factor > 1 else -1
-        self._on_tools_brush_changed(max(1.0, size), self.canvas.brush_hardness)
-        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
-
-    def _harden_brush(self, step: float) -> None:
-        h = round(min(1.0, max(0.0, self.canvas.brush_hardness + step)), 2)
-        self._on_tools_brush_changed(self.canvas.brush_size, h)
-        self.tools.set_brush(self.canvas.brush_size, self.canvas.brush_hardness)
-
-    def _on_tools_brush_changed(self, size: float, hardness: float) -> None:
-        self.canvas.brush_size = size
-        self.canvas.brush_hardness = hardness
-        self.settings.setValue("brush/size", size)
-        self.settings.setValue("brush/hardness", hardness)
-        self.canvas.update()
-
-    def _on_tools_overlays_toggled(self, mask: bool, repaired: bool) -> None:
-        self.canvas.show_mask = mask
-        self.canvas.show_repaired = repaired
-        self.canvas.update()
-
-    def _tool_settings(self) -> dict[str, Any]:
-        return self.tools.settings()
-
-    def _on_tools_settings_changed(self) -> None:
-        s = self._tool_settings()
-        if s.get("restorer"):
-            from restore_app.models.registry import default_restorer_id
-
-            # Keeping the measured best is no choice to remember: a better
-            # model added or trained later should become the default.
-            key = f"models/{s['task']}"
-            if s["restorer"] == default_restorer_id(s["task"]):
-                self.settings.remove(key)
-            else:
-                self.settings.setValue(key, s["restorer"])
-        if self.doc is not None and self.doc.settings != {**self.doc.settings, **s}:
-            self.doc.settings.update(s)
-            self.doc.dirty.add("state")
-            self.session._autosave.start()
+    def _on_task_settings_changed(self, _value: object = None) -> None:
+        # The image remembers the tool it was last worked with.
+        doc = self.doc
+        s = self.workspace.tools.task_settings.as_dict()
+        if doc is not None and doc.settings != {**doc.settings, **s}:
+            doc.settings.update(s)
+            doc.dirty.add("state")
+            self.session.schedule_save()
 
     def _on_preferences_triggered(self) -> None:
-        from restore_app.ui.preferences import PreferencesDialog, apply_to_window
+        from restore_app.ui.preferences import PreferencesDialog
 
-        dialog = PreferencesDialog(self.settings, self)
+        dialog = PreferencesDialog(self.workspace, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(lambda: apply_to_window(self))
         dialog.open()  # window-modal; a running job goes on meanwhile
 
     def _on_tools_mask_action(self, action: str, amount: int) -> None:
@@ -576,9 +519,9 @@ class MainWindow(QMainWindow):
         from restore_app.core.masks import grow_mask, shrink_mask
 
         # The mask operations work on the layer being painted.
-        layer = self.canvas.layer
+        layer = self.workspace.tools.layer
         m = doc.array(layer)
-        what = "protected region" if layer == "protect" else "mask"
+        what = "protected region" if layer == PROTECT_LAYER else "mask"
         if action == "clear":
             doc.set_mask(m & False, f"Clear {what}", layer)
         elif action == "invert":
@@ -589,34 +532,38 @@ class MainWindow(QMainWindow):
             doc.set_mask(shrink_mask(m, amount), f"Shrink {what} {amount} px", layer)
 
     def set_layer(self, layer: str) -> None:
-        """Which mask the painting tools edit: the working "mask", "protect", or
+        """Which mask the painting tools edit: the working "mask", "protect" or
         a damage-map layer "damage:KIND"."""
-        self.canvas.layer = layer
-        self.tools.set_layer(layer)
-        if layer.startswith("damage:"):
-            k = kind(layer.split(":", 1)[1])
+        self.workspace.tools.layer = layer
+
+    def _on_tools_layer_changed(self, layer: str) -> None:
+        damage = self.workspace.tools.damage_kind
+        if damage is not None:
+            k = kind(damage)
             what = f"the damage map: {k.name.lower()}"
             if k.id not in self.damage_map.visible_kinds():
                 self.damage_map.show_boxes[k.id].setChecked(True)
-        elif layer == "protect":
+        elif layer == PROTECT_LAYER:
             what = "the original that must not be repaired"
         else:
             what = "the working mask"
         self.statusBar().showMessage(f"Painting {what}", 4000)
 
     def toggle_layer(self) -> None:
-        self.set_layer("mask" if self.canvas.layer == "protect" else "protect")
+        self.workspace.tools.toggle_protect()
 
     def run_tool(self) -> None:
         if self.doc is None:
             return
         self.canvas.set_preview(None, None)
-        self.jobs.run(self.doc, self._tool_settings())
+        self.jobs.run(self.doc, self.workspace.tools.task_settings)
 
     def preview_tool(self) -> None:
         if self.doc is not None:
             self.jobs.preview(
-                self.doc, self._tool_settings(), self.canvas.visible_image_box()
+                self.doc,
+                self.workspace.tools.task_settings,
+                self.canvas.visible_image_box(),
             )
 
     def show_shortcuts(self) -> None:
@@ -625,12 +572,16 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog = ShortcutsDialog(self.actions(), self)
         self.shortcuts_dialog.open()
 
-    def chosen_paths(self) -> list[Path]:
-        """The images selected in the strip; all of them when one or none is."""
+    def selected_paths(self) -> list[Path]:
+        """The images selected in the strip."""
         rows = sorted({i.row() for i in self.folder_panel.selectedIndexes()})
-        if len(rows) > 1:
-            return [self.session.paths[r] for r in rows]
-        return list(self.session.paths)
+        return [self.session.paths[r] for r in rows]
+
+    def chosen_paths(self) -> list[Path]:
+        """What a folder command works on: the images selected in the strip;
+        all of them when one or none is."""
+        selected = self.selected_paths()
+        return selected if len(selected) > 1 else list(self.session.paths)
 
     def detect_damage(self) -> None:
         """Propose the damage of the current image for review."""
@@ -641,8 +592,6 @@ class MainWindow(QMainWindow):
     def detect_damage_in_folder(self) -> int | None:
         """Propose the damage of the chosen images in the background; each
         proposal is saved in its image's sidecar for review."""
-        from restore_app.workers.inference import DetectFolderJob
-
         paths = self.chosen_paths()
         if not paths:
             self._show_error("Open a folder first.")
@@ -654,15 +603,7 @@ class MainWindow(QMainWindow):
         closed = tuple(p for p in paths if p not in self.session.docs)
         if not closed:
             return None
-        job = DetectFolderJob(
-            paths=closed, save=self._save_proposal, device=self.jobs.device
-        )
-        self._folder_detect_id = job.job_id
-        self.service.finished.connect(self._on_folder_detect_finished)
-        self.jobs.busy_changed.emit(True)
-        self.service.submit(job)
-        self.statusBar().showMessage(f"Detecting damage in {len(closed)} image(s)…")
-        return job.job_id
+        return self.jobs.detect_folder(list(closed), self._save_proposal)
 
     def _save_proposal(self, path: Path, proposal) -> None:
         # Runs on the worker thread: it only writes the image's sidecar.
@@ -674,11 +615,7 @@ class MainWindow(QMainWindow):
             path, proposal.shape, (proposal.probability, proposal.kinds), meta
         )
 
-    def _on_folder_detect_finished(self, job_id: int, outcomes) -> None:
-        if job_id != getattr(self, "_folder_detect_id", None):
-            return
-        self.service.finished.disconnect(self._on_folder_detect_finished)
-        self.jobs.busy_changed.emit(self.jobs.busy)
+    def _on_jobs_folder_detected(self, outcomes) -> None:
         statuses = self.session.statuses()
         for path, _error in outcomes:
             self.folder_panel.set_status(path, statuses.get(path, "untouched"))
@@ -779,9 +716,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        if self.doc is not None:
-            self.doc.settings.update(self._tool_settings())
-            self.doc.dirty.add("state")
+        self._on_task_settings_changed()
         self.jobs.cancel_all()
         self.session.close()
         self.service.shutdown()

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from restore_app.core.errors import RestoreError
 
 if TYPE_CHECKING:
     from restore_app.models.base import RestorerInfo
-    from restore_app.ui.main_window import MainWindow
 
 MODEL_FILTER = "Models (*.safetensors *.pth *.pt *.ckpt *.bin);;All files (*)"
 #: The tasks offered when a checkpoint does not say its own, by what they mean.
@@ -31,14 +30,16 @@ class ModelActions(QObject):
     """Models ▸ Add Model…: check a checkpoint and copy it to the model folder."""
 
     model_added = Signal(object)  # RestorerInfo
+    message = Signal(str)  # a line for the status bar
+    error = Signal(str)  # a refusal to show to the person
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
 
     def add_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.w, "Add a model", str(Path.home()), MODEL_FILTER
+            self.parent_widget, "Add a model", str(Path.home()), MODEL_FILTER
         )
         if path:
             self.add_file(path)
@@ -63,12 +64,12 @@ class ModelActions(QObject):
         except TaskNeededError as exc:
             chosen = self._ask_task(str(exc))
             if chosen is None:
-                self.w.statusBar().showMessage("Model not added", 5000)
+                self.message.emit("Model not added")
                 return None
             return self.add_file(path, task=chosen, overwrite=overwrite)
         except ModelExistsError:
             answer = QMessageBox.question(
-                self.w,
+                self.parent_widget,
                 "Replace model?",
                 f"A model '{user_model_id(path)}' already exists.\n\nReplace it?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -77,18 +78,16 @@ class ModelActions(QObject):
                 return None
             return self.add_file(path, task=task, overwrite=True)
         except RestoreError as exc:
-            self.w._show_error(str(exc))
+            self.error.emit(str(exc))
             return None
-        self.w.statusBar().showMessage(
-            f"Added model {info.name} ({info.id}) for {info.task}", 8000
-        )
+        self.message.emit(f"Added model {info.name} ({info.id}) for {info.task}")
         self.model_added.emit(info)
         return info
 
     def _ask_task(self, why: str) -> str | None:
         labels = list(TASK_CHOICES)
         label, ok = QInputDialog.getItem(
-            self.w,
+            self.parent_widget,
             "What does this model do?",
             f"{why.split(': say')[0]}.\nChoose what it was trained for:",
             labels,

@@ -1,11 +1,10 @@
-"""Edit ▸ Preferences: the settings the window reads, edited in one place."""
+"""Edit ▸ Preferences: a dialog over the workspace's preferences and brush."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRegularExpression, QSettings, Signal
+from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,51 +23,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-if TYPE_CHECKING:
-    from restore_app.ui.main_window import MainWindow
+from restore_app.app.preferences import (
+    DEFAULT_EXPORT_SUFFIX,
+    SUFFIX_PATTERN,
+    TILE_RANGE,
+    Preferences,
+    known_devices,
+    valid_suffix,
+)
+from restore_app.app.workspace import Workspace
+from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-TASKS = (("inpaint", "Inpaint"), ("denoise", "Denoise"), ("deblur", "Deblur"))
-TILE_RANGE = (128, 4096)
-DEFAULT_TILE_SIZE = 512
-DEFAULT_EXPORT_SUFFIX = "restored"
-DEFAULT_BRUSH_SIZE = 24.0
-DEFAULT_BRUSH_HARDNESS = 0.8
 AUTOMATIC_LABEL = "Best measured (automatic)"
-# Letters, digits, "-" and "_", in dot-separated parts: the suffix lands inside a
-# file name, so nothing that could make a path or an extension-less name.
-_SUFFIX_PATTERN = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"
-
-
-def export_suffix(settings: QSettings) -> str:
-    """The "<suffix>" of "<name>.<suffix>.<ext>" that Export writes."""
-    value = str(settings.value("export_suffix", "") or "").strip().strip(".")
-    matcher = QRegularExpression(f"^{_SUFFIX_PATTERN}$")
-    return value if matcher.match(value).hasMatch() else DEFAULT_EXPORT_SUFFIX
-
-
-def _float(settings: QSettings, key: str, default: float) -> float:
-    try:
-        return float(settings.value(key, default))
-    except (TypeError, ValueError):
-        return default
-
-
-def _int(settings: QSettings, key: str, default: int) -> int:
-    try:
-        return int(settings.value(key, default))
-    except (TypeError, ValueError):
-        return default
 
 
 class PreferencesDialog(QDialog):
-    """Reads from and, on OK, writes to the window's QSettings; nothing else."""
+    """Shows a copy of the preferences; OK gives the workspace the edited ones
+    (and the brush), whose events make the running window follow them."""
 
-    saved = Signal()  # the settings were written; the window applies them
-
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.settings = settings
+        self.workspace = workspace
         self.setWindowTitle("Preferences")
         layout = QVBoxLayout(self)
 
@@ -76,7 +51,7 @@ class PreferencesDialog(QDialog):
         form = QFormLayout(work)
         self.device_combo = QComboBox()
         self.device_combo.setToolTip("auto: a GPU when there is one, else the CPU")
-        for device in DEVICES:
+        for device in known_devices(workspace.preferences.device):
             self.device_combo.addItem(device, device)
         self.tile_spin = QSpinBox()
         self.tile_spin.setRange(*TILE_RANGE)
@@ -113,15 +88,13 @@ class PreferencesDialog(QDialog):
         models = QGroupBox("Default model")
         form = QFormLayout(models)
         self.model_combos: dict[str, QComboBox] = {}
-        from restore_app.models.registry import list_restorers
-
-        for task, label in TASKS:
+        for task in RESTORE_TASKS:
             combo = QComboBox()
             combo.addItem(AUTOMATIC_LABEL, "")
-            for info in list_restorers(task):
+            for info in workspace.restorers.get(str(task), []):
                 combo.addItem(f"{info.name} ({info.id})", info.id)
-            self.model_combos[task] = combo
-            form.addRow(label, combo)
+            self.model_combos[str(task)] = combo
+            form.addRow(TASK_LABELS[task], combo)
         layout.addWidget(models)
 
         export = QGroupBox("Export")
@@ -137,7 +110,7 @@ class PreferencesDialog(QDialog):
         self.suffix_edit = QLineEdit()
         self.suffix_edit.setPlaceholderText(DEFAULT_EXPORT_SUFFIX)
         self.suffix_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(_SUFFIX_PATTERN), self)
+            QRegularExpressionValidator(QRegularExpression(SUFFIX_PATTERN), self)
         )
         self.example_label = QLabel()
         self.example_label.setStyleSheet("color: gray")
@@ -168,56 +141,43 @@ class PreferencesDialog(QDialog):
         self._load()
 
     def _load(self) -> None:
-        s = self.settings
-        device = str(s.value("device", "auto") or "auto")
-        if self.device_combo.findData(device) < 0:
-            # A device written by hand ("cuda:1") stays choosable, not silently lost.
-            self.device_combo.addItem(device, device)
-        self.device_combo.setCurrentIndex(self.device_combo.findData(device))
-        self.tile_spin.setValue(_int(s, "tile_size", DEFAULT_TILE_SIZE))
-        self.memory_spin.setValue(_int(s, "memory_budget_gb", 0))
-        self.history_spin.setValue(_float(s, "history_budget_gb", 1.0))
-        self.operator_edit.setText(str(s.value("operator", "") or ""))
+        p = self.workspace.preferences
+        self.device_combo.setCurrentIndex(self.device_combo.findData(p.device))
+        self.tile_spin.setValue(p.tile_size)
+        self.memory_spin.setValue(p.memory_budget_gb)
+        self.history_spin.setValue(p.history_budget_gb)
+        self.operator_edit.setText(p.operator)
         for task, combo in self.model_combos.items():
-            saved = str(s.value(f"models/{task}", "") or "")
-            combo.setCurrentIndex(max(0, combo.findData(saved)))
-        self.output_edit.setText(str(s.value("output_dir", "") or ""))
-        self.suffix_edit.setText(export_suffix(s))
-        self.brush_size_spin.setValue(
-            round(_float(s, "brush/size", DEFAULT_BRUSH_SIZE))
-        )
-        self.brush_hardness_spin.setValue(
-            round(_float(s, "brush/hardness", DEFAULT_BRUSH_HARDNESS) * 100)
-        )
+            combo.setCurrentIndex(max(0, combo.findData(p.models.get(task, ""))))
+        self.output_edit.setText(p.output_dir)
+        self.suffix_edit.setText(p.export_suffix)
+        tools = self.workspace.tools
+        self.brush_size_spin.setValue(round(tools.brush_size))
+        self.brush_hardness_spin.setValue(round(tools.brush_hardness * 100))
         self._on_suffix_edit_text_changed()
 
-    def values(self) -> dict[str, Any]:
-        """What OK writes, by QSettings key."""
-        values: dict[str, Any] = {
-            "device": self.device_combo.currentData(),
-            "tile_size": self.tile_spin.value(),
-            "memory_budget_gb": self.memory_spin.value(),
-            "history_budget_gb": self.history_spin.value(),
-            "operator": self.operator_edit.text().strip(),
-            "output_dir": self.output_edit.text().strip(),
-            "export_suffix": self.suffix_edit.text().strip(".")
-            or DEFAULT_EXPORT_SUFFIX,
-            "brush/size": float(self.brush_size_spin.value()),
-            "brush/hardness": self.brush_hardness_spin.value() / 100.0,
+    def values(self) -> Preferences:
+        """The preferences as edited."""
+        p = self.workspace.preferences.copy()
+        p.device = self.device_combo.currentData()
+        p.tile_size = self.tile_spin.value()
+        p.memory_budget_gb = self.memory_spin.value()
+        p.history_budget_gb = self.history_spin.value()
+        p.operator = self.operator_edit.text().strip()
+        p.output_dir = self.output_edit.text().strip()
+        p.export_suffix = valid_suffix(self.suffix_edit.text())
+        p.models = {
+            task: combo.currentData()
+            for task, combo in self.model_combos.items()
+            if combo.currentData()
         }
-        for task, combo in self.model_combos.items():
-            values[f"models/{task}"] = combo.currentData() or ""
-        return values
+        return p
 
     def accept(self) -> None:
-        for key, value in self.values().items():
-            if key.startswith("models/") and not value:
-                # No key means "the best measured one", whatever is installed later.
-                self.settings.remove(key)
-            else:
-                self.settings.setValue(key, value)
-        self.settings.sync()
-        self.saved.emit()
+        self.workspace.preferences.update_from(self.values())
+        self.workspace.tools.set_brush(
+            self.brush_size_spin.value(), self.brush_hardness_spin.value() / 100.0
+        )
         super().accept()
 
     def _on_browse_clicked(self) -> None:
@@ -229,53 +189,3 @@ class PreferencesDialog(QDialog):
     def _on_suffix_edit_text_changed(self, _text: str = "") -> None:
         suffix = self.suffix_edit.text().strip(".") or DEFAULT_EXPORT_SUFFIX
         self.example_label.setText(f"Export writes scan.tif as scan.{suffix}.tif")
-
-
-def history_budget(settings: QSettings) -> int:
-    """Bytes of undo history kept per image (1 GB unless set)."""
-    return int(_float(settings, "history_budget_gb", 1.0) * 1024**3)
-
-
-def apply_memory_budget(settings: QSettings) -> None:
-    """The image reader's budget from the preference (0: half the memory); a
-    budget given on the command line (``--memory-budget``) wins."""
-    import os
-
-    source = os.environ.get("RESTORE_MEMORY_BUDGET_FROM", "")
-    if source == "command line" or (
-        os.environ.get("RESTORE_MEMORY_BUDGET") and source != "preferences"
-    ):
-        return  # the command line's, or the environment's, wins
-    gb = _int(settings, "memory_budget_gb", 0)
-    if gb > 0:
-        os.environ["RESTORE_MEMORY_BUDGET"] = f"{gb}G"
-        os.environ["RESTORE_MEMORY_BUDGET_FROM"] = "preferences"
-    elif source == "preferences":
-        os.environ.pop("RESTORE_MEMORY_BUDGET", None)
-        os.environ.pop("RESTORE_MEMORY_BUDGET_FROM", None)
-
-
-def apply_to_window(window: MainWindow) -> None:
-    """Make a running window follow its settings: the next job, the brush, the
-    model shown for each task whose model the person has not picked themselves."""
-    from restore_app.models.registry import default_restorer_id
-
-    s = window.settings
-    window.jobs.device = str(s.value("device", "auto") or "auto")
-    window.jobs.tile_size = _int(s, "tile_size", DEFAULT_TILE_SIZE)
-    apply_memory_budget(s)
-    window.session.history_budget = history_budget(s)
-    size = _float(s, "brush/size", DEFAULT_BRUSH_SIZE)
-    hardness = _float(s, "brush/hardness", DEFAULT_BRUSH_HARDNESS)
-    window.canvas.brush_size = size
-    window.canvas.brush_hardness = hardness
-    window.tools.set_brush(size, hardness)
-    window.canvas.update()
-    defaults: dict[str, str] = {}
-    for task, _label in TASKS:
-        saved = s.value(f"models/{task}")
-        try:
-            defaults[task] = str(saved) if saved else default_restorer_id(task)
-        except Exception:  # noqa: BLE001 - an empty task simply has no default
-            defaults[task] = ""
-    window.tools.set_default_restorers(defaults)

@@ -83,7 +83,7 @@ def render(out_dir: Path) -> list[Path]:
         doc.set_mask(reviewed_mask(doc.pixels), "Detect cracks")
         canvas = w.canvas
         canvas.fit()
-        canvas._cursor = canvas.to_widget(QPointF(316, 66))
+        canvas.show_brush_at(QPointF(316, 66))
         shots = []
 
         def shot(name: str) -> None:
@@ -112,9 +112,9 @@ def render(out_dir: Path) -> list[Path]:
         dialog.grab().toImage().save(str(out_dir / "batch.png"), "PNG", 0)
         shots.append(out_dir / "batch.png")
         dialog.reject()
-        canvas._cursor = None
+        canvas.show_brush_at(None)
         restorer = default_restorer_id("inpaint")
-        w.tools.load_settings({"task": "inpaint", "restorer": restorer})
+        w.workspace.tools.apply_task_settings({"task": "inpaint", "restorer": restorer})
         w.run_tool()
         wait(lambda: not w.jobs.busy)
         w.set_view_mode("split")
@@ -136,7 +136,7 @@ def render(out_dir: Path) -> list[Path]:
         wait(lambda: w.doc.proposal is not None and not w.jobs.busy, 120)
         shot("detect.png")
         w.damage.accept()
-        w.tools.load_settings({"task": "inpaint", "restorer": restorer})
+        w.workspace.tools.apply_task_settings({"task": "inpaint", "restorer": restorer})
         w.run_tool()
         wait(lambda: not w.jobs.busy, 300)
         w.set_view_mode("split")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from restore_app.app.preferences import Preferences
 from restore_app.core import history_log, journal
 from restore_app.core.errors import RestoreError
 from restore_app.core.sidecar import Sidecar
@@ -35,8 +36,12 @@ class Session(QObject):
         object, object, object, object
     )  # token, path, ImageDoc, saved | message
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, preferences: Preferences | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
+        #: the undo history kept per image comes from them
+        self.preferences = preferences if preferences is not None else Preferences()
         self.paths: list[Path] = []
         self.docs: dict[Path, Document] = {}
         self._order: list[Path] = []  # least recently used first
@@ -53,8 +58,6 @@ class Session(QObject):
         self._write_failed.connect(self._on_write_failed)
         self._journal_seq: dict[Path, int] = {}
         self._history: dict[Path, history_log.HistoryLog] = {}
-        #: bytes of undo history kept per image (Preferences)
-        self.history_budget = history_log.DEFAULT_BUDGET
         self.saved.connect(self._on_saved)
         #: images whose last sidecar write failed: their work is not yet safe
         self.unsaved: dict[Path, str] = {}
@@ -132,7 +135,9 @@ class Session(QObject):
         folder = self.sidecar_for(path).image_dir(path.name)
         if saved is not None and saved.history is not None:
             doc.rebuild_history(saved.history)
-        self._history[path] = history_log.HistoryLog(folder, self.history_budget)
+        self._history[path] = history_log.HistoryLog(
+            folder, self.preferences.history_budget_bytes
+        )
         doc.undo_stack.indexChanged.connect(lambda i, d=doc: self._log_history(d, i))
         self._report_damaged(self.sidecar_for(path))
         doc.state_changed.connect(self._on_doc_state_changed)
@@ -232,7 +237,7 @@ class Session(QObject):
 
     def _log_history(self, doc: Document, index: int) -> None:
         """Append a new step, or the new position after an undo or redo."""
-        if doc._restoring:
+        if doc.restoring:
             return
         log_ = self._history.get(doc.path)
         if log_ is None:
@@ -284,6 +289,10 @@ class Session(QObject):
 
     def _on_saved(self, path: Path) -> None:
         self.unsaved.pop(path, None)
+
+    def schedule_save(self) -> None:
+        """Write changed state to the sidecars soon (edits in a burst: once)."""
+        self._autosave.start()
 
     def save_all(self) -> None:
         self._autosave.stop()

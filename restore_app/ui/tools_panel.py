@@ -1,4 +1,9 @@
-"""The tools dock: painting tools, brush, mask operations and the restore tools."""
+"""The tools dock: painting tools, brush, mask operations and the restore tools.
+
+A view of the workspace's tool state: each widget writes what the person does to
+the state and follows the state's events, so the menus' keys, the canvas and
+this panel never disagree.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restore_app.ui.canvas import Tool
-
-TASKS = (("inpaint", "Inpaint"), ("denoise", "Denoise"), ("deblur", "Deblur"))
-TOOLS = (
-    (Tool.BRUSH, "Brush", "B"),
-    (Tool.ERASER, "Eraser", "E"),
-    (Tool.RECT, "Rectangle", "R"),
-    (Tool.LASSO, "Lasso", "L"),
-    (Tool.HEAL, "Heal", "H"),
-    (Tool.PAN, "Pan", "P"),
-)
+from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
+from restore_app.app.workspace import Workspace
+from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS, Task
 
 
 def _slider(lo: int, hi: int, value: int) -> QSlider:
@@ -46,31 +43,27 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
 
 
 class ToolsPanel(QWidget):
-    """Emits what the person asks for; the window decides what it means."""
+    """Shows and edits the workspace's tools; asks the window for what acts on
+    the image (mask operations, run, preview)."""
 
-    tool_chosen = Signal(str)
-    layer_chosen = Signal(str)  # "mask" | "protect"
-    brush_changed = Signal(float, float)  # size (image px), hardness [0, 1]
     mask_action = Signal(
         str, int
     )  # "clear" | "invert" | "grow" | "shrink" | "load" | "save"
-    overlay_changed = Signal(QColor, float)
-    overlays_toggled = Signal(bool, bool)  # show mask, show repaired record
     run_requested = Signal()
     preview_requested = Signal()
-    task_settings_changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._restorers: dict[str, list[Any]] = {}
+        self.workspace = workspace
+        self.state = state = workspace.tools
         self._updating = False
         layout = QVBoxLayout(self)
 
         tools_box = QGroupBox("Tools")
         grid = QGridLayout(tools_box)
         self.tool_buttons: dict[str, QToolButton] = {}
-        self._tool_group = QButtonGroup(self)
-        self._tool_group.setExclusive(True)
+        tool_group = QButtonGroup(self)
+        tool_group.setExclusive(True)
         for i, (tool, label, key) in enumerate(TOOLS):
             b = QToolButton()
             b.setText(label)
@@ -78,8 +71,8 @@ class ToolsPanel(QWidget):
             b.setCheckable(True)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            b.clicked.connect(lambda _c=False, t=tool: self.tool_chosen.emit(str(t)))
-            self._tool_group.addButton(b)
+            b.clicked.connect(lambda _c=False, t=tool: setattr(state, "tool", t))
+            tool_group.addButton(b)
             grid.addWidget(b, i // 3, i % 3)
             self.tool_buttons[str(tool)] = b
         layout.addWidget(tools_box)
@@ -105,12 +98,12 @@ class ToolsPanel(QWidget):
         mv = QVBoxLayout(mask_box)
         row = QHBoxLayout()
         self.layer_buttons: dict[str, QToolButton] = {}
-        layer_group = QButtonGroup(self)
-        layer_group.setExclusive(True)
+        self._layer_group = QButtonGroup(self)
+        self._layer_group.setExclusive(True)
         for layer, label, tip in (
-            ("mask", "Damage", "Paint what is to be repaired"),
+            (MASK_LAYER, "Damage", "Paint what is to be repaired"),
             (
-                "protect",
+                PROTECT_LAYER,
                 "Original",
                 "Paint what is original and must not be repaired: no tool "
                 "changes it (O switches)",
@@ -121,11 +114,10 @@ class ToolsPanel(QWidget):
             b.setToolTip(tip)
             b.setCheckable(True)
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            b.clicked.connect(lambda _c=False, ly=layer: self.layer_chosen.emit(ly))
-            layer_group.addButton(b)
+            b.clicked.connect(lambda _c=False, ly=layer: setattr(state, "layer", ly))
+            self._layer_group.addButton(b)
             self.layer_buttons[layer] = b
             row.addWidget(b)
-        self.layer_buttons["mask"].setChecked(True)
         mv.addLayout(row)
         row = QHBoxLayout()
         for label, action in (("Clear", "clear"), ("Invert", "invert")):
@@ -136,16 +128,12 @@ class ToolsPanel(QWidget):
         row = QHBoxLayout()
         self.grow_spin = QSpinBox()
         self.grow_spin.setRange(1, 200)
-        self.grow_spin.setValue(3)
         self.grow_spin.setSuffix(" px")
+        self.grow_spin.valueChanged.connect(lambda v: setattr(state, "grow_px", v))
         grow = QPushButton("Grow")
         shrink = QPushButton("Shrink")
-        grow.clicked.connect(
-            lambda: self.mask_action.emit("grow", self.grow_spin.value())
-        )
-        shrink.clicked.connect(
-            lambda: self.mask_action.emit("shrink", self.grow_spin.value())
-        )
+        grow.clicked.connect(lambda: self.mask_action.emit("grow", state.grow_px))
+        shrink.clicked.connect(lambda: self.mask_action.emit("shrink", state.grow_px))
         row.addWidget(grow)
         row.addWidget(shrink)
         row.addWidget(self.grow_spin)
@@ -161,29 +149,25 @@ class ToolsPanel(QWidget):
         self.color_button.clicked.connect(self._on_color_clicked)
         self.opacity_slider = _slider(5, 100, 50)
         self.opacity_slider.setToolTip("Overlay opacity")
-        self.opacity_slider.valueChanged.connect(self._emit_overlay)
+        self.opacity_slider.valueChanged.connect(
+            lambda v: setattr(state, "overlay_opacity", v / 100.0)
+        )
         row.addWidget(self.color_button)
         row.addWidget(self.opacity_slider)
         mv.addLayout(row)
         self.show_mask = QCheckBox("Show mask")
-        self.show_mask.setChecked(True)
         self.show_repaired = QCheckBox("Show repaired regions")
-        for cb in (self.show_mask, self.show_repaired):
-            cb.toggled.connect(
-                lambda _v: self.overlays_toggled.emit(
-                    self.show_mask.isChecked(), self.show_repaired.isChecked()
-                )
-            )
-            mv.addWidget(cb)
+        self.show_mask.toggled.connect(lambda v: setattr(state, "show_mask", v))
+        self.show_repaired.toggled.connect(lambda v: setattr(state, "show_repaired", v))
+        mv.addWidget(self.show_mask)
+        mv.addWidget(self.show_repaired)
         layout.addWidget(mask_box)
-        self._color = QColor(255, 40, 60)
-        self._paint_color_button()
 
         restore_box = QGroupBox("Restore")
         form = QFormLayout(restore_box)
         self.task_combo = QComboBox()
-        for key, label in TASKS:
-            self.task_combo.addItem(label, key)
+        for task in RESTORE_TASKS:
+            self.task_combo.addItem(TASK_LABELS[task], str(task))
         self.model_combo = QComboBox()
         self.model_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -193,7 +177,6 @@ class ToolsPanel(QWidget):
         self.auto_strength.setToolTip(
             "Choose the strength from the noise or blur measured in the image"
         )
-        self.auto_strength.setChecked(True)
         self.strength_value = QLabel()
         # Wide enough for "0.60" and "auto" alike, so nothing moves.
         self.strength_value.setMinimumWidth(
@@ -227,146 +210,119 @@ class ToolsPanel(QWidget):
         form.addRow(brow)
         self.preview_button.clicked.connect(self.preview_requested)
         self.run_button.clicked.connect(self.run_requested)
-        self.task_combo.currentIndexChanged.connect(self._on_task_changed)
-        self.model_combo.currentIndexChanged.connect(self._on_settings_edited)
-        self.strength_slider.valueChanged.connect(self._on_settings_edited)
-        self.auto_strength.toggled.connect(self._on_settings_edited)
+        self.task_combo.currentIndexChanged.connect(self._on_task_combo_changed)
+        self.model_combo.currentIndexChanged.connect(self._on_model_combo_changed)
+        self.strength_slider.valueChanged.connect(
+            lambda v: self._edit(lambda: setattr(state, "strength", v / 100.0))
+        )
+        self.auto_strength.toggled.connect(
+            lambda v: self._edit(lambda: setattr(state, "auto_strength", v))
+        )
         layout.addWidget(restore_box)
         layout.addStretch(1)
-        self._on_task_changed()
 
-    # -- restorers --------------------------------------------------------------------
-
-    def set_restorers(
-        self, by_task: dict[str, list[Any]], defaults: dict[str, str]
-    ) -> None:
-        """Model choices per task: RestorerInfo lists, and each task's default id."""
-        self._restorers = by_task
-        self._defaults = defaults
+        state.events.connect(self._on_state_changed)
+        workspace.models_changed.connect(self._fill_models)
         self._fill_models()
+        self._show_all()
 
-    def set_default_restorers(self, defaults: dict[str, str]) -> None:
-        """New default ids per task. The model shown follows only while it is still
-        the old default: a model the person picked stays picked."""
-        old = dict(getattr(self, "_defaults", {}))
-        self._defaults = {**old, **defaults}
-        task = self.task
-        if self.model_combo.currentData() == old.get(task) and self._defaults.get(
-            task
-        ) != old.get(task):
-            self._fill_models()
+    # -- the person edits ---------------------------------------------------------
 
-    def _fill_models(self, chosen: str | None = None) -> None:
-        self._updating = True
-        task = self.task
-        self.model_combo.clear()
-        for info in self._restorers.get(task, []):
-            source = "" if info.source == "built-in" else f", {info.source}"
-            label = f"{info.name} ({info.kind}{source})"
-            self.model_combo.addItem(label, info.id)
-        want = chosen or getattr(self, "_defaults", {}).get(task)
-        idx = self.model_combo.findData(want) if want else -1
-        self.model_combo.setCurrentIndex(max(0, idx))
-        self._updating = False
-
-    @property
-    def task(self) -> str:
-        return self.task_combo.currentData() or "inpaint"
-
-    def _on_task_changed(self) -> None:
-        self._fill_models()
-        inpaint = self.task == "inpaint"
-        self.strength_slider.setEnabled(
-            not inpaint and not self.auto_strength.isChecked()
-        )
-        self.auto_strength.setEnabled(not inpaint)
-        self.scope_label.setText(
-            "Fills the masked regions."
-            if inpaint
-            else "Applies to the mask when there is one, else to the whole image."
-        )
-        self._on_settings_edited()
-
-    def _show_strength(self) -> None:
-        if self.task == "inpaint":
-            self.strength_value.setText("–")
-        elif self.auto_strength.isChecked():
-            self.strength_value.setText("auto")
-        else:
-            self.strength_value.setText(f"{self.strength_slider.value() / 100:.2f}")
-
-    def _on_settings_edited(self) -> None:
-        self.strength_slider.setEnabled(
-            self.task != "inpaint" and not self.auto_strength.isChecked()
-        )
-        self._show_strength()
+    def _edit(self, change) -> None:
         if not self._updating:
-            self.task_settings_changed.emit()
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "restorer": self.model_combo.currentData(),
-            "strength": self.strength_slider.value() / 100.0,
-            "auto_strength": self.auto_strength.isChecked(),
-        }
-
-    def load_settings(self, s: dict[str, Any]) -> None:
-        self._updating = True
-        idx = self.task_combo.findData(s.get("task", "inpaint"))
-        self.task_combo.setCurrentIndex(max(0, idx))
-        self._updating = True
-        self._fill_models(s.get("restorer"))
-        self._updating = True
-        self.strength_slider.setValue(int(round(float(s.get("strength", 0.6)) * 100)))
-        self.auto_strength.setChecked(bool(s.get("auto_strength", True)))
-        self._updating = False
-        self.strength_slider.setEnabled(
-            self.task != "inpaint" and not self.auto_strength.isChecked()
-        )
-        self._show_strength()
-
-    # -- brush and overlay ------------------------------------------------------------
-
-    def set_layer(self, layer: str) -> None:
-        button = self.layer_buttons.get(layer)
-        if button is not None:
-            button.setChecked(True)
-        else:  # a damage-map layer: neither button
-            group = button or next(iter(self.layer_buttons.values())).group()
-            group.setExclusive(False)
-            for b in self.layer_buttons.values():
-                b.setChecked(False)
-            group.setExclusive(True)
-
-    def set_tool(self, tool: str) -> None:
-        b = self.tool_buttons.get(str(tool))
-        if b is not None:
-            b.setChecked(True)
-
-    def set_brush(self, size: float, hardness: float) -> None:
-        self._updating = True
-        self.size_spin.setValue(int(round(size)))
-        self.hardness_slider.setValue(int(round(hardness * 100)))
-        self._updating = False
+            change()
 
     def _on_brush_edited(self) -> None:
-        if not self._updating:
-            self.brush_changed.emit(
-                float(self.size_spin.value()), self.hardness_slider.value() / 100.0
+        self._edit(
+            lambda: self.state.set_brush(
+                self.size_spin.value(), self.hardness_slider.value() / 100.0
             )
-
-    def _on_color_clicked(self) -> None:
-        color = QColorDialog.getColor(self._color, self, "Mask overlay colour")
-        if color.isValid():
-            self._color = color
-            self._paint_color_button()
-            self._emit_overlay()
-
-    def _paint_color_button(self) -> None:
-        self.color_button.setStyleSheet(
-            f"background-color: {self._color.name()}; color: white"
         )
 
-    def _emit_overlay(self) -> None:
-        self.overlay_changed.emit(self._color, self.opacity_slider.value() / 100.0)
+    def _on_task_combo_changed(self) -> None:
+        task = self.task_combo.currentData()
+        if task:
+            self._edit(lambda: self.state.choose_task(task))
+
+    def _on_model_combo_changed(self) -> None:
+        chosen = self.model_combo.currentData()
+        if chosen:
+            self._edit(lambda: self.workspace.pick_model(chosen))
+
+    def _on_color_clicked(self) -> None:
+        color = QColorDialog.getColor(
+            QColor(*self.state.overlay_rgb), self, "Mask overlay colour"
+        )
+        if color.isValid():
+            self.state.overlay_rgb = (color.red(), color.green(), color.blue())
+
+    # -- the state changed ----------------------------------------------------------
+
+    def _on_state_changed(self, info: Any) -> None:
+        if info.signal.name == "task":
+            self._fill_models()
+        self._show_all()
+
+    def _fill_models(self) -> None:
+        """The current task's models, the state's choice selected."""
+        self._updating = True
+        try:
+            task = str(self.state.task)
+            self.model_combo.clear()
+            for info in self.workspace.restorers.get(task, []):
+                source = "" if info.source == "built-in" else f", {info.source}"
+                self.model_combo.addItem(f"{info.name} ({info.kind}{source})", info.id)
+        finally:
+            self._updating = False
+        self._show_all()
+
+    def _show_all(self) -> None:
+        """Every widget as the state says; edits made here send nothing back."""
+        s = self.state
+        self._updating = True
+        try:
+            self.tool_buttons[str(s.tool)].setChecked(True)
+            self.size_spin.setValue(int(round(s.brush_size)))
+            self.hardness_slider.setValue(int(round(s.brush_hardness * 100)))
+            button = self.layer_buttons.get(s.layer)
+            if button is not None:
+                button.setChecked(True)
+            else:  # a damage-map layer: neither button
+                self._layer_group.setExclusive(False)
+                for b in self.layer_buttons.values():
+                    b.setChecked(False)
+                self._layer_group.setExclusive(True)
+            self.grow_spin.setValue(s.grow_px)
+            self.opacity_slider.setValue(int(round(s.overlay_opacity * 100)))
+            self.color_button.setStyleSheet(
+                f"background-color: {QColor(*s.overlay_rgb).name()}; color: white"
+            )
+            self.show_mask.setChecked(s.show_mask)
+            self.show_repaired.setChecked(s.show_repaired)
+            self.task_combo.setCurrentIndex(
+                max(0, self.task_combo.findData(str(s.task)))
+            )
+            idx = self.model_combo.findData(s.restorer)
+            if idx < 0 and s.restorer:
+                # A model no longer installed stays shown: running it says so.
+                self.model_combo.addItem(f"{s.restorer} (missing)", s.restorer)
+                idx = self.model_combo.count() - 1
+            self.model_combo.setCurrentIndex(max(0, idx))
+            self.strength_slider.setValue(int(round(s.strength * 100)))
+            self.auto_strength.setChecked(s.auto_strength)
+            inpaint = s.task == Task.INPAINT
+            self.strength_slider.setEnabled(not inpaint and not s.auto_strength)
+            self.auto_strength.setEnabled(not inpaint)
+            if inpaint:
+                self.strength_value.setText("–")
+            elif s.auto_strength:
+                self.strength_value.setText("auto")
+            else:
+                self.strength_value.setText(f"{s.strength:.2f}")
+            self.scope_label.setText(
+                "Fills the masked regions."
+                if inpaint
+                else "Applies to the mask when there is one, else to the whole image."
+            )
+        finally:
+            self._updating = False

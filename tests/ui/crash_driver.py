@@ -39,7 +39,9 @@ def main() -> None:
             m = doc.mask.copy()
             m[60:75, 80:160] = True
             doc.set_mask(m, "Paint mask")
-            w.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+            w.workspace.tools.apply_task_settings(
+                {"task": "inpaint", "restorer": "inpaint.telea"}
+            )
             w.run_tool()
             state["step"] = 1
         elif state["step"] == 1 and not w.jobs.busy and doc.repaired.any():

@@ -22,7 +22,7 @@ def main() -> None:
             QTimer.singleShot(20, stroke)
             return
         c = w.canvas
-        c.brush_size = 6
+        c.tools.brush_size = 6
         a, b = (
             c.to_widget(QPointF(x, y)).toPoint() for x, y in ((40, 100), (200, 100))
         )

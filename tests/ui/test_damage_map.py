@@ -27,9 +27,9 @@ def test_paint_measure_save_and_repair_the_map(
     canvas = window.canvas
     canvas.zoom_to(1.0, QPointF(0, 0))
     canvas.offset = QPointF(0, 0)
-    canvas.brush_size = 6
+    canvas.tools.brush_size = 6
     qtbot.keyClick(canvas, Qt.Key.Key_3)  # crack
-    assert canvas.layer == "damage:crack"
+    assert canvas.tools.layer == "damage:crack"
     _stroke(qtbot, canvas, (20, 30), (200, 30))
     qtbot.keyClick(canvas, Qt.Key.Key_1)  # scratch
     _stroke(qtbot, canvas, (50, 100), (50, 200))
@@ -53,7 +53,9 @@ def test_paint_measure_save_and_repair_the_map(
     panel.repair_boxes["crack"].setChecked(True)
     panel.to_mask.click()
     assert np.array_equal(doc.mask, crack)
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         window.run_tool()
     assert doc.damage["crack"][30, 100] and not doc.mask.any()

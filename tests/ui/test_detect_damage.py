@@ -55,7 +55,7 @@ def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
     canvas.zoom_to(1.0, QPointF(0, 0))
     canvas.offset = QPointF(0, 0)
     window.set_tool("eraser")
-    canvas.brush_size = 40
+    canvas.tools.brush_size = 40
     ys, xs = np.nonzero(proposed)
     cx, cy = int(xs[len(xs) // 2]), int(ys[len(ys) // 2])
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(cx, cy))
@@ -80,7 +80,9 @@ def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
     assert np.array_equal(doc.mask, reviewed) and doc.proposal is None
 
     # The accepted mask is an ordinary mask: the fill repairs only it.
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         qtbot.keyClick(canvas, Qt.Key.Key_Return)
     changed = (doc.pixels != before).any(axis=2)

@@ -18,7 +18,9 @@ def _inpaint_a_box(qtbot, window, doc) -> None:
     mask = doc.mask.copy()
     mask[100:110, 60:140] = True
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
 
@@ -104,7 +106,9 @@ def test_batch_from_the_window_reports_progress_and_outcomes(
     mask = doc.mask.copy()
     mask[50:60, 40:120] = True
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     progress: list[tuple[int, int]] = []
     window.service.progressed.connect(lambda _j, d, t: progress.append((d, t)))
     out_dir = tmp_path / "out"
@@ -135,7 +139,9 @@ def test_batch_denoise_of_selected_images(qtbot, window, scans, tmp_path):
     out_dir = tmp_path / "out"
     files = [p for p in window.session.paths if p.name != "scan_1.png"]
     with qtbot.waitSignal(window.service.finished, timeout=30000):
-        window.tools.load_settings({"task": "denoise", "restorer": "denoise.nlm"})
+        window.workspace.tools.apply_task_settings(
+            {"task": "denoise", "restorer": "denoise.nlm"}
+        )
         window.files.start_batch("denoise", out_dir, files)
     report = window.files.last_report
     assert sorted(p.name for p in report.done) == ["scan_0.png", "scan_2.png"]

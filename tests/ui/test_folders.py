@@ -148,7 +148,9 @@ def test_the_undo_history_survives_a_restart(qtbot, settings, scans):
     original = doc.pixels.copy()
     _paint(doc, 10, 10, 40, 40)
     _paint(doc, 100, 50, 200, 60)
-    w.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    w.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(w.jobs.applied, timeout=20000):
         w.run_tool()
     filled = doc.pixels.copy()

@@ -31,7 +31,7 @@ def test_stroke_sets_mask_under_it_only_and_undoes(qtbot, window, scans):
     canvas = window.canvas
     canvas.zoom_to(2.0, QPointF(0, 0))
     canvas.offset = QPointF(10, 10)
-    canvas.brush_size = 12
+    canvas.tools.brush_size = 12
     pts = [QPoint(60, 80), QPoint(120, 90), QPoint(200, 100)]
     _stroke(qtbot, canvas, pts)
 
@@ -40,7 +40,7 @@ def test_stroke_sets_mask_under_it_only_and_undoes(qtbot, window, scans):
     for a, b in zip(img_pts, img_pts[1:], strict=False):
         seg = _distance_to_segment(doc.mask.shape, (a.x(), a.y()), (b.x(), b.y()))
         dist = np.minimum(dist, seg)
-    r = canvas.brush_size / 2
+    r = canvas.tools.brush_size / 2
     assert doc.mask[dist <= r - 1].all()
     assert not doc.mask[dist > r + 1].any()
     painted = doc.mask.copy()
@@ -70,7 +70,7 @@ def test_alt_erases_and_shapes_fill(qtbot, window, scans):
     assert doc.mask[30:90, 20:120].all()
     assert doc.mask.sum() <= 102 * 62
     window.set_tool("brush")
-    canvas.brush_size = 10
+    canvas.tools.brush_size = 10
     _stroke(
         qtbot,
         canvas,
@@ -117,12 +117,12 @@ def test_grow_and_shrink(qtbot, window, scans):
 def test_brush_keys_change_size_and_hardness(qtbot, window, scans):
     open_and_wait(qtbot, window, [scans])
     canvas = window.canvas
-    canvas.brush_size, canvas.brush_hardness = 20, 0.5
+    canvas.tools.brush_size, canvas.tools.brush_hardness = 20, 0.5
     qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
-    assert canvas.brush_size == 24
+    assert canvas.tools.brush_size == 24
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
-    assert canvas.brush_size == 20
+    assert canvas.tools.brush_size == 20
     qtbot.keyClick(canvas, Qt.Key.Key_BraceRight, Qt.KeyboardModifier.ShiftModifier)
-    assert abs(canvas.brush_hardness - 0.6) < 1e-6
+    assert abs(canvas.tools.brush_hardness - 0.6) < 1e-6
     qtbot.keyClick(canvas, Qt.Key.Key_E)
-    assert canvas.tool == "eraser"
+    assert canvas.tools.tool == "eraser"

@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QKeySequence
 from ui_helpers import open_and_wait
 
+from restore_app.app.workspace import Workspace
 from restore_app.models.registry import default_restorer_id, list_restorers
 from restore_app.ui.preferences import AUTOMATIC_LABEL, PreferencesDialog
 
@@ -28,7 +29,7 @@ def _open_from_menu(qtbot, window) -> PreferencesDialog:
 
 
 def test_the_dialog_lists_every_choice_and_cancel_saves_nothing(qtbot, settings):
-    dialog = PreferencesDialog(settings)
+    dialog = PreferencesDialog(Workspace(settings))
     qtbot.addWidget(dialog)
     devices = [
         dialog.device_combo.itemData(i) for i in range(dialog.device_combo.count())
@@ -50,7 +51,7 @@ def test_the_dialog_lists_every_choice_and_cancel_saves_nothing(qtbot, settings)
 
 def test_ok_saves_and_the_window_applies_it(qtbot, window, scans, tmp_path):
     doc = open_and_wait(qtbot, window, [scans])
-    window.tools.load_settings({"task": "denoise"})
+    window.workspace.tools.apply_task_settings({"task": "denoise"})
     denoise_default = window.tools.model_combo.currentData()
     assert denoise_default == default_restorer_id("denoise")
 
@@ -79,7 +80,10 @@ def test_ok_saves_and_the_window_applies_it(qtbot, window, scans, tmp_path):
     assert float(s.value("brush/hardness")) == 0.35
 
     assert (window.jobs.device, window.jobs.tile_size) == ("cpu", 256)
-    assert window.canvas.brush_size == 57.0 and window.canvas.brush_hardness == 0.35
+    assert (
+        window.canvas.tools.brush_size == 57.0
+        and window.canvas.tools.brush_hardness == 0.35
+    )
     assert window.tools.size_spin.value() == 57
     assert window.tools.hardness_slider.value() == 35
     # The denoise model still showed the old default, so it follows the new one.
@@ -95,7 +99,7 @@ def test_a_picked_model_stays_and_automatic_removes_the_key(qtbot, window):
     others.remove(default_restorer_id("inpaint"))
     picked, preferred = others[:2]
     # The person picked a model themselves: a new default must not undo that.
-    window.tools.load_settings({"task": "inpaint", "restorer": picked})
+    window.workspace.tools.apply_task_settings({"task": "inpaint", "restorer": picked})
 
     dialog = _open_from_menu(qtbot, window)
     combo = dialog.model_combos["inpaint"]
@@ -134,10 +138,13 @@ def test_a_new_window_reads_what_preferences_saved(qtbot, window, tmp_path):
     second.ask_on_close = False
     qtbot.addWidget(second)
     assert (second.jobs.device, second.jobs.tile_size) == ("cpu", 1024)
-    assert second.canvas.brush_size == 80.0 and second.canvas.brush_hardness == 0.5
-    second.tools.load_settings({"task": "deblur"})
+    assert (
+        second.canvas.tools.brush_size == 80.0
+        and second.canvas.tools.brush_hardness == 0.5
+    )
+    second.workspace.tools.apply_task_settings({"task": "deblur"})
     assert second.tools.model_combo.currentData() == new_deblur
-    again = PreferencesDialog(reread, second)
+    again = PreferencesDialog(second.workspace, second)
     assert again.suffix_edit.text() == "v2.final"
     assert again.tile_spin.value() == 1024
     second.close()

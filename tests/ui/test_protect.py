@@ -29,9 +29,9 @@ def test_protect_layer_is_painted_undone_and_saved(qtbot, window, settings, scan
     doc = open_and_wait(qtbot, window, [scans])
     canvas = _at_100(window)
     qtbot.keyClick(canvas, Qt.Key.Key_O)
-    assert canvas.layer == "protect"
+    assert canvas.tools.layer == "protect"
     assert window.tools.layer_buttons["protect"].isChecked()
-    canvas.brush_size = 10
+    canvas.tools.brush_size = 10
     _stroke(qtbot, canvas, (40, 40), (120, 40))
     assert doc.protect[40, 60] and not doc.mask.any()
     assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Paint protected region"
@@ -42,7 +42,7 @@ def test_protect_layer_is_painted_undone_and_saved(qtbot, window, settings, scan
     assert painted.any()
     # The eraser on the protect layer erases protection, not the mask.
     qtbot.keyClick(canvas, Qt.Key.Key_O)
-    assert canvas.layer == "mask"
+    assert canvas.tools.layer == "mask"
     _stroke(qtbot, canvas, (40, 60), (120, 60))
     assert doc.mask[60, 60] and np.array_equal(doc.protect, painted)
     window.session.flush()
@@ -64,7 +64,9 @@ def test_no_tool_changes_a_protected_pixel(qtbot, window, scans, tmp_path):
     mask[95:105, 40:250] = True  # a scratch through the protected block
     doc.set_mask(mask, "Paint mask")
 
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         window.run_tool()
     changed = (doc.pixels != before).any(axis=2)
@@ -74,14 +76,16 @@ def test_no_tool_changes_a_protected_pixel(qtbot, window, scans, tmp_path):
     x0, y0, x1, y1 = op["crop"]
     assert op["protect_sha256"] == mask_sha256(protect[y0:y1, x0:x1])
 
-    window.tools.load_settings({"task": "denoise", "restorer": "denoise.nlm"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "denoise", "restorer": "denoise.nlm"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=60000):
         window.run_tool()
     assert not (doc.pixels != before).any(axis=2)[protect].any()
 
     canvas = _at_100(window)
     window.set_tool("heal")
-    canvas.brush_size = 8
+    canvas.tools.brush_size = 8
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         _stroke(qtbot, canvas, (80, 120), (170, 120))
     assert not (doc.pixels != before).any(axis=2)[protect].any()
@@ -140,7 +144,9 @@ def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
     protect[:, 100:110] = True
     doc.set_mask(protect, "Protect", "protect")
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
     window.session.flush()

@@ -41,10 +41,12 @@ def test_an_export_replays_bit_identically_and_verify_catches_changes(
     mask = np.zeros(doc.mask.shape, bool)
     mask[60:70, 40:260] = True
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.ns"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.ns"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         window.run_tool()
-    window.tools.load_settings(
+    window.workspace.tools.apply_task_settings(
         {"task": "denoise", "restorer": "denoise.nlm", "auto_strength": False,
          "strength": 0.6}
     )  # fmt: skip
@@ -83,10 +85,12 @@ def test_treatment_report_from_the_window(qtbot, window, scans, tmp_path):
     mask = np.zeros(doc.mask.shape, bool)
     mask[60:70, 40:260] = True
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         window.run_tool()
-    window.settings.setValue("operator", "A. Conservator")
+    window.workspace.preferences.operator = "A. Conservator"
     out = tmp_path / "export.png"
     window.files.write_derivative(doc, out, overwrite=False)
     pdf = window.files.treatment_report()
@@ -114,10 +118,12 @@ def test_detect_map_repair_denoise_then_replay(qtbot, window, tmp_path):
     assert kinds
     window.damage_map.repair_boxes[kinds[0]].setChecked(True)  # repair one kind
     window.damage_map.to_mask.click()
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.ns"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.ns"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=60000):
         window.run_tool()
-    window.tools.load_settings(
+    window.workspace.tools.apply_task_settings(
         {"task": "denoise", "restorer": "denoise.nlm", "auto_strength": True}
     )
     with qtbot.waitSignal(window.jobs.applied, timeout=60000):

@@ -72,7 +72,9 @@ def saved_work(tmp_path_factory, qapp):
     mask = np.zeros(doc.mask.shape, bool)
     mask[40:60, 30:200] = True
     doc.set_mask(mask, "Paint mask")
-    w.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    w.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     w.run_tool()
     pump(lambda: doc.repaired.any() and not w.jobs.busy)
     mask2 = np.zeros_like(mask)

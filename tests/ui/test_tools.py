@@ -18,7 +18,9 @@ def test_inpaint_changes_only_masked_pixels_records_and_clears(qtbot, window, sc
     before = doc.pixels.copy()
     _paint_rect(doc, 100, 80, 140, 90)
     mask = doc.mask.copy()
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     changed = (doc.pixels != before).any(axis=2)
@@ -44,7 +46,7 @@ def test_heal_stroke_fills_on_release(qtbot, window, scans):
     canvas.zoom_to(1.0, QPointF(0, 0))
     canvas.offset = QPointF(0, 0)
     window.set_tool("heal")
-    canvas.brush_size = 6
+    canvas.tools.brush_size = 6
     before = doc.pixels.copy()
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
@@ -62,7 +64,7 @@ def test_denoise_with_mask_stays_inside_it(qtbot, window, scans):
     before = doc.pixels.copy()
     _paint_rect(doc, 20, 20, 120, 100)
     mask = doc.mask.copy()
-    window.tools.load_settings(
+    window.workspace.tools.apply_task_settings(
         {
             "task": "denoise",
             "restorer": "denoise.nlm",
@@ -81,7 +83,7 @@ def test_denoise_with_mask_stays_inside_it(qtbot, window, scans):
 def test_failing_job_shows_message_and_app_goes_on(qtbot, window, scans):
     doc = open_and_wait(qtbot, window, [scans])
     _paint_rect(doc, 10, 10, 30, 30)
-    window.tools.load_settings({"task": "inpaint"})
+    window.workspace.tools.apply_task_settings({"task": "inpaint"})
     window.tools.model_combo.addItem("Missing model", "inpaint.missing")
     window.tools.model_combo.setCurrentIndex(window.tools.model_combo.count() - 1)
     with qtbot.waitSignal(window.jobs.error, timeout=20000) as blocker:
@@ -90,7 +92,9 @@ def test_failing_job_shows_message_and_app_goes_on(qtbot, window, scans):
     assert "inpaint.missing" in window.statusBar().currentMessage()
     assert not window.progress.isVisible()
     # ... and the app goes on: the next job runs.
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
 
@@ -99,7 +103,9 @@ def test_result_lands_on_the_image_it_was_started_for(qtbot, window, scans):
     first = open_and_wait(qtbot, window, [scans])
     before = first.pixels.copy()
     _paint_rect(first, 50, 50, 90, 70)
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     window.run_tool()
     window.next_image()
     qtbot.waitUntil(lambda: window.doc is not first, timeout=10000)
@@ -113,7 +119,7 @@ def test_result_lands_on_the_image_it_was_started_for(qtbot, window, scans):
 def test_preview_shows_without_changing_the_image(qtbot, window, scans):
     doc = open_and_wait(qtbot, window, [scans])
     before = doc.pixels.copy()
-    window.tools.load_settings(
+    window.workspace.tools.apply_task_settings(
         {
             "task": "denoise",
             "restorer": "denoise.nlm",
@@ -133,12 +139,14 @@ def test_a_result_never_lands_on_pixels_that_changed_while_it_ran(qtbot, window,
     doc = open_and_wait(qtbot, window, [scans])
     original = doc.pixels.copy()
     _paint_rect(doc, 100, 80, 140, 90)
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
     filled = doc.pixels.copy()
     # A slow job on the filled image, and an undo while it runs.
-    window.tools.load_settings(
+    window.workspace.tools.apply_task_settings(
         {"task": "denoise", "restorer": "denoise.nafnet", "auto_strength": False,
          "strength": 1.0}
     )  # fmt: skip
@@ -171,7 +179,7 @@ def test_the_window_and_the_command_line_give_the_same_pixels(
     for task, restorer in (("denoise", "denoise.nlm"), ("inpaint", "inpaint.ns")):
         before = doc.pixels.copy()
         doc.set_mask(mask, "Paint mask")
-        window.tools.load_settings(
+        window.workspace.tools.apply_task_settings(
             {"task": task, "restorer": restorer, "auto_strength": False,
              "strength": 0.7}
         )  # fmt: skip

@@ -27,7 +27,9 @@ def _inpainted(qtbot, window, scans):
     mask = np.zeros_like(doc.mask)
     mask[40:200, 40:280] = True
     doc.set_mask(mask, "Paint mask")
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
     canvas = window.canvas

@@ -13,7 +13,9 @@ def test_quit_warning_counts_only_real_changes(qtbot, window, scans, tmp_path):
     mask[50:60, 50:120] = True
     doc.set_mask(mask, "Paint mask")
     assert window.unexported_docs() == []  # a mask is no change to export
-    window.tools.load_settings({"task": "inpaint", "restorer": "inpaint.telea"})
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
     assert window.unexported_docs() == [doc]
@@ -30,11 +32,13 @@ def test_quit_warning_counts_only_real_changes(qtbot, window, scans, tmp_path):
 def test_strength_value_and_steady_panels(qtbot, window, scans):
     open_and_wait(qtbot, window, [scans])
     tools = window.tools
-    tools.load_settings({"task": "inpaint"})
+    window.workspace.tools.apply_task_settings({"task": "inpaint"})
     height = tools.scope_label.height()
     buttons = [b.geometry() for b in tools.layer_buttons.values()]
     assert tools.strength_value.text() == "–"
-    tools.load_settings({"task": "denoise", "auto_strength": False, "strength": 0.35})
+    window.workspace.tools.apply_task_settings(
+        {"task": "denoise", "auto_strength": False, "strength": 0.35}
+    )
     qtbot.wait(50)
     assert tools.strength_value.text() == "0.35"
     tools.strength_slider.setValue(80)
@@ -111,18 +115,19 @@ def test_memory_budget_preference_reaches_the_reader(qtbot, window, monkeypatch)
     import os
 
     from restore_app.core.image import memory_budget
-    from restore_app.ui.preferences import PreferencesDialog, apply_memory_budget
+    from restore_app.ui.preferences import PreferencesDialog
 
     monkeypatch.delenv("RESTORE_MEMORY_BUDGET", raising=False)
     monkeypatch.delenv("RESTORE_MEMORY_BUDGET_FROM", raising=False)
     default = memory_budget()
-    dialog = PreferencesDialog(window.settings, window)
+    dialog = PreferencesDialog(window.workspace, window)
     dialog.memory_spin.setValue(3)
     dialog.accept()
-    apply_memory_budget(window.settings)
     assert memory_budget() == 3 * 1024**3
-    window.settings.setValue("memory_budget_gb", 0)
-    apply_memory_budget(window.settings)
+    assert int(window.settings.value("memory_budget_gb")) == 3
+    dialog = PreferencesDialog(window.workspace, window)
+    dialog.memory_spin.setValue(0)
+    dialog.accept()
     assert memory_budget() == default
     assert "RESTORE_MEMORY_BUDGET" not in os.environ
 

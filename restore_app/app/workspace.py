@@ -1,0 +1,106 @@
+"""The workspace: the tools, the preferences, the models to choose from, and
+what of them is kept between sessions — joined once, below every view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psygnal import Signal
+
+from restore_app.app.preferences import (
+    MemoryStore,
+    Preferences,
+    SettingsStore,
+    apply_memory_budget,
+)
+from restore_app.app.tool_state import (
+    DEFAULT_BRUSH_HARDNESS,
+    DEFAULT_BRUSH_SIZE,
+    ToolState,
+)
+from restore_app.core.tasks import RESTORE_TASKS
+
+#: The brush is the tools' own state; its last size and hardness are kept.
+BRUSH_KEYS = ("brush/size", "brush/hardness")
+
+
+class Workspace:
+    """What the window edits besides the images.
+
+    ``tools`` and ``preferences`` are evented; every change of a preference is
+    written to ``store`` at once, as are the brush and the person's choice of a
+    model (which becomes that task's preference).
+    """
+
+    #: the list of models was read again (one was added or removed)
+    models_changed = Signal()
+
+    def __init__(self, store: SettingsStore | None = None) -> None:
+        self.store: SettingsStore = store if store is not None else MemoryStore()
+        self.preferences = Preferences.read(self.store)
+        self.tools = ToolState()
+        self.tools.set_brush(
+            _float(self.store.value(BRUSH_KEYS[0]), DEFAULT_BRUSH_SIZE),
+            _float(self.store.value(BRUSH_KEYS[1]), DEFAULT_BRUSH_HARDNESS),
+        )
+        #: restorers by task (RestorerInfo), and each task's best measured one
+        self.restorers: dict[str, list[Any]] = {}
+        self.measured_best: dict[str, str] = {}
+        self.reload_models()
+        self.tools.choose_task(self.tools.task)
+        apply_memory_budget(self.preferences)
+        self.preferences.events.connect(self._on_preference_changed)
+        self.tools.events.brush_size.connect(self._on_brush_changed)
+        self.tools.events.brush_hardness.connect(self._on_brush_changed)
+
+    # -- models -----------------------------------------------------------------
+    def reload_models(self) -> None:
+        """List the models again (one was added); defaults follow."""
+        from restore_app.models.registry import default_restorer_id, list_restorers
+
+        for task in map(str, RESTORE_TASKS):
+            self.restorers[task] = list_restorers(task)
+            try:
+                self.measured_best[task] = default_restorer_id(task)
+            except Exception:  # noqa: BLE001 - an empty task simply has no default
+                self.measured_best[task] = ""
+        self.tools.set_defaults(self.default_models())
+        self.models_changed.emit()
+
+    def default_models(self) -> dict[str, str]:
+        """Each task's default: the preferred model, else the best measured."""
+        prefs = self.preferences.models
+        return {t: prefs.get(t) or best for t, best in self.measured_best.items()}
+
+    def pick_model(self, restorer_id: str) -> None:
+        """The person picks a model for the current task: it is shown, and is
+        that task's preference from now on. Picking the best measured one is
+        no preference: a better model added later becomes the default."""
+        task = str(self.tools.task)
+        self.tools.restorer = restorer_id
+        models = dict(self.preferences.models)
+        if restorer_id and restorer_id != self.measured_best.get(task):
+            models[task] = restorer_id
+        else:
+            models.pop(task, None)
+        self.preferences.models = models
+
+    # -- keeping ----------------------------------------------------------------
+    def _on_preference_changed(self, info: Any) -> None:
+        name = info.signal.name
+        self.preferences.write(self.store, name)
+        if name == "memory_budget_gb":
+            apply_memory_budget(self.preferences)
+        elif name == "models":
+            self.tools.set_defaults(self.default_models())
+
+    def _on_brush_changed(self, _value: Any = None) -> None:
+        self.store.setValue(BRUSH_KEYS[0], self.tools.brush_size)
+        self.store.setValue(BRUSH_KEYS[1], self.tools.brush_hardness)
+
+
+def _float(raw: Any, default: float) -> float:
+    try:
+        return float(raw) if raw not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
