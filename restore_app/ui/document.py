@@ -174,9 +174,12 @@ class Document(QObject):
         # What changed since the last sidecar save.
         self.dirty: set[str] = set()
         self.revision = 0
-        #: counts changes of the pixels: a job's result is applied only to the
-        #: pixels it read (see ui.jobs)
-        self.pixel_revision = 0
+        #: how often each 64² tile of the pixels was written: a job notes them
+        #: when it starts, and its result lands only where nothing it read or
+        #: writes has changed since (see ui.jobs)
+        self.pixel_tiles = np.zeros(
+            (-(-self.height // TILE), -(-self.width // TILE)), np.uint32
+        )
         self.view_state: dict[str, float] | None = None
         self.last_command: DeltaCommand | None = None  # Python side of the top step
         # The absolute number of the first step in the undo stack (steps are
@@ -230,7 +233,7 @@ class Document(QObject):
         """Record that ``name`` changed in ``box`` and tell the views."""
         self.revision += 1
         if name == "pixels":
-            self.pixel_revision += 1
+            self._count_pixel_write(box)
         self.dirty.add(name)
         if name in ("proposal", "rejected"):
             # A proposal is not an edit: the image is only "damage proposed".
@@ -256,6 +259,18 @@ class Document(QObject):
         elif name == "protect":
             self.protect_changed.emit(box)
         self.state_changed.emit(self)
+
+    def _count_pixel_write(self, box: Box | None) -> None:
+        if box is None:
+            self.pixel_tiles += 1
+            return
+        x0, y0, x1, y1 = box
+        self.pixel_tiles[y0 // TILE : -(-y1 // TILE), x0 // TILE : -(-x1 // TILE)] += 1
+
+    def pixels_changed_since(self, tiles: np.ndarray) -> np.ndarray:
+        """Bool per 64² tile: written since ``tiles`` (an earlier copy of
+        :attr:`pixel_tiles`)."""
+        return self.pixel_tiles != tiles
 
     # -- edits ------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from restore_app.app.preferences import Preferences
 from restore_app.app.tool_state import TaskSettings
+from restore_app.core.history import TILE
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task
 from restore_app.ui.document import Document
@@ -28,6 +30,9 @@ HEAL_RESTORER = "inpaint.telea"
 DETECT_REGION_FIRST = 4_000_000
 #: context kept around a mask's bounding box so crop results match whole-image runs
 MARGIN = 64
+#: How far from the pixels it changes a whole-image job may have read: the
+#: engine's widest context (a wide hole's fill reads up to 256 px around it).
+READ_REACH = 256
 
 
 @dataclass
@@ -37,7 +42,8 @@ class _Pending:
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
     origin: tuple[int, int] = (0, 0)
     protect: np.ndarray | None = None  # bool crop the job honoured
-    revision: int = 0  # the document's pixel revision the job read
+    tiles: np.ndarray | None = None  # the document's pixel tile counts at the start
+    reads_all: bool = False  # it measures the whole image (automatic strength)
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
@@ -80,9 +86,6 @@ class JobController(QObject):
         self.service = service
         self.preferences = preferences
         self._pending: dict[int, _Pending] = {}
-        service.finished.connect(self._on_service_finished)
-        service.failed.connect(self._on_service_failed)
-        service.cancelled.connect(self._on_service_cancelled)
 
     @property
     def busy(self) -> bool:
@@ -103,11 +106,18 @@ class JobController(QObject):
         pending.origin = getattr(job, "origin", (0, 0))
         pending.protect = getattr(job, "protect", None)
         if pending.doc is not None:
-            pending.revision = pending.doc.pixel_revision
+            pending.tiles = pending.doc.pixel_tiles.copy()
+        pending.reads_all = getattr(job, "task", "") != Task.INPAINT and (
+            getattr(job, "strength", 0.0) is None
+        )
         self._pending[job.job_id] = pending
-        self.service.submit(job)
+        handle = self.service.submit(job)
+        jid = job.job_id
+        handle.returned.connect(lambda result: self._on_job_returned(jid, result))
+        handle.errored.connect(lambda message: self._on_job_errored(jid, message))
+        handle.cancelled.connect(lambda: self._on_job_cancelled(jid))
         self.busy_changed.emit(True)
-        return job.job_id
+        return jid
 
     # -- requests ---------------------------------------------------------------------
 
@@ -272,7 +282,7 @@ class JobController(QObject):
             self.busy_changed.emit(False)
         return pending
 
-    def _on_service_finished(self, job_id: int, result: object) -> None:
+    def _on_job_returned(self, job_id: int, result: object) -> None:
         pending = self._done(job_id)
         if pending is None:
             return
@@ -318,14 +328,19 @@ class JobController(QObject):
             self._show_proposal(pending, result)
             return
         doc = pending.doc
-        if doc.pixel_revision != pending.revision and pending.purpose != "preview":
-            # An undo, a redo or another result changed the pixels this job read:
-            # applying its result would bring back what was undone.
-            self.message.emit(
-                f"{str(result.operation.get('task', 'The tool')).capitalize()} was "
-                "not applied: the image changed while it ran. Run it again."
-            )
-            return
+        rebased = False
+        if pending.purpose != "preview":
+            moved = doc.pixels_changed_since(pending.tiles)
+            if moved.any():
+                why = self._conflict(pending, result, moved)
+                if why:
+                    self.message.emit(
+                        f"{str(result.operation.get('task', 'The tool')).capitalize()}"
+                        f" was not applied: {why}. Run it again."
+                    )
+                    return
+                result, pending = self._rebase(pending, result)
+                rebased = True
         origin = pending.origin
         op = dict(result.operation)
         op["boxes"] = [
@@ -377,16 +392,77 @@ class JobController(QObject):
         )
         self.applied.emit(doc, text)
         self.message.emit(
-            f"{text}: done" + ("" if cmd is not None else " (nothing changed)")
+            f"{text}: done"
+            + ("" if cmd is not None else " (nothing changed)")
+            + (", around the edits made while it ran" if rebased else "")
         )
 
-    def _on_service_failed(self, job_id: int, message: str) -> None:
+    # -- a document that moved on ---------------------------------------------------
+
+    def _conflict(self, pending: _Pending, result: Any, moved: np.ndarray) -> str:
+        """Why a result may not land on a document whose pixels changed while
+        it ran ("" if it may: nothing it read or writes was touched)."""
+        doc = pending.doc
+        if doc.undo_stack.index() < doc.undo_stack.count():
+            # A new step would throw away the steps waiting to be redone.
+            return "a step was undone while it ran"
+        guard = self._footprint(pending, result)
+        if guard is None:
+            return "the image changed while it ran"
+        x0, y0, x1, y1 = guard
+        if moved[y0 // TILE : -(-y1 // TILE), x0 // TILE : -(-x1 // TILE)].any():
+            return "the image changed where it worked while it ran"
+        return ""
+
+    def _footprint(
+        self, pending: _Pending, result: Any
+    ) -> tuple[int, int, int, int] | None:
+        """The pixels a result read and writes (None: all of the image)."""
+        doc = pending.doc
+        h, w = result.pixels.shape[:2]
+        ox, oy = pending.origin
+        if (h, w) != (doc.height, doc.width):
+            return (ox, oy, ox + w, oy + h)  # a crop: it read and writes just that
+        if pending.reads_all or not result.boxes:
+            return None
+        x0 = max(0, min(b[0] for b in result.boxes) - READ_REACH)
+        y0 = max(0, min(b[1] for b in result.boxes) - READ_REACH)
+        x1 = min(w, max(b[2] for b in result.boxes) + READ_REACH)
+        y1 = min(h, max(b[3] for b in result.boxes) + READ_REACH)
+        return (x0, y0, x1, y1)
+
+    @staticmethod
+    def _rebase(pending: _Pending, result: Any) -> tuple[Any, _Pending]:
+        """A whole-image result cut down to the box of what it changed, so it
+        lands around the edits made meanwhile without undoing them."""
+        h, w = result.pixels.shape[:2]
+        doc = pending.doc
+        if (h, w) != (doc.height, doc.width):
+            return result, pending  # a crop already
+        x0 = min(b[0] for b in result.boxes)
+        y0 = min(b[1] for b in result.boxes)
+        x1 = max(b[2] for b in result.boxes)
+        y1 = max(b[3] for b in result.boxes)
+        boxes = [(b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0) for b in result.boxes]
+        cut = dataclasses.replace(
+            result, pixels=result.pixels[y0:y1, x0:x1], boxes=boxes
+        )
+        region = pending.region
+        moved = dataclasses.replace(
+            pending,
+            origin=(x0, y0),
+            region=None if region is None else region[y0:y1, x0:x1],
+            protect=None if pending.protect is None else pending.protect[y0:y1, x0:x1],
+        )
+        return cut, moved
+
+    def _on_job_errored(self, job_id: int, message: str) -> None:
         pending = self._done(job_id)
         if pending is not None:
             batch = pending.purpose == "batch"
             self.error.emit(f"Batch stopped: {message}" if batch else message)
 
-    def _on_service_cancelled(self, job_id: int) -> None:
+    def _on_job_cancelled(self, job_id: int) -> None:
         pending = self._done(job_id)
         if pending is None:
             return

@@ -276,6 +276,32 @@ class InferenceWorker(QObject):
         return report
 
 
+class JobHandle(QObject):
+    """One submitted job's own signals, so its caller listens to it alone.
+
+    Exactly one of ``returned``, ``errored`` and ``cancelled`` comes, then
+    ``finished``. ``cancel()`` sets the job's token directly: a queued signal
+    would wait behind the running tile.
+    """
+
+    progressed = Signal(int, int)  # done, total
+    returned = Signal(object)  # RestoreResult | DamageProposal | BatchReport | ...
+    errored = Signal(str)  # one-line message
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+
+    @property
+    def job_id(self) -> int:
+        return self.job.job_id
+
+    def cancel(self) -> None:
+        self.job.cancel.cancel()
+
+
 class InferenceService(QObject):
     """The window's handle on the worker thread; lives on the UI thread."""
 
@@ -290,14 +316,14 @@ class InferenceService(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device: str | None = None
-        self._jobs: dict[int, Job] = {}
+        self._jobs: dict[int, JobHandle] = {}
         self._thread = QThread()
         self._thread.setObjectName("inference")
         self.worker = InferenceWorker()
         self.worker.moveToThread(self._thread)
         self._submitted.connect(self.worker.run_job)
         self._warm.connect(self.worker.warm_up)
-        self.worker.progressed.connect(self.progressed)
+        self.worker.progressed.connect(self._on_worker_progressed)
         self.worker.finished.connect(self._on_worker_finished)
         self.worker.failed.connect(self._on_worker_failed)
         self.worker.cancelled.connect(self._on_worker_cancelled)
@@ -308,39 +334,65 @@ class InferenceService(QObject):
         """Load torch on the worker thread (call once the window is on screen)."""
         self._warm.emit()
 
-    def submit(self, job: Job) -> int:
-        self._jobs[job.job_id] = job
+    def submit(self, job: Job) -> JobHandle:
+        """Queue ``job``; its handle carries its progress and outcome."""
+        handle = JobHandle(job, self)
+        self._jobs[job.job_id] = handle
         self._submitted.emit(job)
-        return job.job_id
+        return handle
 
     def job(self, job_id: int) -> Job | None:
-        return self._jobs.get(job_id)
+        handle = self._jobs.get(job_id)
+        return handle.job if handle is not None else None
 
     @property
     def busy(self) -> bool:
         return bool(self._jobs)
 
     def pending(self) -> list[Job]:
-        return list(self._jobs.values())
+        return [h.job for h in self._jobs.values()]
 
     def cancel(self, job_id: int | None = None) -> None:
         """Cancel one job, or every queued and running job when ``job_id`` is None."""
-        jobs = self._jobs.values() if job_id is None else [self._jobs.get(job_id)]
-        for job in jobs:
-            if job is not None:
-                job.cancel.cancel()
+        if job_id is None:
+            handles = list(self._jobs.values())
+        else:
+            handles = [h for h in (self._jobs.get(job_id),) if h is not None]
+        for handle in handles:
+            handle.cancel()
+
+    def _on_worker_progressed(self, job_id: int, done: int, total: int) -> None:
+        self.progressed.emit(job_id, done, total)
+        handle = self._jobs.get(job_id)
+        if handle is not None:
+            handle.progressed.emit(done, total)
+
+    def _end(self, job_id: int) -> JobHandle | None:
+        handle = self._jobs.pop(job_id, None)
+        if handle is not None:
+            handle.deleteLater()
+        return handle
 
     def _on_worker_finished(self, job_id: int, result: object) -> None:
-        self._jobs.pop(job_id, None)
+        handle = self._end(job_id)
         self.finished.emit(job_id, result)
+        if handle is not None:
+            handle.returned.emit(result)
+            handle.finished.emit()
 
     def _on_worker_failed(self, job_id: int, message: str) -> None:
-        self._jobs.pop(job_id, None)
+        handle = self._end(job_id)
         self.failed.emit(job_id, message)
+        if handle is not None:
+            handle.errored.emit(message)
+            handle.finished.emit()
 
     def _on_worker_cancelled(self, job_id: int) -> None:
-        self._jobs.pop(job_id, None)
+        handle = self._end(job_id)
         self.cancelled.emit(job_id)
+        if handle is not None:
+            handle.cancelled.emit()
+            handle.finished.emit()
 
     def _on_worker_warmed_up(self, device: str) -> None:
         self.device = device

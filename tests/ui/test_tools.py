@@ -159,7 +159,7 @@ def test_a_result_never_lands_on_pixels_that_changed_while_it_ran(qtbot, window,
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60000)
     assert np.array_equal(doc.pixels, original)  # the undone state stays
     assert doc.undo_stack.canRedo()  # and the fill can still be redone
-    assert any("not applied: the image changed" in m for m in messages)
+    assert any("not applied: a step was undone while it ran" in m for m in messages)
     doc.undo_stack.redo()
     assert np.array_equal(doc.pixels, filled)
 
@@ -197,3 +197,41 @@ def test_the_window_and_the_command_line_give_the_same_pixels(
         assert np.array_equal(read_image(out).pixels, doc.pixels), task
         doc.undo_stack.undo()
         assert np.array_equal(doc.pixels, before)
+
+
+def test_a_result_lands_around_edits_made_while_it_ran(qtbot, scans, settings):
+    """A fill queued behind another lands where nothing it read changed; a
+    stroke queued over pixels changed meanwhile is dropped, never reverting
+    them."""
+    from ui_helpers import new_window, write_scan
+
+    folder = scans.parent / "wide"
+    folder.mkdir()
+    write_scan(folder / "wide.png", size=(300, 1200))
+    w = new_window(qtbot, settings)
+    doc = open_and_wait(qtbot, w, [folder])
+    original = doc.pixels.copy()
+    # A whole-image fill at the left (the slow learned one), then a heal
+    # stroke at the far right queued behind it: both read the image as it was.
+    _paint_rect(doc, 40, 100, 140, 130)
+    w.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.ffc"}
+    )
+    messages = []
+    w.jobs.message.connect(messages.append)
+    w.run_tool()
+    w.jobs.heal(doc, [(1000.0, 150.0), (1100.0, 160.0)], 6.0)
+    # ... and a second stroke over the first fill's pixels, queued too.
+    w.jobs.heal(doc, [(60.0, 110.0), (120.0, 120.0)], 6.0)
+    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=120000)
+    texts = [doc.undo_stack.text(i) for i in range(doc.undo_stack.count())]
+    assert texts[-2:] == ["Inpaint 1 region", "Heal"]
+    assert (doc.pixels[:, 900:] != original[:, 900:]).any()  # the far heal landed
+    assert any("around the edits made while it ran" in m for m in messages)
+    assert any("not applied: the image changed where it worked" in m for m in messages)
+    # Undo takes back each result alone.
+    filled = doc.pixels[:, :400].copy()
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.pixels[:, 900:], original[:, 900:])
+    assert np.array_equal(doc.pixels[:, :400], filled)
+    w.close()

@@ -73,3 +73,46 @@ def test_warm_up_reports_a_device(qtbot, service):
     with qtbot.waitSignal(service.warmed_up, timeout=60000) as blocker:
         service.warm_up()
     assert blocker.args[0] in ("cpu", "cuda", "mps")
+
+
+def test_each_job_has_its_own_handle(qtbot, service):
+    """Two queued jobs: each handle hears only of its own job, and cancelling
+    one through its handle leaves the other to finish."""
+    rng = np.random.default_rng(2)
+    big = rng.integers(0, 255, (2048, 2048, 3), dtype=np.uint8)
+    slow = RestoreJob(
+        task="denoise",
+        pixels=big,
+        restorer_id="denoise.nlm",
+        strength=1.0,
+        tile_size=128,
+    )
+    small = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    quick = RestoreJob(
+        task="denoise", pixels=small, restorer_id="denoise.nlm", strength=0.5
+    )
+    events: dict[str, list] = {"slow": [], "quick": []}
+    handles = {}
+    for name, job in (("slow", slow), ("quick", quick)):
+        h = service.submit(job)
+        assert h.job_id == job.job_id
+        for sig in ("returned", "errored", "cancelled", "finished"):
+            getattr(h, sig).connect(lambda *a, n=name, s=sig: events[n].append((s, a)))
+        h.progressed.connect(
+            lambda d, t, n=name: events[n].append(("progressed", (d, t)))
+        )
+        handles[name] = h
+    qtbot.waitUntil(
+        lambda: any(e[0] == "progressed" for e in events["slow"]), timeout=30000
+    )
+    handles["slow"].cancel()
+    qtbot.waitUntil(
+        lambda: bool(events["quick"]) and events["quick"][-1][0] == "finished", timeout=60000
+    )
+    slow_outcomes = [e[0] for e in events["slow"] if e[0] != "progressed"]
+    quick_outcomes = [e[0] for e in events["quick"] if e[0] != "progressed"]
+    assert slow_outcomes == ["cancelled", "finished"]
+    assert quick_outcomes == ["returned", "finished"]
+    result = next(a[0] for s, a in events["quick"] if s == "returned")
+    assert result.pixels.shape == small.shape
+    assert not service.busy
