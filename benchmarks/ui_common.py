@@ -36,11 +36,11 @@ def make_window():
 
 def show_array(w, pixels: np.ndarray, name: str = "bench.tif"):
     """Show (H, W, C) pixels in the window as a document (no file involved)."""
+    from restore_app.app.document import Document
     from restore_app.core.image import ImageDoc, ImageMeta
-    from restore_app.ui.document import Document
 
-    doc = Document(Path(name), ImageDoc(pixels=pixels, alpha=None, meta=ImageMeta()), w)
-    w._show(doc)
+    doc = Document(Path(name), ImageDoc(pixels=pixels, alpha=None, meta=ImageMeta()))
+    w.show_document(doc)
     return doc
 
 

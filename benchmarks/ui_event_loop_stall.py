@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from restore_app.app.tool_state import TaskSettings
+from restore_app.core.tasks import Task
+
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_common import make_window, percentile, show_array  # noqa: E402
 
@@ -34,13 +37,8 @@ def main() -> int:
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 65535, (side, int(side * 1.5), 3), dtype=np.uint16)
     doc = show_array(w, pixels)
-    w.jobs.tile_size = args.tile
-    settings = {
-        "task": args.task,
-        "restorer": args.model,
-        "strength": 0.8,
-        "auto_strength": False,
-    }
+    w.workspace.preferences.tile_size = args.tile
+    settings = TaskSettings(Task(args.task), args.model, 0.8, auto_strength=False)
 
     def run_and_wait() -> float:
         t = time.perf_counter()

@@ -29,9 +29,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from restore_app.app.document import Document, MaskEdit
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, Tool, ToolState
 from restore_app.ui.display import DTILE, TileCache, TileFactory, to_display8
-from restore_app.ui.document import Document, MaskEdit
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restore_app.app.document import Document
 from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.damage_map import summarise_layers
-from restore_app.ui.document import Document
 
 #: The key that picks each kind's layer for painting: the digits, in table order.
 LAYER_KEYS = {k.id: key for k, key in zip(DAMAGE_KINDS, "1234567890", strict=False)}

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restore_app.app.document import Document
 from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.models.detection import DETECTED_KINDS
-from restore_app.ui.document import Document
 
 
 def _swatch(rgb: tuple[int, int, int]) -> QLabel:

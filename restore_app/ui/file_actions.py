@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from restore_app.app.export import export, export_path
 from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
 from restore_app.core.errors import RestoreError
@@ -16,7 +17,7 @@ from restore_app.core.formats import READ_EXTENSIONS
 from restore_app.core.tasks import Task
 
 if TYPE_CHECKING:
-    from restore_app.ui.document import Document
+    from restore_app.app.document import Document
     from restore_app.ui.jobs import JobController
     from restore_app.ui.session import Session
 
@@ -106,59 +107,15 @@ class FileActions(QObject):
 
     # -- writing derivatives ----------------------------------------------------------
 
-    def output_dir(self, doc: Document) -> Path:
-        configured = self.workspace.preferences.output_dir
-        return Path(configured) if configured else doc.path.parent
-
     def export_path(self, doc: Document) -> Path:
-        from restore_app.core.naming import derivative_path
-        from restore_app.models.batch import output_suffix
-
-        return derivative_path(
-            doc.path,
-            task=self.workspace.preferences.export_suffix,
-            out_dir=self.output_dir(doc),
-            ext=output_suffix(doc.path),
-        )
+        return export_path(doc, self.workspace.preferences)
 
     def write_derivative(
         self, doc: Document, out: Path, *, overwrite: bool
     ) -> list[str]:
-        """Write the current pixels (same depth, profile, metadata), the masks
-        the operations used and the record: the command line's writer."""
-        from restore_app.core.derivative import write_derivative
-        from restore_app.core.image import ImageDoc
-
-        if out.resolve() == doc.path.resolve():
-            raise RestoreError("the original is never overwritten: choose another name")
-        image = doc.image
-        copy = ImageDoc(
-            pixels=doc.pixels, alpha=image.alpha, meta=image.meta, path=doc.path
+        return export(
+            doc, out, overwrite=overwrite, operator=self.workspace.preferences.operator
         )
-        ops = [dict(op) for op in doc.operations]
-        if doc.repaired.any():
-            ops.append(
-                {"task": "damage-record", "repaired_pixels": int(doc.repaired.sum())}
-            )
-        warnings = write_derivative(
-            copy,
-            out,
-            source=doc.path,
-            operations=ops,
-            masks=doc.treatment_masks(),
-            overwrite=overwrite,
-            about={
-                "object_id": doc.path.stem,
-                "operator": self.workspace.preferences.operator or None,
-                "purpose": None,
-            },
-        )
-        doc.exports.append(str(out))
-        doc.status = "exported"
-        doc.mark_exported()
-        doc.undo_stack.setClean()
-        doc.notify("state", None)
-        return list(warnings)
 
     def export_current(self) -> Path | None:
         doc = self.current()

@@ -12,12 +12,12 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
 from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task
-from restore_app.ui.document import Document
 from restore_app.workers.inference import (
     DetectFolderJob,
     DetectJob,

@@ -14,7 +14,6 @@ from PySide6.QtGui import (
     QDropEvent,
     QIcon,
     QKeySequence,
-    QUndoGroup,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -23,18 +22,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QUndoView,
 )
 
+from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
 from restore_app.app.workspace import Workspace
 from restore_app.core.damage import DAMAGE_KINDS, kind
 from restore_app.ui.canvas import Canvas, ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
-from restore_app.ui.document import Document
 from restore_app.ui.file_actions import FileActions
 from restore_app.ui.folder_panel import FolderPanel
+from restore_app.ui.history_panel import HistoryPanel
 from restore_app.ui.jobs import JobController
 from restore_app.ui.model_actions import ModelActions
 from restore_app.ui.session import Session
@@ -123,9 +122,7 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         self.canvas.set_damage_visible(self.damage_map.visible_kinds())
-        self.undo_group = QUndoGroup(self)
-        self.history = QUndoView(self.undo_group)
-        self.history.setEmptyLabel("Opened")
+        self.history = HistoryPanel()
         self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.progress = QProgressBar()
@@ -198,13 +195,11 @@ class MainWindow(QMainWindow):
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         e = mb.addMenu("&Edit")
-        undo = self.undo_group.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence("Ctrl+Z"))
-        redo = self.undo_group.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for act in (undo, redo):
-            e.addAction(act)
-            self.addAction(act)
+        self.undo_action = self._action(e, "&Undo", self.undo, "Ctrl+Z")
+        self.redo_action = self._action(
+            e, "&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]
+        )
+        self._update_undo_actions()
         e.addSeparator()
         self._action(
             e,
@@ -404,7 +399,7 @@ class MainWindow(QMainWindow):
         self._wanted = path
         doc = self.session.load(path)
         if doc is not None:
-            self._show(doc)
+            self.show_document(doc)
         else:
             self.canvas.loading = path.name
             self.canvas.update()
@@ -418,7 +413,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_document_loaded(self, doc: Document) -> None:
         if doc.path == self._wanted:
-            self._show(doc)
+            self.show_document(doc)
 
     def _on_save_failed(self, _path: Path, message: str) -> None:
         self.save_label.setText("⚠ Work not saved")
@@ -436,20 +431,26 @@ class MainWindow(QMainWindow):
             self.canvas.update()
             self._show_error(message)
 
-    def _show(self, doc: Document) -> None:
+    def show_document(self, doc: Document) -> None:
+        """Make ``doc`` the image shown and edited."""
         self.canvas.loading = ""
         self.settings.setValue(_last_viewed_key(doc.path.parent), doc.path.name)
+        if self.doc is not None:
+            old = self.doc
+            old.undo_stack.index_changed.disconnect(self._update_undo_actions)
+            old.undo_stack.clean_changed.disconnect(self._on_doc_clean_changed)
+            old.state_changed.disconnect(self._on_doc_state_changed)
         self.doc = doc
-        if doc.undo_stack not in self.undo_group.stacks():
-            self.undo_group.addStack(doc.undo_stack)
-            doc.undo_stack.cleanChanged.connect(self._on_doc_clean_changed)
-            doc.state_changed.connect(self._on_doc_state_changed)
-        self.undo_group.setActiveStack(doc.undo_stack)
-        self.history.setEmptyLabel(
+        doc.undo_stack.index_changed.connect(self._update_undo_actions)
+        doc.undo_stack.clean_changed.connect(self._on_doc_clean_changed)
+        doc.state_changed.connect(self._on_doc_state_changed)
+        self.history.set_stack(
+            doc.undo_stack,
             "Earlier steps not kept (history budget)"
             if doc.history_dropped
-            else "Opened"
+            else "Opened",
         )
+        self._update_undo_actions()
         self.canvas.set_document(doc)
         self.damage.set_document(doc)
         self.damage_map.set_document(doc)
@@ -465,6 +466,23 @@ class MainWindow(QMainWindow):
         )
         self._refresh_title()
         self.document_shown.emit(doc)
+
+    def undo(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.redo()
+
+    def _update_undo_actions(self, _index: int = 0) -> None:
+        stack = self.doc.undo_stack if self.doc is not None else None
+        for act, verb, able, text in (
+            (self.undo_action, "&Undo", stack and stack.can_undo(), "undo_text"),
+            (self.redo_action, "&Redo", stack and stack.can_redo(), "redo_text"),
+        ):
+            act.setEnabled(bool(able))
+            act.setText(f"{verb} {getattr(stack, text)()}" if able else verb)
 
     def _on_doc_clean_changed(self, _clean: bool) -> None:
         self._refresh_title()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
 from restore_app.core import history_log, journal
 from restore_app.core.errors import RestoreError
 from restore_app.core.sidecar import Sidecar
-from restore_app.ui.document import Document
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Session(QObject):
         if image is None:
             self.load_failed.emit(path, str(saved))
             return
-        doc = Document(path, image, self)
+        doc = Document(path, image)
         if saved is not None:
             doc.restore_saved(saved)
         folder = self.sidecar_for(path).image_dir(path.name)
@@ -138,7 +138,7 @@ class Session(QObject):
         self._history[path] = history_log.HistoryLog(
             folder, self.preferences.history_budget_bytes
         )
-        doc.undo_stack.indexChanged.connect(lambda i, d=doc: self._log_history(d, i))
+        doc.undo_stack.index_changed.connect(lambda i, d=doc: self._log_history(d, i))
         self._report_damaged(self.sidecar_for(path))
         doc.state_changed.connect(self._on_doc_state_changed)
         car = self.sidecar_for(path)
@@ -174,7 +174,6 @@ class Session(QObject):
             self._order.remove(path)
             self.save(doc)
             total -= doc.pixels.nbytes + 2 * doc.mask.nbytes
-            doc.deleteLater()
 
     # -- autosave ---------------------------------------------------------------------
 

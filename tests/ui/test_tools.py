@@ -158,7 +158,7 @@ def test_a_result_never_lands_on_pixels_that_changed_while_it_ran(qtbot, window,
     assert np.array_equal(doc.pixels, original)
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60000)
     assert np.array_equal(doc.pixels, original)  # the undone state stays
-    assert doc.undo_stack.canRedo()  # and the fill can still be redone
+    assert doc.undo_stack.can_redo()  # and the fill can still be redone
     assert any("not applied: a step was undone while it ran" in m for m in messages)
     doc.undo_stack.redo()
     assert np.array_equal(doc.pixels, filled)

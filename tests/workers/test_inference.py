@@ -107,7 +107,8 @@ def test_each_job_has_its_own_handle(qtbot, service):
     )
     handles["slow"].cancel()
     qtbot.waitUntil(
-        lambda: bool(events["quick"]) and events["quick"][-1][0] == "finished", timeout=60000
+        lambda: bool(events["quick"]) and events["quick"][-1][0] == "finished",
+        timeout=60000,
     )
     slow_outcomes = [e[0] for e in events["slow"] if e[0] != "progressed"]
     quick_outcomes = [e[0] for e in events["quick"] if e[0] != "progressed"]

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from psygnal import Signal
 
+from restore_app.app.undo import UndoCommand, UndoStack
 from restore_app.core.damage import DAMAGE_KINDS, kind
 from restore_app.core.history import (
     TILE,
@@ -29,7 +29,7 @@ UNDO_LIMIT = 200
 DAMAGE_LAYER = "damage:"
 
 
-class DeltaCommand(QUndoCommand):
+class DeltaCommand(UndoCommand):
     """An edit already on screen, stored as tile deltas of the document's arrays.
 
     ``parts`` pairs an array name ("pixels", "mask", "repaired") with its delta.
@@ -119,7 +119,7 @@ class MaskEdit:
             rec.revert()
 
 
-class Document(QObject):
+class Document:
     """An image being worked on, with everything that is saved in its sidecar.
 
     ``pixels`` is the ImageDoc's (H, W, C) array, edited in place; ``mask`` is
@@ -138,8 +138,7 @@ class Document(QObject):
     damage_changed = Signal(str, object)  # kind id, Box | None
     state_changed = Signal(object)  # the document
 
-    def __init__(self, path: Path, image: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, path: Path, image: Any) -> None:
         self.path = Path(path)
         self.image = image  # core.image.ImageDoc
         if not image.pixels.flags.writeable:
@@ -162,8 +161,7 @@ class Document(QObject):
         # The masks operations used: id -> (x0, y0, bool crop), for exports.
         self.op_masks: dict[str, tuple[int, int, np.ndarray]] = {}
         self.originals = OriginalTiles(self.pixels.shape, self.pixels.dtype)
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(UNDO_LIMIT)  # only allowed while empty
+        self.undo_stack = UndoStack(UNDO_LIMIT)
         self.settings: dict[str, Any] = {}
         self.operations: list[dict[str, Any]] = []
         self.exports: list[str] = []
@@ -617,14 +615,14 @@ class Document(QObject):
                 cmd.logged_number = step.number
                 self.undo_stack.push(cmd)  # already applied: push does not redo it
             # Steps past the position are redo steps: their 'before' is now.
-            self.undo_stack.setIndex(history.index)
+            self.undo_stack.set_index(history.index)
         finally:
             self.restoring = False
         self.operations, self.dirty = keep_ops, keep_dirty
         self.status, self.unexported = keep_status, keep_unexported
         self.history_base = history.steps[0].number
         self.history_dropped = history.dropped
-        self.undo_stack.setClean()
+        self.undo_stack.set_clean()
 
     def proposal_meta(self) -> dict[str, Any] | None:
         """What the sidecar keeps of the review besides its arrays."""

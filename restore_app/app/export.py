@@ -1,0 +1,70 @@
+"""Export and Save a Copy: the image as it is now, beside its record.
+
+The same writer the command line uses (same depth, profile and metadata as the
+scan, the masks each operation used, the treatment record); the scan itself is
+never written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from restore_app.app.document import Document
+from restore_app.app.preferences import Preferences
+from restore_app.core.errors import RestoreError
+
+
+def export_path(doc: Document, preferences: Preferences) -> Path:
+    """Where Export writes ``doc``: ``NAME.SUFFIX.EXT`` in the output folder
+    of the preferences, or beside the scan."""
+    from restore_app.core.naming import derivative_path
+    from restore_app.models.batch import output_suffix
+
+    folder = preferences.output_dir
+    return derivative_path(
+        doc.path,
+        task=preferences.export_suffix,
+        out_dir=Path(folder) if folder else doc.path.parent,
+        ext=output_suffix(doc.path),
+    )
+
+
+def export(
+    doc: Document, out: Path, *, overwrite: bool, operator: str = ""
+) -> list[str]:
+    """Write ``doc``'s current pixels to ``out`` with its masks and record, and
+    mark the document exported. Returns the writer's warnings (what of the
+    scan's metadata could not be kept)."""
+    from restore_app.core.derivative import write_derivative
+    from restore_app.core.image import ImageDoc
+
+    if out.resolve() == doc.path.resolve():
+        raise RestoreError("the original is never overwritten: choose another name")
+    image = doc.image
+    copy = ImageDoc(
+        pixels=doc.pixels, alpha=image.alpha, meta=image.meta, path=doc.path
+    )
+    ops = [dict(op) for op in doc.operations]
+    if doc.repaired.any():
+        ops.append(
+            {"task": "damage-record", "repaired_pixels": int(doc.repaired.sum())}
+        )
+    warnings = write_derivative(
+        copy,
+        out,
+        source=doc.path,
+        operations=ops,
+        masks=doc.treatment_masks(),
+        overwrite=overwrite,
+        about={
+            "object_id": doc.path.stem,
+            "operator": operator or None,
+            "purpose": None,
+        },
+    )
+    doc.exports.append(str(out))
+    doc.status = "exported"
+    doc.mark_exported()
+    doc.undo_stack.set_clean()
+    doc.notify("state", None)
+    return list(warnings)
