@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -251,14 +252,10 @@ def main() -> int:
 def _update_cards(detectors, syn, rl) -> None:
     """The benchmark's figures into the built-in detectors' cards (never their
     score or default sensitivity: those come from the validation half)."""
-    from restore_app.core.atomic import atomic_write_bytes
-
     for info in detectors:
-        if info.kind != "learned" or info.source != "built-in":
+        if info.card is None or info.source != "built-in":
             continue
-        path = Path(info.extra["_weights_path"]).with_suffix(".json")
-        card = json.loads(path.read_text())
-        card["benchmark"] = {
+        benchmark = {
             "synthetic_test": syn[info.id],
             "real_photos": rl[info.id],
             "baseline": {
@@ -267,9 +264,7 @@ def _update_cards(detectors, syn, rl) -> None:
                 if d != info.id
             },
         }
-        atomic_write_bytes(
-            path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
-        )
+        replace(info.card, benchmark=benchmark).write()
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -366,7 +367,6 @@ def main() -> int:
 
 def update_cards(results: dict) -> None:
     """Each built-in learned model's public figures into its card (``public``)."""
-    from restore_app.core.atomic import atomic_write_bytes
     from restore_app.models.registry import list_restorers
 
     for info in list_restorers():
@@ -397,16 +397,12 @@ def update_cards(results: dict) -> None:
             figures = {"kodak24_free_form": results["inpaint"][info.id]}
         else:
             continue
-        path = Path(info.extra["_weights_path"]).with_suffix(".json")
-        card = json.loads(path.read_text())
-        card["public"] = {
-            "benchmark": "benchmarks/public.py (blind; see its docstring)",
-            **figures,
-        }
-        atomic_write_bytes(
-            path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
-        )
-        print(f"wrote the public figures into {path.name}")
+        card = info.card
+        if card is None or card.path is None:
+            continue
+        public = {"benchmark": "benchmarks/public.py (blind; see its docstring)"}
+        replace(card, public={**public, **figures}).write()
+        print(f"wrote the public figures into {card.path.name}")
 
 
 def _print_tables(r: dict) -> None:

@@ -16,8 +16,10 @@ photos the training held out (every 8th by name, as the training split does):
 
 Every registered restorer is also run blind, as a person runs it (the engine's
 defaults: no σ, no kernel); the mean PSNR of that blind run is the restorer's
-``score``, which picks each task's default. ``--update-cards`` writes the scores
-into the model cards and ``resources/models/scores.json`` (classical ones).
+``score``. ``--update-cards`` writes the scores and figures into the model cards
+and ``resources/models/scores.json`` (classical ones). They are reported, never
+used to choose: each task's default is stated in ``resources/models/defaults.json``,
+which only a person edits.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -469,33 +472,31 @@ def task_results(t: dict, task: str) -> dict:
 
 
 def update_cards(t: dict, checks: dict) -> None:
+    """The scores and figures into the built-in cards (``score``, ``validation``)
+    and ``scores.json`` (classical restorers): reported, never used to choose a
+    default (``defaults.json`` states those, and is edited by hand only)."""
+    from restore_app.models.registry import SCORES_FILE, read_cards
     from restore_app.resources import models_dir
 
     folder = models_dir()
-    scores = {}
-    for card_path in folder.glob("*.json"):
-        if card_path.name == "scores.json":
-            continue
-        card = json.loads(card_path.read_text())
-        rid = card.get("id")
-        if rid in t["blind"]:
-            card["score"] = round(t["blind"][rid], 3)
-            card["validation"] = {
+    for card in read_cards(folder):
+        if card.id in t["blind"]:
+            validation = {
                 "benchmark": "benchmarks/quality.py on held-out photos "
                 f"({SIDE}×{SIDE} crops)",
-                "results_db": task_results(t, card["task"]),
+                "results_db": task_results(t, card.task),
                 "score_meaning": "mean PSNR (dB) of a blind run over the task's cases",
                 "targets": {
                     k: {"met": bool(v[0]), "margin": v[1]}
                     for k, v in checks.items()
-                    if k.startswith(card["task"])
+                    if k.startswith(card.task)
                 },
             }
-            card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-    for rid, s in t["blind"].items():
-        if not any(rid == i.id and i.kind == "learned" for i in list_restorers()):
-            scores[rid] = round(s, 3)
-    (folder / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+            score = round(t["blind"][card.id], 3)
+            replace(card, score=score, validation=validation).write()
+    learned = {i.id for i in list_restorers() if i.kind == "learned"}
+    scores = {rid: round(s, 3) for rid, s in t["blind"].items() if rid not in learned}
+    (folder / SCORES_FILE).write_text(json.dumps(scores, indent=2) + "\n")
 
 
 def _label(img: np.ndarray, text: str) -> np.ndarray:

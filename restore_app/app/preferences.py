@@ -64,7 +64,7 @@ class Preferences:
     operator: str = ""
     output_dir: str = ""  # "": beside the scan
     export_suffix: str = DEFAULT_EXPORT_SUFFIX
-    #: the model each task starts on; a task not listed: the best measured one
+    #: the model each task starts on; a task not listed: the stated default
     models: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -112,7 +112,7 @@ class Preferences:
                     chosen = self.models.get(str(t), "")
                     if chosen:
                         store.setValue(f"models/{t}", chosen)
-                    else:  # no key: the best measured one, whatever comes later
+                    else:  # no key: the stated default, whatever ships later
                         store.remove(f"models/{t}")
             else:
                 store.setValue(f.name, getattr(self, f.name))

@@ -43,9 +43,10 @@ class Workspace:
             _float(self.store.value(BRUSH_KEYS[0]), DEFAULT_BRUSH_SIZE),
             _float(self.store.value(BRUSH_KEYS[1]), DEFAULT_BRUSH_HARDNESS),
         )
-        #: restorers by task (RestorerInfo), and each task's best measured one
+        #: restorers by task (RestorerInfo), and each task's stated default
+        #: (resources/models/defaults.json)
         self.restorers: dict[str, list[Any]] = {}
-        self.measured_best: dict[str, str] = {}
+        self.stated_defaults: dict[str, str] = {}
         self.reload_models()
         self.tools.choose_task(self.tools.task)
         apply_memory_budget(self.preferences)
@@ -61,25 +62,25 @@ class Workspace:
         for task in map(str, RESTORE_TASKS):
             self.restorers[task] = list_restorers(task)
             try:
-                self.measured_best[task] = default_restorer_id(task)
+                self.stated_defaults[task] = default_restorer_id(task)
             except Exception:  # noqa: BLE001 - an empty task simply has no default
-                self.measured_best[task] = ""
+                self.stated_defaults[task] = ""
         self.tools.set_defaults(self.default_models())
         self.models_changed.emit()
 
     def default_models(self) -> dict[str, str]:
-        """Each task's default: the preferred model, else the best measured."""
+        """Each task's default: the preferred model, else the stated default."""
         prefs = self.preferences.models
-        return {t: prefs.get(t) or best for t, best in self.measured_best.items()}
+        return {t: prefs.get(t) or d for t, d in self.stated_defaults.items()}
 
     def pick_model(self, restorer_id: str) -> None:
         """The person picks a model for the current task: it is shown, and is
-        that task's preference from now on. Picking the best measured one is
-        no preference: a better model added later becomes the default."""
+        that task's preference from now on. Picking the stated default is no
+        preference: a better default shipped later takes its place."""
         task = str(self.tools.task)
         self.tools.restorer = restorer_id
         models = dict(self.preferences.models)
-        if restorer_id and restorer_id != self.measured_best.get(task):
+        if restorer_id and restorer_id != self.stated_defaults.get(task):
             models[task] = restorer_id
         else:
             models.pop(task, None)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from restore_app.cli.main import EXIT_OK
+
+if TYPE_CHECKING:
+    from restore_app.models.base import RestorerInfo
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -24,11 +28,11 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _describe(info) -> str:
-    card = info.extra
-    arch = card.get("spandrel_architecture", "")
-    params = card.get("parameters")
-    size = f", {params:,} parameters" if isinstance(params, int) else ""
+def _describe(info: RestorerInfo) -> str:
+    card = info.card
+    arch = (card.spandrel_architecture if card else None) or ""
+    params = card.parameters if card else None
+    size = f", {params:,} parameters" if params is not None else ""
     return f"{info.id}: {info.task}, {arch}{size}"
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.tasks import Task
+from restore_app.models.card import ModelCard
 
 ProgressFn = Callable[[int, int], None]
 
@@ -19,9 +20,11 @@ ProgressFn = Callable[[int, int], None]
 class RestorerInfo:
     """What a person and the registry need to know about a restorer.
 
-    ``score`` is the restorer's measured quality on its task (dB gained over the
-    degraded input on the project's held-out photos), used to choose the default
-    restorer of a task; ``None`` when it was never measured.
+    ``score`` is the restorer's measured quality on its task (its blind PSNR on
+    the project's held-out photos; a detector's F1), a reported figure: the
+    default restorer of a task is stated, not chosen by it (see
+    :func:`restore_app.models.registry.default_restorer_id`). ``None`` when it
+    was never measured. ``card`` is a learned model's card.
     """
 
     id: str
@@ -32,7 +35,7 @@ class RestorerInfo:
     score: float | None = None
     weights_sha256: str | None = None
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    card: ModelCard | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -12,8 +12,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -24,8 +23,12 @@ from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.proposal import DamageProposal
 from restore_app.core.tiling import plan_tiles, process_tiled
 from restore_app.models.base import RestorerInfo, Task
+from restore_app.models.card import ModelCard
 from restore_app.models.device import is_out_of_memory, resolve_device
 from restore_app.models.engine import to_float
+
+if TYPE_CHECKING:
+    from restore_app.models.loading import LoadedModel
 
 ProgressFn = Callable[[int, int], None]
 
@@ -58,10 +61,8 @@ class Detector(ABC):
     def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
         """Load weights onto ``device``; cheap if done."""
 
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The damage kinds it finds, in the order of its classes 1, 2, …"""
-        return tuple(self.info.extra.get("kinds", DETECTED_KINDS))
+    #: the damage kinds it finds, in the order of its classes 1, 2, …
+    kinds: tuple[str, ...] = DETECTED_KINDS
 
     @property
     def classes(self) -> int:
@@ -116,6 +117,7 @@ class ClassicalDetector(Detector):
     """
 
     tiled = False
+    kinds = ("crack", "loss")
     #: lines passing the top-hat levels up to 18: the best F1 on the validation
     #: half (``benchmarks/detect.py --tune-classical``)
     midpoint = 0.6
@@ -128,7 +130,6 @@ class ClassicalDetector(Detector):
             kind="classical",
             description="Morphological top-hat: light cracks and scratches, and "
             "bright losses at the edge of the print. Finds no dark damage.",
-            extra={"kinds": ["crack", "loss"]},
         )
 
     def scores(self, image: np.ndarray) -> np.ndarray:
@@ -158,12 +159,16 @@ class LearnedDetector(Detector):
     uses_device = True
 
     def __init__(self, info: RestorerInfo) -> None:
+        if info.card is None:
+            raise ModelError(f"{info.id}: a learned detector needs its model card")
         self.info = info
-        self.card: dict[str, Any] = info.extra
-        self.reach = int(self.card.get("reach", 64))
-        self.midpoint = float(self.card.get("default_threshold", 0.5))
-        self._model: Any = None
-        self._multiple = 8
+        self.card: ModelCard = info.card
+        self.reach = self.card.reach if self.card.reach is not None else 64
+        if self.card.default_threshold is not None:
+            self.midpoint = float(self.card.default_threshold)
+        if self.card.kinds is not None:
+            self.kinds = self.card.kinds
+        self._model: LoadedModel | None = None
         self._device = ""
         self._bf16 = False
         self._lock = threading.Lock()
@@ -171,45 +176,37 @@ class LearnedDetector(Detector):
     def prepare(self, device: str) -> None:
         import torch
 
+        from restore_app.models.device import cpu_has_bf16
         from restore_app.models.loading import load_network
 
         with self._lock:
             if self._model is None:
-                self._model, self._multiple, _ = load_network(
-                    Path(self.card["_weights_path"]),
-                    self.card.get("architecture", "DamageUNet"),
-                    self.card.get("config"),
+                self._model = load_network(
+                    self.card.weights_path, self.card.architecture, self.card.config
                 )
             if device != self._device:
-                from restore_app.models.device import cpu_has_bf16
-
                 # Channels-last bfloat16 on a CPU that computes it natively runs
                 # about four times as fast as float32; probabilities are kept at
                 # 8 bits, far coarser than bfloat16's error.
-                self._model.to(device, memory_format=torch.channels_last).float()
+                self._model.to(device, torch.float32, channels_last=True)
                 self._bf16 = device == "cuda" or (device == "cpu" and cpu_has_bf16())
                 self._device = device
 
     def scores(self, image: np.ndarray) -> np.ndarray:
         import torch
-        import torch.nn.functional as F
 
         if self._model is None:
             self.prepare("cpu")
-        h, w, c = image.shape
-        rgb = np.repeat(image, 3, axis=2) if c == 1 else image
+        model = self._model
+        assert model is not None
+        rgb = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image
         x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-        m = self._multiple
-        ph, pw = (-h) % m, (-w) % m
-        mode = "reflect" if ph < h and pw < w else "replicate"
         kind = "cuda" if self._device == "cuda" else "cpu"
         with (
             torch.inference_mode(),
             torch.autocast(kind, torch.bfloat16, enabled=self._bf16),
         ):
-            x = F.pad(x.to(self._device), (0, pw, 0, ph), mode=mode)
-            x = x.contiguous(memory_format=torch.channels_last)
-            logits = self._model(x)[..., :h, :w]
+            logits = model(x.to(self._device))
             if logits.shape[1] != self.classes:
                 raise ModelError(
                     f"{self.id}: scores {logits.shape[1]} classes, its card lists "

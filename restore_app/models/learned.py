@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import ModelError
-from restore_app.models.base import Restorer, RestorerInfo, Task
+from restore_app.models.base import Restorer, RestorerInfo
+from restore_app.models.card import ModelCard
+
+if TYPE_CHECKING:
+    from restore_app.models.loading import LoadedModel
 
 # Surroundings whose colour is this close (RMS, 8-bit levels) to a function of
 # brightness are monochrome: gray, sepia or another toned print.
@@ -57,36 +60,32 @@ class LearnedRestorer(Restorer):
     uses_device = True
 
     def __init__(self, info: RestorerInfo) -> None:
+        if info.card is None:
+            raise ModelError(f"{info.id}: a learned model needs its model card")
         self.info = info
-        self.card: dict[str, Any] = info.extra
-        self.reach = int(self.card.get("reach", 32))
-        self._model: Any = None
-        self._multiple = 8
+        self.card: ModelCard = info.card
+        self.reach = self.card.reach if self.card.reach is not None else 32
+        self._model: LoadedModel | None = None
         self._device = ""
         self._half = False
         self._lock = threading.Lock()
 
-    # Loading --------------------------------------------------------------
-    def _load(self) -> Any:
+    def prepare(self, device: str) -> None:
+        import torch
+
         from restore_app.models.loading import load_network
 
-        net, multiple, supports_half = load_network(
-            Path(self.card["_weights_path"]),
-            self.card.get("architecture", "spandrel"),
-            self.card.get("config"),
-        )
-        self._multiple = multiple
-        self._supports_half = supports_half and bool(self.card.get("half", True))
-        return net
-
-    def prepare(self, device: str) -> None:
         with self._lock:
             if self._model is None:
-                self._model = self._load()
+                self._model = load_network(
+                    self.card.weights_path, self.card.architecture, self.card.config
+                )
             if device != self._device:
-                self._model.to(device)
-                self._half = device == "cuda" and self._supports_half
-                self._model.half() if self._half else self._model.float()
+                supports_half = (
+                    self._model.supports_half and self.card.half is not False
+                )
+                self._half = device == "cuda" and supports_half
+                self._model.to(device, torch.float16 if self._half else torch.float32)
                 self._device = device
 
     # Running --------------------------------------------------------------
@@ -104,35 +103,28 @@ class LearnedRestorer(Restorer):
     ) -> np.ndarray:
         """Run the network on ``image`` (float32 ``(H, W, C)``, [0, 1], RGB or gray)."""
         import torch
-        import torch.nn.functional as F
 
         if self._model is None:
             self.prepare("cpu")
-        h, w, c = image.shape
+        model = self._model
+        assert model is not None
+        c = image.shape[2]
         if c not in (1, 3):
             raise ModelError(f"{self.id}: expected 1 or 3 channels, got {c}")
         rgb = np.repeat(image, 3, axis=2) if c == 1 else image
         dtype = torch.float16 if self._half else torch.float32
         x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-        x = x.to(self._device, dtype)
-        m = self._multiple
-        ph, pw = (-h) % m, (-w) % m
-        # Reflection needs the pad smaller than the side; tiny crops replicate.
-        mode = "reflect" if ph < h and pw < w else "replicate"
+        mt = None
+        if model.takes_mask:
+            if mask is None:
+                return image  # nothing to fill
+            mt = torch.from_numpy(mask.astype(np.float32))[None, None]
+            mt = mt.to(self._device, dtype)
         with torch.inference_mode():
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-            if self.task == Task.INPAINT:
-                if mask is None:
-                    return image
-                mt = torch.from_numpy(mask.astype(np.float32))[None, None]
-                mt = F.pad(mt.to(self._device, dtype), (0, pw, 0, ph), mode=mode)
-                y = self._model(x, mt)
-            else:
-                y = self._model(x)
-            y = y[..., :h, :w].float().clamp_(0, 1)
+            y = model(x.to(self._device, dtype), mt).float().clamp_(0, 1)
         out = y[0].cpu().numpy().transpose(1, 2, 0)
         if c == 1:
             out = out.mean(axis=2, keepdims=True)
-        elif self.task == Task.INPAINT and mask is not None:
+        elif mt is not None and mask is not None:
             out = follow_tone(out, rgb, mask)
         return np.ascontiguousarray(out, dtype=np.float32)

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from restore_app.core.errors import ModelError
 from restore_app.models.base import Restorer, RestorerInfo, Task
+from restore_app.models.card import CARD_SUFFIX, ModelCard
 
-CARD_SUFFIX = ".json"
+#: Measured scores of the classical restorers (benchmarks/quality.py writes it):
+#: reported beside the learned models' scores, never used to choose.
+SCORES_FILE = "scores.json"
+#: The default restorer of each task, ``{"inpaint": "inpaint.ffc", ...}``:
+#: edited by hand, never written by a benchmark or a training run.
+DEFAULTS_FILE = "defaults.json"
+#: JSON files in a models folder that are not model cards.
+NOT_CARDS = (SCORES_FILE, DEFAULTS_FILE)
 
 
 def user_models_dir() -> Path:
@@ -33,73 +42,58 @@ def builtin_models_dir() -> Path:
     return models_dir()
 
 
-def read_card(path: Path) -> dict[str, Any]:
-    """A model card (JSON) with its ``weights`` resolved beside it."""
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path.name}: unreadable model card ({exc})") from None
-    for key in ("id", "task", "name", "weights"):
-        if key not in card:
-            raise ModelError(f"{path.name}: model card lacks '{key}'")
-    card["_weights_path"] = str(path.parent / card["weights"])
-    return card
-
-
-def _card_info(card: dict[str, Any], source: str) -> RestorerInfo:
-    scores = card.get("validation", {})
+def _card_info(card: ModelCard, source: str) -> RestorerInfo:
     return RestorerInfo(
-        id=card["id"],
-        task=Task(card["task"]),
-        name=card["name"],
+        id=card.id,
+        task=card.task,
+        name=card.name,
         kind="learned",
         source=source,
-        score=card.get("score", scores.get("score")),
-        weights_sha256=card.get("sha256"),
-        description=card.get("description", ""),
-        extra=card,
+        score=card.score,
+        weights_sha256=card.sha256,
+        description=card.description,
+        card=card,
     )
 
 
-def _cards(folder: Path, source: str) -> list[RestorerInfo]:
+def read_cards(folder: Path) -> list[ModelCard]:
+    """The model cards in ``folder`` whose weights are there, by file name."""
     if not folder.is_dir():
         return []
-    infos = []
+    cards = []
     for path in sorted(folder.glob(f"*{CARD_SUFFIX}")):
-        if path.name == SCORES_FILE:
+        if path.name in NOT_CARDS:
             continue
         try:
-            card = read_card(path)
-            if not Path(card["_weights_path"]).is_file():
-                continue
-            infos.append(_card_info(card, source))
-        except (ModelError, ValueError):
-            # A broken user card must not hide every other model; loading it
-            # by id reports the problem.
+            card = ModelCard.read(path)
+        except ModelError:
+            # A broken user card must not hide every other model.
             continue
-    return infos
+        if card.weights_path.is_file():
+            cards.append(card)
+    return cards
 
 
-SCORES_FILE = "scores.json"
+def _cards(folder: Path, source: str) -> list[RestorerInfo]:
+    return [_card_info(card, source) for card in read_cards(folder)]
+
+
+def _builtin_table(name: str) -> dict[str, Any]:
+    """A JSON object beside the built-in cards; empty if absent or unreadable."""
+    try:
+        table = json.loads((builtin_models_dir() / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return table if isinstance(table, dict) else {}
 
 
 def _classical_infos() -> list[RestorerInfo]:
-    """Classical restorers with the scores measured beside the learned ones'.
-
-    benchmarks/quality.py writes them to ``scores.json`` in the built-in
-    models folder, so every task's restorers are ranked on the same cases.
-    """
-    from dataclasses import replace
-
+    """Classical restorers and detectors with the scores measured beside the
+    learned ones' (on the same cases), for the record."""
     from restore_app.models.classical import classical_restorers
-
-    try:
-        path = builtin_models_dir() / SCORES_FILE
-        scores = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        scores = {}
     from restore_app.models.detection import classical_detectors
 
+    scores = _builtin_table(SCORES_FILE)
     methods = [*classical_restorers(), *classical_detectors()]
     return [replace(m.info, score=scores.get(m.id)) for m in methods]
 
@@ -146,18 +140,19 @@ def forget_restorer(restorer_id: str) -> None:
 
 
 def default_restorer_id(task: Task | str) -> str:
-    """The restorer of ``task`` with the best measured score.
+    """The restorer the project states as the default of ``task``.
 
-    Scores are dB gained over the degraded input on the project's held-out
-    photos (the model cards carry those of learned models); a restorer never
-    measured ranks below every measured one, so a new model is not preferred
-    merely for being new or learned.
+    :data:`DEFAULTS_FILE` beside the built-in cards names it. That file is edited
+    by hand when a model has earned the place; benchmarks only write figures
+    (scores, ``validation``, ``public``), which never choose, so re-running one
+    cannot change what the app runs. Where the stated restorer is not installed,
+    the task's first listed restorer (a classical one) stands in.
     """
     task = Task(task)
     candidates = list_restorers(task)
     if not candidates:
         raise ModelError(f"no restorer for {task}")
-    measured = [c for c in candidates if c.score is not None]
-    if measured:
-        return max(measured, key=lambda c: c.score or 0.0).id
+    stated = _builtin_table(DEFAULTS_FILE).get(str(task))
+    if any(c.id == stated for c in candidates):
+        return str(stated)
     return candidates[0].id

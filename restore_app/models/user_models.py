@@ -10,21 +10,20 @@ so later loads never touch pickle at all.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restore_app.core.atomic import atomic_output, atomic_write_bytes, sha256_file
-from restore_app.core.errors import ModelError, RestoreError
+from restore_app.core.atomic import atomic_output, sha256_file
+from restore_app.core.errors import ModelError
 from restore_app.models.base import RestorerInfo, Task
+from restore_app.models.card import CARD_SUFFIX, ModelCard
 from restore_app.models.registry import (
-    CARD_SUFFIX,
+    NOT_CARDS,
     forget_restorer,
     list_restorers,
-    read_card,
     user_models_dir,
 )
 
@@ -64,8 +63,8 @@ def slug(text: str) -> str:
 def user_model_id(path: str | Path) -> str:
     """The id a checkpoint file gets when added: ``user.<slug of its stem>``."""
     name = slug(Path(path).stem)
-    # "scores.json" is the registry's table of measured scores, not a card.
-    if name == "scores":
+    # "scores.json" and "defaults.json" are the registry's tables, not cards.
+    if name + CARD_SUFFIX in NOT_CARDS:
         name += "-model"
     return USER_PREFIX + name
 
@@ -325,32 +324,31 @@ def add_model(
         raise ModelError(
             f"{weights_path}: could not be written ({exc.strerror or exc})"
         ) from None
-    card = {
-        "id": model_id,
-        "task": str(checked.task),
-        "name": name or source.stem,
-        "description": f"{checked.architecture} added from {source.name}",
-        "architecture": "spandrel",
-        "spandrel_architecture": checked.architecture,
-        "weights": weights_path.name,
-        "sha256": sha256_file(weights_path),
-        "size_bytes": weights_path.stat().st_size,
-        "source_file": source.name,
-        "parameters": checked.parameters,
-        "tags": checked.tags,
-        "half": checked.supports_half,
-        "reach": 32,
-        # Never measured on the project's photos: never chosen as a default.
-        "score": None,
-    }
-    text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+    card = ModelCard(
+        id=model_id,
+        task=checked.task,
+        name=name or source.stem,
+        description=f"{checked.architecture} added from {source.name}",
+        architecture="spandrel",
+        spandrel_architecture=checked.architecture,
+        weights=weights_path.name,
+        sha256=sha256_file(weights_path),
+        size_bytes=weights_path.stat().st_size,
+        source_file=source.name,
+        parameters=checked.parameters,
+        tags=tuple(checked.tags),
+        half=checked.supports_half,
+        reach=32,
+        # Never measured on the project's photos.
+        score=None,
+    )
     try:
-        atomic_write_bytes(card_path, text.encode("utf-8"), overwrite=True)
-    except RestoreError as exc:
+        card.write(card_path)
+    except ModelError:
         # Weights without a card are never listed: do not leave them behind.
         if old_weights != weights_path:
             weights_path.unlink(missing_ok=True)
-        raise ModelError(str(exc)) from None
+        raise
     if old_weights is not None and old_weights != weights_path:
         old_weights.unlink(missing_ok=True)
     forget_restorer(model_id)
@@ -361,7 +359,7 @@ def _old_weights(card_path: Path) -> Path | None:
     if not card_path.is_file():
         return None
     try:
-        return Path(read_card(card_path)["_weights_path"])
+        return ModelCard.read(card_path).weights_path
     except ModelError:
         return None
 

@@ -34,7 +34,7 @@ from restore_app.app.preferences import (
 from restore_app.app.workspace import Workspace
 from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS
 
-AUTOMATIC_LABEL = "Best measured (automatic)"
+AUTOMATIC_LABEL = "Restore's default (automatic)"
 
 
 class PreferencesDialog(QDialog):

@@ -40,12 +40,13 @@ def test_the_built_in_detector_ships_with_its_card() -> None:
         if i.kind == "learned" and i.source == "built-in"
     ]
     assert [i.id for i in learned] == ["detect.unet"]
-    card = learned[0].extra
-    weights = Path(card["_weights_path"])
+    card = learned[0].card
+    assert card is not None
+    weights = card.weights_path
     assert weights.stat().st_size <= 8 * 1024 * 1024
-    assert hashlib.sha256(weights.read_bytes()).hexdigest() == card["sha256"]
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == card.sha256
     for key in ("architecture", "config", "kinds", "training", "default_threshold"):
-        assert key in card, key
+        assert getattr(card, key) is not None, key
     assert default_restorer_id("detect") == "detect.unet"
 
 

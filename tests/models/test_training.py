@@ -13,9 +13,11 @@ import torch
 from safetensors.torch import load_file
 
 from restore_app.models import registry
+from restore_app.models.card import ModelCard
 from restore_app.models.engine import restore
 from restore_app.models.training.data import dead_leaves
 from restore_app.models.training.train import TASKS, Trainer, cpu_has_bf16, export
+from restore_app.resources import models_dir
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -31,6 +33,17 @@ def photos(tmp_path: Path) -> Path:
     for p in DATA.glob("heldout_*.png"):
         cv2.imwrite(str(folder / p.name), cv2.imread(str(p)))
     return folder
+
+
+def _same_card_as_shipped(path: Path) -> None:
+    """An exported card reads as one, and has the shipped card's keys in its order
+    (the shipped one also holds what benchmarks added later)."""
+    card = ModelCard.read(path)
+    assert card.encode() == path.read_bytes() and card.other == {}
+    shipped = json.loads((models_dir() / path.name).read_text())
+    exported = json.loads(path.read_text())
+    assert [k for k in shipped if k in exported] == list(exported)
+    assert exported["validation"] == {} and "score" in exported
 
 
 @pytest.mark.parametrize("task", ["denoise", "inpaint"])
@@ -72,7 +85,9 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
     # Exported weights load through the registry, as a user's models folder.
     models = tmp_path / "models"
     export(trainer, models, "")
-    card = json.loads(next(models.glob("*.json")).read_text())
+    card_path = next(models.glob("*.json"))
+    card = json.loads(card_path.read_text())
+    _same_card_as_shipped(card_path)
     # The average is what ships.
     shipped = load_file(str(next(models.glob("*.safetensors"))))
     assert torch.equal(shipped[name], avg.half())
@@ -193,6 +208,7 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     models = tmp_path / "models"
     detector.export(trainer, models)
     card = json.loads((models / "detect-unet.json").read_text())
+    _same_card_as_shipped(models / "detect-unet.json")
     assert card["task"] == "detect"
     chosen = card["training"]["validation_best"]
     assert card["default_threshold"] == chosen["threshold"]

@@ -117,7 +117,8 @@ def test_a_drunet_can_be_added_as_a_deblurrer(tmp_path) -> None:
     info = add_model(
         save_safetensors(net, tmp_path / "drunet.safetensors"), task="deblur"
     )
-    assert (info.id, info.task, info.extra["spandrel_architecture"]) == (
+    assert info.card is not None
+    assert (info.id, info.task, info.card.spandrel_architecture) == (
         "user.drunet",
         "deblur",
         "DRUNet",
@@ -265,7 +266,7 @@ def test_a_torchscript_inpainter_is_added_and_runs(tmp_path, models_dir) -> None
     info = add_model(path, task="inpaint")
     assert (info.id, info.task) == ("user.gray-fill", "inpaint")
     assert (models_dir / "gray-fill.pt").read_bytes() == path.read_bytes()
-    assert info.extra["half"] is False
+    assert info.card is not None and info.card.half is False
 
     img = image()
     mask = np.zeros(img.shape[:2], bool)

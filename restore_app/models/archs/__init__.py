@@ -36,3 +36,14 @@ def size_multiple(architecture: str, config: dict[str, Any]) -> int:
     if architecture == "DamageUNet":
         return 2 ** int(config.get("depth", 3))
     return 8
+
+
+def takes_mask(architecture: str) -> bool:
+    """Whether the network is called as ``net(image, mask)`` (inpainting)."""
+    return architecture == "FFCInpaint"
+
+
+def supports_half(architecture: str) -> bool:
+    """Whether float16 keeps its output faithful (Fourier convolutions lose too
+    much in it; the detector runs in bfloat16 instead)."""
+    return architecture == "NAFNet"

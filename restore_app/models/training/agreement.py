@@ -8,9 +8,9 @@ writes the differences into each card under ``cpu_gpu_agreement``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +67,8 @@ def measure(models: Path, data: Path, side: int = 512) -> dict[str, dict]:
 
 
 def write_into_cards(models: Path, results: dict[str, dict]) -> None:
-    for card_path in models.glob("*.json"):
-        card = json.loads(card_path.read_text())
-        if card.get("id") in results:
-            card["cpu_gpu_agreement"] = results[card["id"]]
-            card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    from restore_app.models.registry import read_cards
+
+    for card in read_cards(models):
+        if card.id in results:
+            replace(card, cpu_gpu_agreement=results[card.id]).write()

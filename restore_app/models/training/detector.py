@@ -357,8 +357,9 @@ class DetectorTrainer:
 
 def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Path:
     """Write the best validated weights (fp16 safetensors) and the detector's card."""
-    from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
+    from restore_app.core.tasks import Task
+    from restore_app.models.card import CARD_SUFFIX, ModelCard
 
     # The best-scoring checkpoint and the last one are measured again on the
     # validation half as it is now (a run resumed with other data has another),
@@ -386,25 +387,25 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
     weights = models_dir / WEIGHTS
     save_fp16(ema, weights, ARCHITECTURE)
     threshold = float(best["threshold"]) if best else 0.5
-    card = {
-        "id": DETECTOR_ID,
-        "task": "detect",
-        "name": "Restore damage finder",
-        "description": "Labels each pixel of a scan as a scratch, dust or hair, "
+    ModelCard(
+        id=DETECTOR_ID,
+        task=Task.DETECT,
+        name="Restore damage finder",
+        description="Labels each pixel of a scan as a scratch, dust or hair, "
         "crack, loss or undamaged; trained on aged, damaged photographs.",
-        "architecture": ARCHITECTURE,
-        "config": CONFIG,
-        "kinds": list(KINDS),
-        "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "weights": WEIGHTS,
-        "sha256": sha256_file(weights),
-        "size_bytes": weights.stat().st_size,
-        "precision": "float16",
-        "half": False,
-        "reach": 64,
-        "default_threshold": threshold,
-        "license": "GPL-3.0-or-later",
-        "training": {
+        architecture=ARCHITECTURE,
+        config=CONFIG,
+        kinds=tuple(KINDS),
+        parameters=sum(p.numel() for p in trainer.model.parameters()),
+        weights=WEIGHTS,
+        sha256=sha256_file(weights),
+        size_bytes=weights.stat().st_size,
+        precision="float16",
+        half=False,
+        reach=64,
+        default_threshold=threshold,
+        license="GPL-3.0-or-later",
+        training={
             "data": {
                 "train_photos": len(trainer.train_names),
                 "validation_photos": trainer.val_names,
@@ -437,11 +438,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
             "validation_best": best,
             "validation_history": trainer.history[-10:],
         },
-        "validation": {},
-        "score": best["f1"] if best else None,
-    }
-    atomic_write_bytes(
-        models_dir / (WEIGHTS.rsplit(".", 1)[0] + ".json"),
-        (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode(),
-    )
+        validation={},
+        score=best["f1"] if best else None,
+    ).write(models_dir / (WEIGHTS.rsplit(".", 1)[0] + CARD_SUFFIX))
     return weights

@@ -237,10 +237,10 @@ class Trainer:
             from safetensors.torch import load_file
 
             sd = {k: v.float() for k, v in load_file(str(path)).items()}
-            card = path.with_suffix(".json")
-            config = None
-            if card.is_file():
-                config = json.loads(card.read_text()).get("config")
+            from restore_app.models.card import CARD_SUFFIX, ModelCard
+
+            card = path.with_suffix(CARD_SUFFIX)
+            config = ModelCard.read(card).config if card.is_file() else None
             if config is not None and config != self.spec.config:
                 # Weights of another configuration of the same network: the layers
                 # that fit carry over, the rest start as freshly initialised.
@@ -460,31 +460,30 @@ def save_fp16(state: dict[str, torch.Tensor], weights: Path, architecture: str) 
 
 def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     """Write fp16 safetensors and the model card for ``trainer``'s model."""
-    from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.record import sha256_file
+    from restore_app.models.card import CARD_SUFFIX, ModelCard
 
     spec = trainer.spec
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / spec.weights
     # The weights' average ships.
     save_fp16(trainer.ema.state_dict(), weights, spec.architecture)
-    card_path = models_dir / (spec.weights.rsplit(".", 1)[0] + ".json")
-    card = {
-        "id": spec.id,
-        "task": trainer.task,
-        "name": spec.name,
-        "description": spec.description,
-        "architecture": spec.architecture,
-        "config": spec.config,
-        "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "weights": spec.weights,
-        "sha256": sha256_file(weights),
-        "size_bytes": weights.stat().st_size,
-        "precision": "float16",
-        "half": spec.architecture != "FFCInpaint",
-        "reach": spec.reach,
-        "license": "GPL-3.0-or-later",
-        "training": {
+    card = ModelCard(
+        id=spec.id,
+        task=trainer.task,
+        name=spec.name,
+        description=spec.description,
+        architecture=spec.architecture,
+        config=spec.config,
+        parameters=sum(p.numel() for p in trainer.model.parameters()),
+        weights=spec.weights,
+        sha256=sha256_file(weights),
+        size_bytes=weights.stat().st_size,
+        precision="float16",
+        half=spec.architecture != "FFCInpaint",
+        reach=spec.reach,
+        license="GPL-3.0-or-later",
+        training={
             "data": {
                 "train_photos": trainer.train_names,
                 "validation_photos": trainer.val_names,
@@ -514,10 +513,8 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
         },
         # New weights invalidate earlier measurements: benchmarks/quality.py
         # (quality, score) and the device check (CPU/GPU agreement) fill these.
-        "validation": {},
-        "score": None,
-    }
-    atomic_write_bytes(
-        card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
+        validation={},
+        score=None,
     )
+    card.write(models_dir / (spec.weights.rsplit(".", 1)[0] + CARD_SUFFIX))
     return weights
