@@ -10,7 +10,7 @@ import numpy as np
 from psygnal import Signal
 
 from restore_app.app.undo import UndoCommand, UndoStack
-from restore_app.core.damage import DAMAGE_KINDS, kind
+from restore_app.core.damage import DAMAGE_KINDS, kind, layer_kind, layer_name
 from restore_app.core.history import (
     TILE,
     Box,
@@ -25,8 +25,6 @@ from restore_app.core.proposal import DamageProposal, review_kinds
 from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
 
 UNDO_LIMIT = 200
-#: Array names of the damage map's layers: ``damage:scratch``, …
-DAMAGE_LAYER = "damage:"
 
 
 class DeltaCommand(UndoCommand):
@@ -202,8 +200,8 @@ class Document:
     def array(self, name: str) -> np.ndarray:
         """An edited array by name; ``damage:KIND`` is that kind's damage-map
         layer, made (empty) the first time it is asked for."""
-        if name.startswith(DAMAGE_LAYER):
-            kid = name[len(DAMAGE_LAYER) :]
+        kid = layer_kind(name)
+        if kid is not None:
             layer = self.damage.get(kid)
             if layer is None:
                 kind(kid)  # an unknown kind is an error, not a new layer
@@ -241,10 +239,11 @@ class Document:
         elif name != "state" and self.status not in ("edited",):
             self.status = "edited"
             self.dirty.add("state")
-        if name in ("mask", "protect", "rejected") or name.startswith(DAMAGE_LAYER):
+        damage_kind = layer_kind(name)
+        if name in ("mask", "protect", "rejected") or damage_kind is not None:
             self.layer_edited.emit(name, box)
-        if name.startswith(DAMAGE_LAYER):
-            self.damage_changed.emit(name[len(DAMAGE_LAYER) :], box)
+        if damage_kind is not None:
+            self.damage_changed.emit(damage_kind, box)
         if name in ("proposal", "rejected"):
             self.proposal_changed.emit(box)
         elif name == "pixels":
@@ -423,7 +422,7 @@ class Document:
         for k in DAMAGE_KINDS:
             hit = labels == k.label
             if hit.any():
-                name = DAMAGE_LAYER + k.id
+                name = layer_name(k.id)
                 parts += self._mask_parts(self.array(name) | hit, name)
         if not parts:
             return None
@@ -573,7 +572,7 @@ class Document:
         if saved.journaled:
             # Edits replayed from the journal go into the mask files.
             self.dirty |= {"mask", "protect", "rejected", "state"}
-            self.dirty |= {DAMAGE_LAYER + k for k in self.damage}
+            self.dirty |= {layer_name(k) for k in self.damage}
         if st.status == "exported":
             self._exported = self._changed_digest()
 
@@ -662,9 +661,7 @@ class Document:
             snap.protect = self.protect.copy()
         if "op_masks" in self.dirty:
             snap.op_masks = dict(self.op_masks)
-        changed = [
-            n[len(DAMAGE_LAYER) :] for n in self.dirty if n.startswith(DAMAGE_LAYER)
-        ]
+        changed = [k for k in map(layer_kind, self.dirty) if k is not None]
         if changed:
             snap.damage = {
                 k: self.damage[k].copy() for k in changed if k in self.damage

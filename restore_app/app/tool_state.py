@@ -14,6 +14,7 @@ from typing import Any
 
 from psygnal import evented
 
+from restore_app.core.damage import layer_kind
 from restore_app.core.tasks import Task
 
 
@@ -46,10 +47,9 @@ DEFAULT_OVERLAY_RGB = (255, 40, 60)
 DEFAULT_OVERLAY_OPACITY = 0.5
 
 #: The layers the painting tools edit: the working mask, the original that must
-#: not be repaired, or a damage-map layer ``"damage:KIND"``.
+#: not be repaired, or a damage-map layer (``core.damage.layer_name``).
 MASK_LAYER = "mask"
 PROTECT_LAYER = "protect"
-DAMAGE_LAYER_PREFIX = "damage:"
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,7 @@ class ToolState:
     @property
     def damage_kind(self) -> str | None:
         """The damage-map kind being painted, if a damage-map layer is."""
-        if self.layer.startswith(DAMAGE_LAYER_PREFIX):
-            return self.layer[len(DAMAGE_LAYER_PREFIX) :]
-        return None
+        return layer_kind(self.layer)
 
     def toggle_protect(self) -> None:
         self.layer = MASK_LAYER if self.layer == PROTECT_LAYER else PROTECT_LAYER

@@ -73,6 +73,21 @@ DAMAGE_KINDS: tuple[DamageKind, ...] = (
 NO_DAMAGE = 0
 
 
+#: An image's damage-map layer of one kind is named ``damage:KIND`` wherever
+#: layers are named: in documents, sidecars, journals and the painting tools.
+LAYER_PREFIX = "damage:"
+
+
+def layer_name(kind_id: str) -> str:
+    """The name of the damage-map layer of ``kind_id``."""
+    return LAYER_PREFIX + kind_id
+
+
+def layer_kind(name: str) -> str | None:
+    """The kind id of a damage-map layer's ``name``; None for any other layer."""
+    return name[len(LAYER_PREFIX) :] if name.startswith(LAYER_PREFIX) else None
+
+
 def kind(kind_id: str) -> DamageKind:
     """The kind with this id; ValueError (one line) for an unknown one."""
     for k in DAMAGE_KINDS:

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import DAMAGE_KINDS, layer_name
 from restore_app.core.segments import append as append_bytes
 from restore_app.core.segments import numbered
 
 #: Mask layers journaled, with their one-byte codes; a damage-map layer is
 #: 16 plus its kind's label.
 LAYERS = {"mask": 1, "protect": 2, "rejected": 3}
-LAYERS |= {f"damage:{k.id}": 16 + k.label for k in DAMAGE_KINDS}
+LAYERS |= {layer_name(k.id): 16 + k.label for k in DAMAGE_KINDS}
 _NAMES = {v: k for k, v in LAYERS.items()}
 _HEAD = struct.Struct("<2sB4I")
 

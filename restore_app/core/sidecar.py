@@ -40,7 +40,7 @@ import numpy as np
 
 from restore_app.core import journal
 from restore_app.core.atomic import publish
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import DAMAGE_KINDS, layer_kind, layer_name
 from restore_app.core.history import TILE, tile_box
 
 SIDECAR_DIRNAME = ".restore"
@@ -412,14 +412,14 @@ class Sidecar:
                 "mask": mask,
                 "protect": protect,
                 "rejected": rejected,
-                **{f"damage:{k}": v for k, v in damage.items()},
+                **{layer_name(k): v for k, v in damage.items()},
             },
         )
         mask, protect, rejected = layers["mask"], layers["protect"], layers["rejected"]
         damage = {
-            name.split(":", 1)[1]: layer
+            kid: layer
             for name, layer in layers.items()
-            if name.startswith("damage:") and layer is not None
+            if (kid := layer_kind(name)) is not None and layer is not None
         }
         damaged = len(self.damaged) > before
         return SavedImage(

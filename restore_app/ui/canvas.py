@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QWidget
 
 from restore_app.app.document import Document, MaskEdit
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, Tool, ToolState
+from restore_app.core.damage import kind, layer_name
 from restore_app.ui.display import DTILE, TileCache, TileFactory, to_display8
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
@@ -166,7 +167,7 @@ class Canvas(QWidget):
         self._invalidate(("protect",), box)
 
     def _on_doc_damage_changed(self, kind_id: str, box) -> None:
-        self._invalidate((f"damage:{kind_id}",), box)
+        self._invalidate((layer_name(kind_id),), box)
 
     def set_damage_visible(self, kinds) -> None:
         """Which damage-map layers show over the image."""
@@ -326,13 +327,13 @@ class Canvas(QWidget):
                 else "Open an image or a folder (Ctrl+O), or drop it here",
             )
             return
-        for rect, kind, shift, overlays in self._panes():
+        for rect, pane, shift, overlays in self._panes():
             clip = rect.intersected(event.rect())
             if clip.isEmpty():
                 continue
             p.save()
             p.setClipRect(clip)
-            self._draw_kind(p, clip, kind, shift, overlays)
+            self._draw_kind(p, clip, pane, shift, overlays)
             p.restore()
         self._draw_decorations(p)
 
@@ -426,7 +427,7 @@ class Canvas(QWidget):
                     lambda ty=ty, tx=tx: f.proposal_tile(level, ty, tx),
                 )
                 p.drawImage(target, img)
-        damage = [(f"damage:{k}", True) for k in self.damage_visible]
+        damage = [(layer_name(k), True) for k in self.damage_visible]
         for layer, shown in (
             *damage,
             ("protect", self.show_protect),
@@ -742,8 +743,6 @@ class Canvas(QWidget):
         if self.tools.layer == PROTECT_LAYER:
             return "protected region"
         if self.tools.damage_kind is not None:
-            from restore_app.core.damage import kind
-
             return f"{kind(self.tools.damage_kind).name.lower()} (damage map)"
         return "mask"
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.app.document import Document
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import DAMAGE_KINDS, layer_name
 from restore_app.core.damage_map import summarise_layers
 
 #: The key that picks each kind's layer for painting: the digits, in table order.
@@ -145,7 +145,7 @@ class DamageMapPanel(QWidget):
     # -- the person's choices ---------------------------------------------------------
 
     def _on_row_clicked(self, row: int, _col: int) -> None:
-        self.layer_chosen.emit(f"damage:{DAMAGE_KINDS[row].id}")
+        self.layer_chosen.emit(layer_name(DAMAGE_KINDS[row].id))
 
     def _on_visibility(self, _checked: bool) -> None:
         self.visibility_changed.emit(self.visible_kinds())

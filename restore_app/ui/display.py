@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtGui import QColor, QColorSpace, QImage
 
 from restore_app.app.tool_state import DEFAULT_OVERLAY_OPACITY, DEFAULT_OVERLAY_RGB
-from restore_app.core.damage import colour_labels
+from restore_app.core.damage import colour_labels, kind, layer_kind
 
 DTILE = 256
 
@@ -191,10 +191,9 @@ class TileFactory:
         """RGBA tile of the mask ("mask"), the repaired record ("repaired"), the
         original that must not be repaired ("protect") or a damage-map layer
         ("damage:KIND", in the kind's colour)."""
-        if which.startswith("damage:"):
-            from restore_app.core.damage import kind
-
-            k = kind(which.split(":", 1)[1])
+        damage_kind = layer_kind(which)
+        if damage_kind is not None:
+            k = kind(damage_kind)
             layer = self._damage(k.id) if self._damage else None
             read = (
                 (lambda x0, y0, x1, y1: layer[y0:y1, x0:x1])

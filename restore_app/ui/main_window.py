@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
 from restore_app.app.workspace import Workspace
-from restore_app.core.damage import DAMAGE_KINDS, kind
+from restore_app.core.damage import DAMAGE_KINDS, kind, layer_name
 from restore_app.ui.canvas import Canvas, ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
             self._action(
                 t,
                 f"Paint the Damage Map: {k.name}",
-                lambda _c=False, kid=k.id: self.set_layer(f"damage:{kid}"),
+                lambda _c=False, kid=k.id: self.set_layer(layer_name(kid)),
                 key,
             )
         t.addSeparator()
