@@ -13,6 +13,8 @@ from restore_app.app.preferences import (
     SettingsStore,
     apply_memory_budget,
 )
+from restore_app.app.scheduling import Post, QueuePost
+from restore_app.app.session import Session
 from restore_app.app.tool_state import (
     DEFAULT_BRUSH_HARDNESS,
     DEFAULT_BRUSH_SIZE,
@@ -25,19 +27,24 @@ BRUSH_KEYS = ("brush/size", "brush/hardness")
 
 
 class Workspace:
-    """What the window edits besides the images.
+    """What the window edits: the open images (``session``), the tools and the
+    preferences.
 
     ``tools`` and ``preferences`` are evented; every change of a preference is
     written to ``store`` at once, as are the brush and the person's choice of a
-    model (which becomes that task's preference).
+    model (which becomes that task's preference). ``post`` hands background
+    results back to the thread the model lives on (see ``app.scheduling``).
     """
 
     #: the list of models was read again (one was added or removed)
     models_changed = Signal()
 
-    def __init__(self, store: SettingsStore | None = None) -> None:
+    def __init__(
+        self, store: SettingsStore | None = None, post: Post | None = None
+    ) -> None:
         self.store: SettingsStore = store if store is not None else MemoryStore()
         self.preferences = Preferences.read(self.store)
+        self.session = Session(self.preferences, post or QueuePost())
         self.tools = ToolState()
         self.tools.set_brush(
             _float(self.store.value(BRUSH_KEYS[0]), DEFAULT_BRUSH_SIZE),

@@ -18,8 +18,8 @@ from restore_app.core.tasks import Task
 
 if TYPE_CHECKING:
     from restore_app.app.document import Document
+    from restore_app.app.session import Session
     from restore_app.ui.jobs import JobController
-    from restore_app.ui.session import Session
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS)) + ")"
 MAX_RECENT = 10

@@ -1,4 +1,9 @@
-"""A window's open images: background loading, sidecar autosave, bounded memory."""
+"""The open images: background loading, sidecar autosave, bounded memory.
+
+Reading and writing run on threads of their own; what they find is handed back
+through the ``post`` the session was given, so documents and their events only
+ever change on the model's thread.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,27 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from psygnal import Signal
 
 from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
+from restore_app.app.scheduling import Debounce, Post
 from restore_app.core import history_log, journal
 from restore_app.core.errors import RestoreError
 from restore_app.core.sidecar import Sidecar
 
 log = logging.getLogger(__name__)
 
-AUTOSAVE_MS = 1500
+#: Seconds after the last edit of a burst before it is saved.
+AUTOSAVE_S = 1.5
+#: ... and before a failed save is tried again.
+RETRY_S = 5.0
 #: Pixel bytes of open documents kept in memory before the least recently used
 #: ones (saved to their sidecar first) are closed.
 MEMORY_BUDGET = 3 * 1024**3
 
 
-class Session(QObject):
+class Session:
     """Images of the open folder (or files) and the documents made from them."""
 
     document_loaded = Signal(object)  # Document
@@ -31,17 +40,11 @@ class Session(QObject):
     sidecar_damaged = Signal(str)  # one line: what was set aside, and where
     saved = Signal(object)  # Path
     save_failed = Signal(object, str)  # Path, one line
-    _write_failed = Signal(object, object, str)  # Path, ImageSnapshot, message
-    _loaded_bg = Signal(
-        object, object, object, object
-    )  # token, path, ImageDoc, saved | message
 
-    def __init__(
-        self, preferences: Preferences | None = None, parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
+    def __init__(self, preferences: Preferences, post: Post) -> None:
         #: the undo history kept per image comes from them
-        self.preferences = preferences if preferences is not None else Preferences()
+        self.preferences = preferences
+        self._post = post
         self.paths: list[Path] = []
         self.docs: dict[Path, Document] = {}
         self._order: list[Path] = []  # least recently used first
@@ -52,13 +55,9 @@ class Session(QObject):
         self._loading: dict[Path, int] = {}
         self._token = 0
         self.busy_paths: set[Path] = set()  # documents with jobs in flight
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
-        self._autosave.timeout.connect(self.save_all)
-        self._loaded_bg.connect(self._on_reader_loaded)
-        self._write_failed.connect(self._on_write_failed)
+        self._autosave = Debounce(self.save_all, post, AUTOSAVE_S)
         self._journal_seq: dict[Path, int] = {}
         self._history: dict[Path, history_log.HistoryLog] = {}
-        self.saved.connect(self._on_saved)
         #: images whose last sidecar write failed: their work is not yet safe
         self.unsaved: dict[Path, str] = {}
 
@@ -113,14 +112,13 @@ class Session(QObject):
                     saved.history = history_log.read(car.image_dir(path.name))
                 except Exception as exc:  # noqa: BLE001 - costs the history only
                     log.error("the history of %s could not be read: %s", path, exc)
-            self._loaded_bg.emit(token, path, image, saved)
+            outcome = (image, saved)
         except RestoreError as exc:
-            self._loaded_bg.emit(token, path, None, str(exc))
+            outcome = (None, str(exc))
         except Exception as exc:  # noqa: BLE001 - one line for the person, log the rest
             log.exception("reading %s failed", path)
-            self._loaded_bg.emit(
-                token, path, None, f"{path.name}: {type(exc).__name__}: {exc}"
-            )
+            outcome = (None, f"{path.name}: {type(exc).__name__}: {exc}")
+        self._post(lambda: self._on_reader_loaded(token, path, *outcome))
 
     def _on_reader_loaded(self, token: int, path: Path, image, saved) -> None:
         if self._loading.get(path) != token:
@@ -203,14 +201,14 @@ class Session(QObject):
         self._writes = [f for f in self._writes if not f.done()] + [fut]
 
     def _on_writer_done(self, fut: Future, path: Path, snap) -> None:
-        # Called on the writer thread; the signals are queued to the UI thread.
+        # Called on the writer thread: the outcome goes back to the model's.
         exc = fut.exception()
         if exc is not None:
             log.error("sidecar save of %s failed: %s", path, exc)
             text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            self._write_failed.emit(path, snap, text)
+            self._post(lambda: self._on_write_failed(path, snap, text))
         else:
-            self.saved.emit(path)
+            self._post(lambda: self._on_saved(path))
 
     def _journal(self, doc: Document, layer: str, box) -> None:
         """Append a mask edit to the image's journal, on the UI thread, before
@@ -262,8 +260,6 @@ class Session(QObject):
                 log_.index(first if first is not None else doc.history_base)
         except OSError as exc:
             log.error("the history of %s could not be saved: %s", doc.path, exc)
-        except RuntimeError:
-            return  # the stack is being torn down with its document
 
     def _on_write_failed(self, path: Path, snap, message: str) -> None:
         """What a failed write carried is still to save: mark it again, say so,
@@ -284,10 +280,11 @@ class Session(QObject):
             self.save_failed.emit(
                 path, f"Could not save the work on {path.name} ({message}); retrying"
             )
-        self._autosave.start(max(AUTOSAVE_MS, 5000))
+        self._autosave.start(max(AUTOSAVE_S, RETRY_S))
 
     def _on_saved(self, path: Path) -> None:
         self.unsaved.pop(path, None)
+        self.saved.emit(path)
 
     def schedule_save(self) -> None:
         """Write changed state to the sidecars soon (edits in a burst: once)."""

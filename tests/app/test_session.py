@@ -1,0 +1,101 @@
+"""The open images without a window: reading in the background, autosave to
+the sidecar, and the next session finding the work again."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PIL import Image
+
+from restore_app.app.preferences import Preferences
+from restore_app.app.scheduling import Debounce, QueuePost
+from restore_app.app.session import Session
+
+
+def _scans(folder, n=2):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        p = folder / f"scan_{i}.png"
+        Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(p)
+        paths.append(p)
+    return paths
+
+
+def _open(session: Session, post: QueuePost, path):
+    loaded = []
+    session.document_loaded.connect(loaded.append)
+    assert session.load(path) is None  # read in the background
+    end = time.monotonic() + 30
+    while not loaded and time.monotonic() < end:
+        post.drain(timeout=0.1)
+    session.document_loaded.disconnect(loaded.append)
+    assert loaded, "the scan was never read"
+    return loaded[0]
+
+
+def test_work_is_saved_after_a_burst_and_found_by_the_next_session(tmp_path):
+    paths = _scans(tmp_path / "scans")
+    post = QueuePost()
+    session = Session(Preferences(), post)
+    session.set_paths(paths)
+    doc = _open(session, post, paths[0])
+    assert session.load(paths[0]) is doc  # open: at once
+    saved = []
+    session.saved.connect(saved.append)
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[10:30, 20:60] = True
+    doc.set_mask(mask, "Paint mask")  # an edit: the autosave starts counting
+    end = time.monotonic() + 30
+    while not saved and time.monotonic() < end:
+        post.drain(timeout=0.1)
+    assert saved == [doc.path] and not session.unsaved
+    assert session.statuses()[paths[0].resolve()] == "edited"
+    session.close()
+
+    post2 = QueuePost()
+    again = Session(Preferences(), post2)
+    again.set_paths(paths)
+    doc2 = _open(again, post2, paths[0])
+    assert np.array_equal(doc2.mask, mask)
+    assert doc2.undo_stack.count() == 1  # the history came back too
+    again.close()
+
+
+def test_an_unreadable_scan_is_one_line_and_the_session_goes_on(tmp_path):
+    paths = _scans(tmp_path / "scans")
+    paths[1].write_bytes(b"not a png")
+    post = QueuePost()
+    session = Session(Preferences(), post)
+    session.set_paths(paths)
+    failed = []
+    session.load_failed.connect(lambda p, m: failed.append((p, m)))
+    session.load(paths[1])
+    end = time.monotonic() + 30
+    while not failed and time.monotonic() < end:
+        post.drain(timeout=0.1)
+    ((path, message),) = failed
+    assert path == paths[1].resolve() and "\n" not in message
+    assert _open(session, post, paths[0]).path == paths[0].resolve()
+    session.close()
+
+
+def test_a_debounce_fires_once_after_the_last_start():
+    post = QueuePost()
+    calls = []
+    d = Debounce(lambda: calls.append(time.monotonic()), post, 0.2)
+    t0 = time.monotonic()
+    for _ in range(5):
+        d.start()
+        time.sleep(0.05)
+    end = time.monotonic() + 5
+    while not calls and time.monotonic() < end:
+        post.drain(timeout=0.05)
+    assert len(calls) == 1 and calls[0] - t0 >= 0.2 + 4 * 0.05
+    d.start()
+    d.stop()
+    time.sleep(0.3)
+    post.drain()
+    assert len(calls) == 1  # stopped: never fires
