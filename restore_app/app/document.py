@@ -172,7 +172,7 @@ class Document:
         self.revision = 0
         #: how often each 64² tile of the pixels was written: a job notes them
         #: when it starts, and its result lands only where nothing it read or
-        #: writes has changed since (see ui.jobs)
+        #: writes has changed since (see app.jobs)
         self.pixel_tiles = np.zeros(
             (-(-self.height // TILE), -(-self.width // TILE)), np.uint32
         )

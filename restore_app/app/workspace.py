@@ -7,6 +7,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from restore_app.app.jobs import JobController, Runner
 from restore_app.app.preferences import (
     MemoryStore,
     Preferences,
@@ -27,8 +28,8 @@ BRUSH_KEYS = ("brush/size", "brush/hardness")
 
 
 class Workspace:
-    """What the window edits: the open images (``session``), the tools and the
-    preferences.
+    """What the window edits: the open images (``session``), the tools, the
+    preferences, and the jobs that run tools on the images (``jobs``).
 
     ``tools`` and ``preferences`` are evented; every change of a preference is
     written to ``store`` at once, as are the brush and the person's choice of a
@@ -40,11 +41,16 @@ class Workspace:
     models_changed = Signal()
 
     def __init__(
-        self, store: SettingsStore | None = None, post: Post | None = None
+        self,
+        store: SettingsStore | None = None,
+        post: Post | None = None,
+        runner: Runner | None = None,
     ) -> None:
         self.store: SettingsStore = store if store is not None else MemoryStore()
         self.preferences = Preferences.read(self.store)
         self.session = Session(self.preferences, post or QueuePost())
+        #: tools run on the images through it (None: no runner was given)
+        self.jobs = JobController(runner, self.preferences) if runner else None
         self.tools = ToolState()
         self.tools.set_brush(
             _float(self.store.value(BRUSH_KEYS[0]), DEFAULT_BRUSH_SIZE),

@@ -18,8 +18,8 @@ from restore_app.core.tasks import Task
 
 if TYPE_CHECKING:
     from restore_app.app.document import Document
+    from restore_app.app.jobs import JobController
     from restore_app.app.session import Session
-    from restore_app.ui.jobs import JobController
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(READ_EXTENSIONS)) + ")"
 MAX_RECENT = 10
@@ -334,7 +334,7 @@ class FileActions(QObject):
         ``restorer_id`` and ``strength`` (None: automatic) default to the Tools
         panel's when it shows the same task.
         """
-        from restore_app.workers.inference import BatchJob
+        from restore_app.models.jobs import BatchJob
 
         self.session.flush()
         if files is None:

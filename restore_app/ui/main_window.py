@@ -34,7 +34,6 @@ from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.file_actions import FileActions
 from restore_app.ui.folder_panel import FolderPanel
 from restore_app.ui.history_panel import HistoryPanel
-from restore_app.ui.jobs import JobController
 from restore_app.ui.main_thread import MainThreadPost
 from restore_app.ui.model_actions import ModelActions
 from restore_app.ui.tools_panel import ToolsPanel
@@ -79,10 +78,10 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
 
         #: the tools, preferences and models: the state every view shows
-        self.workspace = Workspace(self.settings, MainThreadPost(self))
-        self.session = self.workspace.session
         self.service = InferenceService(self)
-        self.jobs = JobController(self.service, self.workspace.preferences, self)
+        self.workspace = Workspace(self.settings, MainThreadPost(self), self.service)
+        self.session = self.workspace.session
+        self.jobs = self.workspace.jobs
         self.files = FileActions(
             self.workspace,
             self.session,

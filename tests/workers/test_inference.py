@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from restore_app.workers.inference import InferenceService, RestoreJob
+from restore_app.models.jobs import RestoreJob
+from restore_app.workers.inference import InferenceService
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""Turns tool requests into worker jobs, and worker results into undo steps."""
+"""Turns tool requests into jobs, and their results into undo steps.
+
+Qt-free: jobs go to a runner (the window's inference worker thread) that
+returns a handle per job; the handle's ``returned``, ``errored`` and
+``cancelled`` come back on the model's thread.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
 from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
@@ -18,12 +23,7 @@ from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task
-from restore_app.workers.inference import (
-    DetectFolderJob,
-    DetectJob,
-    InferenceService,
-    RestoreJob,
-)
+from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
 HEAL_RESTORER = "inpaint.telea"
 #: Scans larger than this (pixels) are first detected in the visible region.
@@ -64,7 +64,18 @@ def _protect_crop(doc: Document, box: tuple[int, int, int, int]) -> np.ndarray |
     return crop.copy() if crop.any() else None
 
 
-class JobController(QObject):
+class Runner(Protocol):
+    """Runs jobs in order off the model's thread (the window's worker)."""
+
+    def submit(self, job: Job) -> Any:
+        """Queue ``job``; the handle has ``returned``, ``errored`` and
+        ``cancelled`` signals, emitted on the model's thread."""
+
+    def cancel(self, job_id: int | None = None) -> None:
+        """Cancel one job, or all of them."""
+
+
+class JobController:
     """The window's tools, run on the inference worker."""
 
     message = Signal(str)  # one line for the status bar
@@ -76,14 +87,8 @@ class JobController(QObject):
     folder_detected = Signal(object)
     batch_finished = Signal(object)  # the batch's report
 
-    def __init__(
-        self,
-        service: InferenceService,
-        preferences: Preferences,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.service = service
+    def __init__(self, runner: Runner, preferences: Preferences) -> None:
+        self.runner = runner
         self.preferences = preferences
         self._pending: dict[int, _Pending] = {}
 
@@ -111,7 +116,7 @@ class JobController(QObject):
             getattr(job, "strength", 0.0) is None
         )
         self._pending[job.job_id] = pending
-        handle = self.service.submit(job)
+        handle = self.runner.submit(job)
         jid = job.job_id
         handle.returned.connect(lambda result: self._on_job_returned(jid, result))
         handle.errored.connect(lambda message: self._on_job_errored(jid, message))
@@ -272,7 +277,7 @@ class JobController(QObject):
         return self._submit(job, _Pending(None, "batch", None))
 
     def cancel_all(self) -> None:
-        self.service.cancel()
+        self.runner.cancel()
 
     # -- outcomes ---------------------------------------------------------------------
 
