@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from restore_app.app.batch import batch_job
 from restore_app.app.export import export, export_path
 from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
@@ -334,44 +335,23 @@ class FileActions(QObject):
         ``restorer_id`` and ``strength`` (None: automatic) default to the Tools
         panel's when it shows the same task.
         """
-        from restore_app.models.jobs import BatchJob
-
-        self.session.flush()
         if files is None:
             files = self.chosen()
-        masks: dict[Path, Path] = {}
-        protects: dict[Path, Path] = {}
-        for f in files:
-            car = self.session.sidecar_for(f)
-            p = car.image_dir(f.name) / "protect.png"
-            if p.exists():
-                protects[f.resolve()] = p
-            m = car.image_dir(f.name) / "mask.png"
-            if m.exists():
-                masks[f.resolve()] = m
-            elif task == "inpaint":
-                # No mask painted: a reviewed damage proposal serves as one.
-                proposed = car.write_proposal_mask(f)
-                if proposed is not None:
-                    masks[f.resolve()] = proposed
         settings = self.workspace.tools.task_settings
         same = settings.task == Task(task)
         if restorer_id is None and same:
             restorer_id = settings.restorer or None
         if strength is self._UNSET:
             strength = settings.chosen_strength if same else None
-        job = BatchJob(
-            input_dir=files[0].parent,
-            output_dir=output_dir,
-            task=task,
+        job = batch_job(
+            self.session,
+            self.workspace.preferences,
+            Task(task),
+            files,
+            output_dir,
             restorer_id=restorer_id,
             strength=strength,
-            files=tuple(files),
-            masks=masks,
-            protects=protects,
             overwrite=overwrite,
-            device=self.jobs.device,
-            tile_size=self.jobs.tile_size,
         )
         self.message.emit(f"Batch {task} of {len(files)} image(s)…")
         return self.jobs.batch(job)

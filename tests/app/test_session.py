@@ -99,3 +99,34 @@ def test_a_debounce_fires_once_after_the_last_start():
     time.sleep(0.3)
     post.drain()
     assert len(calls) == 1  # stopped: never fires
+
+
+def test_a_batch_from_the_window_uses_each_images_saved_masks(tmp_path):
+    from restore_app.app.batch import batch_job
+    from restore_app.core.image import read_image
+    from restore_app.core.tasks import Task
+    from restore_app.models import jobs
+
+    paths = _scans(tmp_path / "scans")
+    post = QueuePost()
+    session = Session(Preferences(), post)
+    session.set_paths(paths)
+    doc = _open(session, post, paths[0])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[40:50, 30:90] = True
+    doc.set_mask(mask, "Paint mask")
+    job = batch_job(
+        session,
+        Preferences(device="cpu"),
+        Task.INPAINT,
+        [p.resolve() for p in paths],
+        tmp_path / "out",
+        restorer_id="inpaint.telea",
+    )
+    assert set(job.masks) == {paths[0].resolve()}  # the other has no mask
+    report = jobs.run(job, lambda _d, _t: None)
+    assert [p.name for p in report.done] == ["scan_0.png"]
+    out = read_image(tmp_path / "out" / "scan_0.png").pixels
+    changed = (out != doc.pixels).any(axis=2)
+    assert changed[mask].any() and not changed[~mask].any()
+    session.close()
