@@ -105,8 +105,9 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
     """Draw damage-like picture detail into ``img`` in place."""
     h, w = img.shape[:2]
     for _ in range(int(rng.integers(1, 4))):
-        # White cloth and highlights twice as often as each other kind.
-        what = min(int(rng.integers(0, 9)), 7)
+        # White cloth, lit skin and highlights three times as often as each
+        # other kind: on real prints they are what a loss is most mistaken for.
+        what = min(int(rng.integers(0, 10)), 7)
         layer = np.zeros((h, w), np.float32)
         # Wires and twigs are mostly dark against the sky; a bright thin line
         # on a print is far more often a crack or a scratch.
@@ -194,9 +195,18 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
             grain = (np.sin(2 * math.pi * (u + warp) / period) > 0.8).astype(np.float32)
             region = _smooth_field(h, w, rng, 3) > 0.5
             layer = grain * region * 0.6
+        elif what == 7 and rng.random() < 0.4:  # lit skin, an overexposed highlight
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+            rx, ry = rng.uniform(20, 120), rng.uniform(20, 120)
+            d = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
+            a = (np.clip(1.2 - d, 0, 1) ** rng.uniform(0.5, 1.5))[..., None]
+            tone = rng.uniform(0.85, 1.0) * np.array([1.0, 0.95, 0.88], np.float32)
+            img[:] = img * (1 - a) + tone * a
+            continue
         elif what == 7:  # white clothing, lace and highlights: bright, smooth
             c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-            r = rng.uniform(15, 110)
+            r = rng.uniform(15, 160)
             k = int(rng.integers(6, 12))
             ang = np.sort(rng.uniform(0, 2 * math.pi, k))
             rad = r * rng.uniform(0.5, 1.2, k)
@@ -343,11 +353,16 @@ def _dust(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _cracks(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
     alpha = np.zeros((h, w), np.float32)
-    for _ in range(int(rng.integers(1, 4))):
+    # Now and then a whole network (craquelure of a print kept rolled or
+    # dried out), and some cracks gape wide to show the paper base.
+    trees = int(rng.integers(4, 10)) if rng.random() < 0.25 else int(rng.integers(1, 4))
+    for _ in range(trees):
         stack = [
             ((rng.uniform(0, w), rng.uniform(0, h)), rng.uniform(0, 2 * math.pi), 0)
         ]
-        width = float(rng.uniform(0.8, 2.5) * style.width_scale)
+        wide = rng.random() < 0.3
+        width = float(rng.uniform(*((2.5, 6.0) if wide else (0.8, 2.5))))
+        width *= style.width_scale
         while stack:
             start, a, depth = stack.pop()
             pts = _curve(rng, start, a, rng.uniform(30, 160), 0.3, step=3.0)
