@@ -10,16 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from restore_app.core.tasks import RESTORE_TASKS
+from restore_app.core.tasks import RESTORE_TASKS, Task
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m restore_app.models.training")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train (or continue training) one model")
-    t.add_argument(
-        "--task", required=True, choices=["inpaint", "denoise", "deblur", "detect"]
-    )
+    t.add_argument("--task", required=True, choices=[str(t) for t in Task])
     t.add_argument(
         "--data",
         required=True,
@@ -59,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         help="after training, write weights and card into this folder",
     )
     e = sub.add_parser("export", help="write a checkpoint as fp16 safetensors + card")
-    e.add_argument(
-        "--task", required=True, choices=["inpaint", "denoise", "deblur", "detect"]
-    )
+    e.add_argument("--task", required=True, choices=[str(t) for t in Task])
     e.add_argument("--data", required=True, type=Path, action="append")
     e.add_argument("--out", type=Path, default=Path(".runs"))
     e.add_argument("--models", type=Path, required=True)
