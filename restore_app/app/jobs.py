@@ -23,6 +23,7 @@ from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task
+from restore_app.core.tiling import Box
 from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
 HEAL_RESTORER = "inpaint.telea"
@@ -47,13 +48,8 @@ class _Pending:
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
-    x0, y0, x1, y1 = box
-    return (
-        max(0, x0 - margin),
-        max(0, y0 - margin),
-        min(w, x1 + margin),
-        min(h, y1 + margin),
-    )
+    """``box`` (x0, y0, x1, y1) grown by ``margin`` and kept inside w × h."""
+    return Box(*(int(v) for v in box)).expand(margin, w, h).as_tuple()
 
 
 def _protect_crop(doc: Document, box: tuple[int, int, int, int]) -> np.ndarray | None:
