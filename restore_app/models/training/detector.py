@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
 from restore_app.models.training import aging
 from restore_app.models.training import data as D
-from restore_app.models.training.train import EMA_DECAY, save_fp16
+from restore_app.models.training.loop import TrainingLoop
+from restore_app.models.training.train import save_fp16
 
 ARCHITECTURE = "DamageUNet"
 #: The damage kinds the detector learns, in the order of its classes 1, 2, …
@@ -111,7 +111,7 @@ def damage_probability(logits: torch.Tensor) -> torch.Tensor:
     return 1.0 - torch.softmax(logits.float(), 1)[:, 0]
 
 
-class DetectorTrainer:
+class DetectorTrainer(TrainingLoop):
     """The detector's training state: network, average, optimiser, data, clock."""
 
     task = "detect"
@@ -238,6 +238,12 @@ class DetectorTrainer:
         y = torch.from_numpy(_CLASS_OF[np.stack(ys)]).to(self.device)
         return x, y
 
+    def step_loss(self) -> torch.Tensor:
+        x, y = self.batch_arrays()
+        with self._autocast():
+            logits = self.model(x)
+        return self.loss(logits, y)
+
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         logits = logits.float()
         ce = F.cross_entropy(logits, labels, weight=self.class_weight)
@@ -247,21 +253,6 @@ class DetectorTrainer:
         inter = (p * t).sum((1, 2))
         dice = 1 - (2 * inter + 1) / (p.sum((1, 2)) + t.sum((1, 2)) + 1)
         return ce + 0.5 * dice.mean()
-
-    def _update_ema(self) -> None:
-        self.ema_steps += 1
-        decay = min(EMA_DECAY, (1 + self.ema_steps) / (10 + self.ema_steps))
-        with torch.no_grad():
-            torch._foreach_lerp_(
-                list(self.ema.parameters()), list(self.model.parameters()), 1 - decay
-            )
-            for e, b in zip(self.ema.buffers(), self.model.buffers(), strict=True):
-                e.copy_(b)
-
-    def _autocast(self):
-        return torch.autocast(
-            "cuda" if self.device == "cuda" else "cpu", torch.bfloat16, enabled=self.amp
-        )
 
     @torch.no_grad()
     def predict(self, x: np.ndarray, model=None) -> tuple[np.ndarray, np.ndarray]:
@@ -299,48 +290,6 @@ class DetectorTrainer:
             per_kind[k.id] = c.as_dict()
         best["kinds"] = per_kind
         return best
-
-    def run(
-        self,
-        minutes: float,
-        checkpoint_minutes: float = 5.0,
-        log_every: int = 50,
-        on_log=print,
-        max_steps: int | None = None,
-    ) -> list[float]:
-        self.model.train()
-        start = time.monotonic()
-        last_ckpt = start
-        base = self.elapsed
-        losses: list[float] = []
-        while True:
-            now = time.monotonic()
-            self.elapsed = base + (now - start)
-            if now - start >= minutes * 60 or len(losses) == max_steps:
-                break
-            for group in self.opt.param_groups:
-                group["lr"] = self._lr()
-            x, y = self.batch_arrays()
-            with self._autocast():
-                logits = self.model(x)
-            loss = self.loss(logits, y)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-            self.opt.step()
-            self._update_ema()
-            self.step += 1
-            losses.append(float(loss.detach()))
-            if self.step % log_every == 0:
-                on_log(
-                    f"detect step {self.step} loss {np.mean(losses[-log_every:]):.4f} "
-                    f"lr {self._lr():.2e} t {self.elapsed / 60:.1f} min"
-                )
-            if now - last_ckpt >= checkpoint_minutes * 60:
-                self.checkpoint(on_log)
-                last_ckpt = time.monotonic()
-        self.checkpoint(on_log)
-        return losses
 
     def checkpoint(self, on_log=print) -> None:
         self.model.eval()

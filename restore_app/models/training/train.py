@@ -14,7 +14,6 @@ import json
 import math
 import os
 import platform
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
 from restore_app.models.training import data as D
 from restore_app.models.training import degrade as G
+from restore_app.models.training.loop import TrainingLoop
 
 
 @dataclass
@@ -45,9 +45,6 @@ class TaskSpec:
     gpu_batch: int = 0
     degradations: list[str] = field(default_factory=list)
 
-
-# Decay of the weights' moving average, per step (a horizon of ~1,000 steps).
-EMA_DECAY = 0.999
 
 NAFNET_SMALL = {
     "img_channel": 3,
@@ -128,8 +125,10 @@ def _fft_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (fa - fb).abs().mean() / math.sqrt(a.shape[-1] * a.shape[-2])
 
 
-class Trainer:
+class Trainer(TrainingLoop):
     """One model's training state: network, optimiser, data, degradation, clock."""
+
+    clip_norm = 0.5
 
     def __init__(
         self,
@@ -290,19 +289,6 @@ class Trainer:
         self.ema.load_state_dict(self.model.state_dict())
         self.ema_steps = 0
 
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        # The decay grows from 0.5 towards EMA_DECAY, so a fresh average
-        # follows the weights closely before it starts to smooth them.
-        self.ema_steps += 1
-        decay = min(EMA_DECAY, (1 + self.ema_steps) / (10 + self.ema_steps))
-        # One fused update: per-tensor calls would cost a GPU ~200 launches a step.
-        torch._foreach_lerp_(
-            list(self.ema.parameters()), list(self.model.parameters()), 1 - decay
-        )
-        for e, b in zip(self.ema.buffers(), self.model.buffers(), strict=True):
-            e.copy_(b)
-
     def _lr(self) -> float:
         warm = min(1.0, (self.step - self.warm_from + 1) / 300)
         t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
@@ -315,11 +301,6 @@ class Trainer:
         m = self.masks[idx].float()[:, None]
         k = int(torch.randint(0, 4, (1,), generator=self.g, device=self.device))
         return torch.rot90(m, k, dims=(2, 3))
-
-    def _autocast(self):
-        return torch.autocast(
-            "cuda" if self.device == "cuda" else "cpu", torch.bfloat16, enabled=self.amp
-        )
 
     def forward_loss(self, clean: torch.Tensor) -> torch.Tensor:
         if self.task == "inpaint":
@@ -376,50 +357,10 @@ class Trainer:
             "psnr_input": float(np.mean(scores_in)),
         }
 
-    def run(
-        self,
-        minutes: float,
-        checkpoint_minutes: float = 3.0,
-        log_every: int = 100,
-        on_log=print,
-        max_steps: int | None = None,
-    ) -> list[float]:
-        """Train for ``minutes`` of wall time (this call), or ``max_steps`` steps if
-        that comes first; returns the losses seen."""
-        self.model.train()
-        start = time.monotonic()
-        last_ckpt = start
-        base_elapsed = self.elapsed
-        losses: list[float] = []
-        while True:
-            now = time.monotonic()
-            self.elapsed = base_elapsed + (now - start)
-            if now - start >= minutes * 60 or len(losses) == max_steps:
-                break
-            for group in self.opt.param_groups:
-                group["lr"] = self._lr()
-            clean = self.sampler.batch(self.batch, self.patch)
-            loss = self.forward_loss(clean)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 0.5)
-            self.opt.step()
-            self._update_ema()
-            self.step += 1
-            losses.append(float(loss.detach()))
-            if self.step % log_every == 0:
-                on_log(
-                    f"{self.task} step {self.step} "
-                    f"loss {np.mean(losses[-log_every:]):.4f} "
-                    f"lr {self._lr():.2e} t {self.elapsed / 60:.1f} min"
-                )
-            if now - last_ckpt >= checkpoint_minutes * 60:
-                self._checkpoint(on_log)
-                last_ckpt = time.monotonic()
-        self._checkpoint(on_log)
-        return losses
+    def step_loss(self) -> torch.Tensor:
+        return self.forward_loss(self.sampler.batch(self.batch, self.patch))
 
-    def _checkpoint(self, on_log) -> None:
+    def checkpoint(self, on_log=print) -> None:
         scores = self.validate()
         scores.update(step=self.step, minutes=round(self.elapsed / 60, 2))
         self.history.append(scores)
