@@ -365,8 +365,19 @@ def _cracks(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
         width *= style.width_scale
         while stack:
             start, a, depth = stack.pop()
-            pts = _curve(rng, start, a, rng.uniform(30, 160), 0.3, step=3.0)
-            _draw(alpha, pts, max(width * 0.75**depth, 0.6))
+            # A gaping crack runs straighter, its edges torn and its width
+            # changing along it; a hairline wanders.
+            pts = _curve(
+                rng, start, a, rng.uniform(30, 160), 0.12 if wide else 0.3, step=3.0
+            )
+            w0 = max(width * 0.75**depth, 0.6)
+            if wide:
+                pts = _jagged(pts, rng, 0.15)
+                widths = w0 * np.exp(np.cumsum(rng.normal(0, 0.04, len(pts))))
+                for i in range(0, len(pts) - 1, 4):
+                    _draw(alpha, pts[i : i + 5], float(np.clip(widths[i], 0.6, 8.0)))
+            else:
+                _draw(alpha, pts, w0)
             if depth < 3:
                 for _ in range(int(rng.integers(0, 3))):
                     p = pts[int(rng.integers(0, len(pts)))]
