@@ -222,9 +222,8 @@ class ToolsPanel(QWidget):
         layout.addStretch(1)
 
         state.events.connect(self._on_state_changed)
-        workspace.models_changed.connect(self._fill_models)
-        self._fill_models()
-        self._show_all()
+        workspace.models_changed.connect(self._on_models_changed)
+        self._on_models_changed()
 
     # -- the person edits ---------------------------------------------------------
 
@@ -263,8 +262,12 @@ class ToolsPanel(QWidget):
             self._fill_models()
         self._show_all()
 
+    def _on_models_changed(self) -> None:
+        self._fill_models()
+        self._show_all()
+
     def _fill_models(self) -> None:
-        """The current task's models, the state's choice selected."""
+        """The current task's models in the list (the choice: :meth:`_show_all`)."""
         self._updating = True
         try:
             task = str(self.state.task)
@@ -274,7 +277,6 @@ class ToolsPanel(QWidget):
                 self.model_combo.addItem(f"{info.name} ({info.kind}{source})", info.id)
         finally:
             self._updating = False
-        self._show_all()
 
     def _show_all(self) -> None:
         """Every widget as the state says; edits made here send nothing back."""

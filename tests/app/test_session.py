@@ -24,13 +24,18 @@ def _scans(folder, n=2):
     return paths
 
 
+def _drain_until(post: QueuePost, got: list, seconds: float = 30.0) -> None:
+    """Run what background work posts until ``got`` has something (or time is up)."""
+    end = time.monotonic() + seconds
+    while not got and time.monotonic() < end:
+        post.drain(timeout=0.05)
+
+
 def _open(session: Session, post: QueuePost, path):
     loaded = []
     session.document_loaded.connect(loaded.append)
     assert session.load(path) is None  # read in the background
-    end = time.monotonic() + 30
-    while not loaded and time.monotonic() < end:
-        post.drain(timeout=0.1)
+    _drain_until(post, loaded)
     session.document_loaded.disconnect(loaded.append)
     assert loaded, "the scan was never read"
     return loaded[0]
@@ -48,9 +53,7 @@ def test_work_is_saved_after_a_burst_and_found_by_the_next_session(tmp_path):
     mask = np.zeros(doc.mask.shape, bool)
     mask[10:30, 20:60] = True
     doc.set_mask(mask, "Paint mask")  # an edit: the autosave starts counting
-    end = time.monotonic() + 30
-    while not saved and time.monotonic() < end:
-        post.drain(timeout=0.1)
+    _drain_until(post, saved)
     assert saved == [doc.path] and not session.unsaved
     assert session.statuses()[paths[0].resolve()] == "edited"
     session.close()
@@ -73,9 +76,7 @@ def test_an_unreadable_scan_is_one_line_and_the_session_goes_on(tmp_path):
     failed = []
     session.load_failed.connect(lambda p, m: failed.append((p, m)))
     session.load(paths[1])
-    end = time.monotonic() + 30
-    while not failed and time.monotonic() < end:
-        post.drain(timeout=0.1)
+    _drain_until(post, failed)
     ((path, message),) = failed
     assert path == paths[1].resolve() and "\n" not in message
     assert _open(session, post, paths[0]).path == paths[0].resolve()
@@ -90,9 +91,7 @@ def test_a_debounce_fires_once_after_the_last_start():
     for _ in range(5):
         d.start()
         time.sleep(0.05)
-    end = time.monotonic() + 5
-    while not calls and time.monotonic() < end:
-        post.drain(timeout=0.05)
+    _drain_until(post, calls, 5.0)
     assert len(calls) == 1 and calls[0] - t0 >= 0.2 + 4 * 0.05
     d.start()
     d.stop()
