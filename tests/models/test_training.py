@@ -56,7 +56,7 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
         plain = dataclasses.replace(spec, config={**spec.config, "prefill": False})
         monkeypatch.setitem(TASKS, "inpaint", plain)
     trainer = Trainer(
-        task, photos, tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
+        task, [photos], tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
     )
     assert trainer.amp == cpu_has_bf16()
     if task == "inpaint":
@@ -72,7 +72,7 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
 
     # A second trainer resumes where the first stopped.
     again = Trainer(
-        task, photos, tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
+        task, [photos], tmp_path / "runs", "cpu", total_minutes=0.4, quick=True
     )
     again.resume(again.checkpoint_path)
     assert again.step == trainer.step
@@ -120,7 +120,7 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
 def test_prefilled_inpainting_starts_at_navier_stokes_and_learns(photos, tmp_path):
     from restore_app.models.classical import opencv_inpaint
 
-    trainer = Trainer("inpaint", photos, tmp_path / "runs", "cpu", 0.4, quick=True)
+    trainer = Trainer("inpaint", [photos], tmp_path / "runs", "cpu", 0.4, quick=True)
     assert trainer.spec.config["prefill"]
     img = cv2.imread(str(DATA / "heldout_twowings.png"))[..., ::-1] / 255.0
     mask = np.zeros(img.shape[:2], bool)

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         type=Path,
         action="append",
-        help="folder of clean photos (the detector takes several)",
+        help="folder of clean photos (repeat for several)",
     )
     t.add_argument("--out", type=Path, default=Path(".runs"), help="checkpoints folder")
     t.add_argument("--minutes", type=float, default=60.0, help="wall time for this run")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", type=Path, default=Path(".runs"))
     e.add_argument("--models", type=Path, required=True)
     a = sub.add_parser("train-all", help="train the three models side by side")
-    a.add_argument("--data", required=True, type=Path)
+    a.add_argument("--data", required=True, type=Path, action="append")
     a.add_argument("--out", type=Path, default=Path(".runs"))
     a.add_argument("--minutes", type=float, required=True)
     a.add_argument("--total-minutes", type=float, default=None)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             trainer = Trainer(
                 args.task,
-                args.data[0],
+                args.data,
                 args.out,
                 device,
                 total_minutes=total,
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         dt.resume(dt.checkpoint_path)
         print(f"exported {detector.export(dt, args.models)}")
         return 0
-    trainer = Trainer(args.task, args.data[0], args.out, "cpu", total_minutes=1.0)
+    trainer = Trainer(args.task, args.data, args.out, "cpu", total_minutes=1.0)
     trainer.resume(trainer.checkpoint_path)
     print(f"exported {export(trainer, args.models, '')}")
     return 0
@@ -180,8 +180,7 @@ def _train_all(args: argparse.Namespace) -> int:
             "train",
             "--task",
             task,
-            "--data",
-            str(args.data),
+            *(arg for folder in args.data for arg in ("--data", str(folder))),
             "--out",
             str(args.out),
             "--minutes",

@@ -141,11 +141,23 @@ class Sampler:
 
 
 def validation_crops(paths: list[Path], patch: int) -> torch.Tensor:
-    """Fixed central crops (N, 3, P, P) float32 of the held-out photos."""
+    """Fixed central crops (N, 3, P, P) float32 of the held-out photos (a photo
+    narrower than P is mirrored out at its edges to P)."""
     crops = []
     for p in paths:
         img = load_rgb(p)
         h, w = img.shape[:2]
+        if min(h, w) < patch:
+            dy, dx = max(patch - h, 0), max(patch - w, 0)
+            img = cv2.copyMakeBorder(
+                img,
+                dy // 2,
+                dy - dy // 2,
+                dx // 2,
+                dx - dx // 2,
+                cv2.BORDER_REFLECT_101,
+            )
+            h, w = img.shape[:2]
         for fy, fx in ((0.5, 0.5), (0.3, 0.3), (0.7, 0.7)):
             y = min(max(int(h * fy) - patch // 2, 0), h - patch)
             x = min(max(int(w * fx) - patch // 2, 0), w - patch)

@@ -133,7 +133,7 @@ class Trainer(TrainingLoop):
     def __init__(
         self,
         task: str,
-        data_dir: Path,
+        data_dirs: list[Path],
         out_dir: Path,
         device: str,
         total_minutes: float,
@@ -156,10 +156,20 @@ class Trainer(TrainingLoop):
             torch.backends.cudnn.allow_tf32 = True
             torch.backends.cudnn.benchmark = True
         self.batch = batch or (4 if quick else default_batch)
-        train, val = D.split_photos(data_dir)
+        train, val = [], []
+        for folder in data_dirs:
+            t, held = D.split_photos(folder)
+            train += t
+            val += held
+        # A photo narrower than the crop cannot give one without upscaling,
+        # which would teach blur: such photos do not train this model.
+        images, self.train_names = [], []
+        for path in train:
+            img = D.load_rgb(path)
+            if min(img.shape[:2]) >= self.patch:
+                images.append(img)
+                self.train_names.append(path.name)
         self.val_names = [p.name for p in val]
-        self.train_names = [p.name for p in train]
-        images = [D.load_rgb(p) for p in train]
         rng = np.random.default_rng(seed)
         procedural = [D.dead_leaves(256, rng) for _ in range(2 if quick else 48)]
         extra = [] if quick else D.skimage_photos()
