@@ -94,6 +94,24 @@ def test_quick_training_lowers_the_loss_and_loads(task, photos, tmp_path, monkey
     assert card["training"]["mixed_precision"] == (
         "bfloat16 autocast" if trainer.amp else "none"
     )
+    assert "earlier" not in card["training"]
+    # A run started from exported weights keeps, in its card, the runs behind them.
+    onward = Trainer(
+        task, [photos], tmp_path / "onward", "cpu", total_minutes=0.4, quick=True
+    )
+    onward.resume(next(models.glob("*.safetensors")))
+    onward.run(5.0, log_every=1000, on_log=lambda s: None, max_steps=2)
+    export(onward, models, "")
+    assert json.loads(card_path.read_text())["training"]["earlier"] == [
+        {
+            "steps": 40,
+            "minutes": card["training"]["minutes"],
+            "hardware": card["training"]["hardware"],
+            "started_from": "scratch",
+            "batch": trainer.batch,
+            "patch": trainer.patch,
+        }
+    ]
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     # The exported model has the built-in one's id: hide the shipped ones.
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")

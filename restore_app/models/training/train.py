@@ -417,6 +417,8 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     spec = trainer.spec
     models_dir.mkdir(parents=True, exist_ok=True)
     weights = models_dir / spec.weights
+    card_path = models_dir / (spec.weights.rsplit(".", 1)[0] + CARD_SUFFIX)
+    earlier = _earlier_runs(trainer, card_path)
     # The weights' average ships.
     save_fp16(trainer.ema.state_dict(), weights, spec.architecture)
     card = ModelCard(
@@ -461,11 +463,27 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
             "started_from": trainer.started_from,
             "validation_history": trainer.history[-10:],
             "validation_psnr_input_is": _baseline(trainer),
+            **({"earlier": earlier} if earlier else {}),
         },
         # New weights invalidate earlier measurements: benchmarks/quality.py
         # (quality, score) and the device check (CPU/GPU agreement) fill these.
         validation={},
         score=None,
     )
-    card.write(models_dir / (spec.weights.rsplit(".", 1)[0] + CARD_SUFFIX))
+    card.write(card_path)
     return weights
+
+
+def _earlier_runs(trainer: Trainer, card_path: Path) -> list[dict[str, Any]]:
+    """The runs behind the weights this run started from, newest first, as the
+    card being replaced records them (so the card keeps how the model was made)."""
+    from restore_app.models.card import ModelCard
+
+    if not trainer.started_from.startswith(trainer.spec.weights):
+        return []
+    if not card_path.is_file():
+        return []
+    training = ModelCard.read(card_path).training or {}
+    keys = ("steps", "minutes", "hardware", "started_from", "batch", "patch")
+    run = {k: training[k] for k in keys if k in training}
+    return ([run] if run else []) + list(training.get("earlier", []))
