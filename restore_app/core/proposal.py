@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from restore_app.core.damage import (
@@ -89,6 +90,26 @@ class DamageProposal:
     ) -> np.ndarray:
         """uint8 label image ``(H, W)``: each flagged pixel's kind, 0 elsewhere."""
         return np.where(self.mask(sensitivity, kinds), self.kinds, np.uint8(NO_DAMAGE))
+
+    def grown(self, margin: int) -> DamageProposal:
+        """The same proposal reaching ``margin`` pixels further: each pixel takes
+        the probability and kind of the likeliest damage within that distance.
+
+        Damage fades out at its edges; a detector trained to flag only its
+        opaque core leaves a faint rim that a fill then spreads inwards.
+        """
+        if margin <= 0:
+            return self
+        # Probability and kind packed into one 16-bit key: dilating the key
+        # carries each maximum's kind along with it.
+        key = (self.probability.astype(np.uint16) << 8) | self.kinds
+        disc = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1)
+        )
+        key = cv2.dilate(key, disc)
+        prob = (key >> 8).astype(np.uint8)
+        kinds = (key & 0xFF).astype(np.uint8)
+        return DamageProposal(prob, kinds, self.midpoint, self.operation)
 
     def protected(self, protect: np.ndarray | None) -> DamageProposal:
         """The same proposal with nothing proposed under ``protect`` (bool (H, W))."""

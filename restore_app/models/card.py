@@ -138,6 +138,9 @@ class ModelCard:
     reach: int | None = _optional(_integer)
     #: a detector's probability threshold, chosen on its validation photos
     default_threshold: float | None = _optional(_number)
+    #: pixels a detector's proposal reaches past that threshold (damage fades
+    #: out at its edges), chosen on its validation photos by the fill after it
+    mask_margin: int | None = _optional(_integer)
     license: str | None = _optional(_string)
     training: dict[str, Any] | None = _optional(_object)
     #: reported figures: the project's held-out benchmark (benchmarks/quality.py)

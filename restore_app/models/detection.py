@@ -53,6 +53,8 @@ class Detector(ABC):
     #: the probability threshold chosen on the validation photos: what the
     #: default sensitivity (0.5) flags
     midpoint: float = 0.5
+    #: pixels the proposal reaches past the threshold (see DamageProposal.grown)
+    margin: int = 0
 
     @property
     def id(self) -> str:
@@ -166,6 +168,8 @@ class LearnedDetector(Detector):
         self.reach = self.card.reach if self.card.reach is not None else 64
         if self.card.default_threshold is not None:
             self.midpoint = float(self.card.default_threshold)
+        if self.card.mask_margin is not None:
+            self.margin = self.card.mask_margin
         if self.card.kinds is not None:
             self.kinds = self.card.kinds
         self._model: LoadedModel | None = None
@@ -304,8 +308,9 @@ def detect(
         "tile_size": tile if detector.tiled else None,
     }
     operation["threshold"] = detector.midpoint
+    operation["margin"] = detector.margin
     proposal = DamageProposal(prob, kinds, detector.midpoint, operation)
-    return proposal.protected(protect)
+    return proposal.grown(detector.margin).protected(protect)
 
 
 def _run(

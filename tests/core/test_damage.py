@@ -70,6 +70,26 @@ def test_protected_pixels_are_never_proposed() -> None:
     assert p.protected(protect).mask(1.0).tolist() == [[False, True], [True, True]]
 
 
+def test_a_grown_proposal_reaches_past_the_threshold_with_its_kind() -> None:
+    prob = np.zeros((9, 9), np.uint8)
+    kinds = np.full((9, 9), kind("dust").label, np.uint8)
+    prob[4, 2], kinds[4, 2] = 240, kind("scratch").label
+    prob[4, 6], kinds[4, 6] = 200, kind("crack").label
+    p = DamageProposal(prob, kinds, midpoint=0.5)
+    assert p.grown(0) is p
+    g = p.grown(1)
+    assert g.mask().sum() == 10  # two specks, each with its four neighbours
+    assert g.probability[3, 2] == 240 and g.kinds[3, 2] == kind("scratch").label
+    assert g.probability[4, 7] == 200 and g.kinds[4, 7] == kind("crack").label
+    # Between them, the likelier damage wins; far from both, nothing changes.
+    assert g.mask()[4, 3] and not g.mask()[4, 4] and not g.mask()[0, 0]
+    assert g.kinds[0, 0] == kind("dust").label
+    # What a protect mask covers stays unproposed, however far damage reaches.
+    protect = np.zeros((9, 9), bool)
+    protect[3:6, 1:4] = True
+    assert not g.protected(protect).mask()[3:6, 1:4].any()
+
+
 def test_scoring_tolerates_a_line_found_one_pixel_aside() -> None:
     truth = np.zeros((20, 20), bool)
     truth[10, 2:18] = True

@@ -230,6 +230,9 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     assert card["task"] == "detect"
     chosen = card["training"]["validation_best"]
     assert card["default_threshold"] == chosen["threshold"]
+    margins = card["training"]["margin_psnr"]
+    assert card["mask_margin"] in detector.MARGINS
+    assert margins[str(card["mask_margin"])] == max(margins.values())
     assert chosen["f1"] >= best["f1"] - 1e-9  # the finer sweep finds no worse
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
