@@ -306,6 +306,8 @@ class DetectorTrainer(TrainingLoop):
 
 #: Margins (pixels) the export tries for the proposal (``DamageProposal.grown``).
 MARGINS = (0, 1, 2, 3)
+#: Validation samples the margin is chosen on (each filled once per margin).
+MARGIN_SAMPLES = 32
 
 
 def choose_margin(
@@ -316,14 +318,13 @@ def choose_margin(
     Returns the margin and each margin's mean PSNR (dB) of the filled sample
     against its undamaged original; a wider margin must gain to be chosen.
     """
+    from restore_app.core.pillow_io import to_uint8
     from restore_app.core.proposal import DamageProposal
     from restore_app.models.engine import restore
 
-    n = min(len(trainer.val_x), 8 if trainer.quick else 32)
+    n = MARGIN_SAMPLES
     prob, kinds = trainer.predict(trainer.val_x[:n])
-    prob8 = np.clip(np.rint(prob * 255), 0, 255).astype(np.uint8)
-    x8 = np.clip(np.rint(trainer.val_x[:n] * 255), 0, 255).astype(np.uint8)
-    clean8 = np.clip(np.rint(trainer.val_clean[:n] * 255), 0, 255).astype(np.uint8)
+    prob8, x8, clean8 = map(to_uint8, (prob, trainer.val_x[:n], trainer.val_clean[:n]))
     scores: dict[str, float] = {}
     for margin in MARGINS:
         psnrs = []
@@ -420,7 +421,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
             "threshold_chosen_by": "F1 on the validation half, thresholds "
             "0.05–0.99 by 0.01",
             "margin_chosen_by": "PSNR of the default fill of the proposal on "
-            f"{min(len(trainer.val_x), 32)} validation samples, by margin (px)",
+            f"{len(trainer.val_x[:MARGIN_SAMPLES])} validation samples, by margin (px)",
             "margin_psnr": margin_psnr,
             "validation_best": best,
             "validation_history": trainer.history[-10:],
