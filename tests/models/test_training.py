@@ -192,6 +192,25 @@ def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
     assert torch.allclose(mixed.sum(dim=(1, 2, 3)), torch.ones(400), atol=1e-5)
 
 
+def test_small_print_crops_shrink_whole_photographs_into_four_cells():
+    from restore_app.models.training import detector
+
+    # Two photos, each a ramp across its width in a channel of its own.
+    ramp = np.tile(np.linspace(0, 255, 300)[None, :, None], (200, 1, 3))
+    photos = [(ramp * np.array(c)).astype(np.uint8) for c in ((1, 0, 0), (0, 1, 0))]
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        crop = detector.crop_small(photos, 64, rng)
+        assert crop.shape == (64, 64, 3) and crop.dtype == np.float32
+        assert crop.min() >= 0.0 and crop.max() <= 1.0
+        for cell in (crop[:32, :32], crop[:32, 32:], crop[32:, :32], crop[32:, 32:]):
+            # One photo per cell, shrunk at least 3.75×: at least 120 of the
+            # ramp's 300 px (0.4 of its range) squeezed into 32.
+            assert (cell[..., 0] == 0).all() or (cell[..., 1] == 0).all()
+            values = cell.max(axis=2)
+            assert values.max() - values.min() >= 0.35
+
+
 def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch):
     from restore_app.models import detection
     from restore_app.models.training import detector

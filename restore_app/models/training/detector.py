@@ -46,6 +46,10 @@ WEIGHTS = "detect-unet.safetensors"
 DETECTOR_ID = "detect.unet"
 #: Loss weight of damaged pixels against undamaged ones (damage is rare).
 DAMAGE_WEIGHT = 3.0
+#: Share of training crops made of whole photographs shrunk several times
+#: (:func:`crop_small`): a small print's faces and knits are what else looks
+#: like damage.
+SMALL_SHARE = 0.25
 #: Detection thresholds the validation sweeps to pick the best checkpoint.
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.96, 0.05))
 #: The finer sweep that sets the shipped detector's own threshold (what the
@@ -85,6 +89,33 @@ def crop_scaled(
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     return np.ascontiguousarray(crop, np.float32) / 255.0
+
+
+def crop_small(
+    photos: list[np.ndarray], patch: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A ``patch``² crop (float32 RGB [0, 1]) tiled 2×2 from photographs shrunk
+    whole, or nearly: faces, eyes, lace and knits a few pixels across, as on a
+    small print scanned at low resolution. Damage is drawn on it afterwards."""
+    half = patch // 2
+    out = np.empty((patch, patch, 3), np.uint8)
+    for cy in (0, half):
+        for cx in (0, half):
+            img = photos[int(rng.integers(0, len(photos)))]
+            h, w = img.shape[:2]
+            side = int(min(h, w) * rng.uniform(0.6, 1.0))
+            y = int(rng.integers(0, h - side + 1))
+            x = int(rng.integers(0, w - side + 1))
+            cell = cv2.resize(
+                img[y : y + side, x : x + side],
+                (patch - cx if cx else half, patch - cy if cy else half),
+                interpolation=cv2.INTER_AREA,
+            )
+            if rng.random() < 0.5:
+                cell = cell[:, ::-1]
+            out[cy : cy + cell.shape[0], cx : cx + cell.shape[1]] = cell
+    out = np.rot90(out, int(rng.integers(0, 4)))
+    return np.ascontiguousarray(out, np.float32) / 255.0
 
 
 def make_set(
@@ -230,8 +261,12 @@ class DetectorTrainer(TrainingLoop):
     def batch_arrays(self) -> tuple[torch.Tensor, torch.Tensor]:
         xs, ys = [], []
         for _ in range(self.batch):
-            img = self.photos[int(self.rng.integers(0, len(self.photos)))]
-            x, y, _ = aging.sample(crop_scaled(img, self.patch, self.rng), self.rng)
+            if self.rng.random() < SMALL_SHARE:
+                crop = crop_small(self.photos, self.patch, self.rng)
+            else:
+                img = self.photos[int(self.rng.integers(0, len(self.photos)))]
+                crop = crop_scaled(img, self.patch, self.rng)
+            x, y, _ = aging.sample(crop, self.rng)
             xs.append(x)
             ys.append(y)
         x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).to(self.device)
@@ -397,7 +432,10 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
                 "test_photos": "the other half of the held-out photos (benchmark)",
                 "other": [
                     "picture detail drawn as 'no damage': catchlights, "
-                    "wires, twigs, eyelashes, text, wood grain, stars"
+                    "wires, twigs, eyelashes, text, wood grain, stars",
+                    f"{SMALL_SHARE:.0%} of crops tiled 2×2 from photographs "
+                    "shrunk whole (small prints: faces and knits a few pixels "
+                    "across)",
                 ],
             },
             "degradations": [
