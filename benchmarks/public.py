@@ -306,7 +306,7 @@ def run_inpaint(sets: Path) -> dict:
         damaged = img.copy()
         damaged[m] = 255
         ge = gradient_energy(img, m)
-        for rid in ("inpaint.ffc", "inpaint.ns", "inpaint.telea"):
+        for rid in ("inpaint.ffc", "inpaint.exemplar", "inpaint.ns", "inpaint.telea"):
             r = restore(damaged, task="inpaint", restorer_id=rid, mask=m, device="cpu")
             s = scores.setdefault(rid, {"psnr": [], "texture": []})
             s["psnr"].append(psnr(r.pixels, img, m))

@@ -532,7 +532,12 @@ def figures(photos: Path, folder: Path) -> list[Path]:
     noisy = add_noise(clean, 25, 5)
     blurred = blur(clean, BLURS["defocus r2.5"](), 6)
     panels = {
-        "inpaint": (damaged, [("inpaint.telea", "Telea")], "damaged", {"mask": m}),
+        "inpaint": (
+            damaged,
+            [("inpaint.telea", "Telea"), ("inpaint.exemplar", "exemplar")],
+            "damaged",
+            {"mask": m},
+        ),
         "denoise": (noisy, [("denoise.nlm", "non-local means")], "noise σ=25", {}),
         "deblur": (blurred, [("deblur.wiener", "Wiener")], "defocus r=2.5", {}),
     }

@@ -31,7 +31,7 @@ def _software() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, Any] = {"name": "restore-app", "version": restore_app.__version__}
-    for package in ("torch", "numpy", "opencv-python-headless", "pillow"):
+    for package in ("torch", "numpy", "opencv-contrib-python-headless", "pillow"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:

@@ -80,6 +80,60 @@ class OpenCVInpaint(Restorer):
         return opencv_inpaint(image, mask, radius, self._method)
 
 
+def exemplar_inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``image`` (float32 (H, W, C), [0, 1]) with ``mask`` (bool (H, W)) rebuilt
+    from shifted copies of the picture around it (OpenCV's shift-map fill,
+    He and Sun 2012), in 8-bit CIELab as the method expects.
+
+    Only masked pixels change; a mask with nothing around it to copy from is
+    filled by fast marching instead.
+    """
+    if mask.all():
+        return opencv_inpaint(image, mask, 5, "telea")
+    u8 = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    rgb = np.repeat(u8, 3, axis=2) if u8.shape[2] == 1 else u8
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2Lab)
+    filled = np.zeros_like(lab)
+    known = (~mask).astype(np.uint8)
+    cv2.xphoto.inpaint(lab, known, filled, cv2.xphoto.INPAINT_SHIFTMAP)
+    out = cv2.cvtColor(filled, cv2.COLOR_Lab2RGB).astype(np.float32) / 255.0
+    if image.shape[2] == 1:
+        out = out.mean(axis=2, keepdims=True)
+    result = image.copy()
+    result[mask] = out[mask]
+    return result
+
+
+class ExemplarInpaint(Restorer):
+    """Fills a loss with texture copied from around it, as exemplar-based fills
+    (Content-Aware Fill, Resynthesizer) do."""
+
+    reach = 32
+
+    def __init__(self) -> None:
+        self.info = RestorerInfo(
+            id="inpaint.exemplar",
+            task=Task.INPAINT,
+            name="Texture fill (exemplar)",
+            kind="classical",
+            description="OpenCV's shift-map fill: rebuilds a loss from patches "
+            "of the picture around it, so foliage, fabric, grass and paper keep "
+            "their grain; it may repeat structure where none fits, as on faces.",
+        )
+
+    def process(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        params: dict[str, Any],
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Fill ``mask`` (bool (H, W), True = fill) in ``image`` (float32 (H, W, C))."""
+        if mask is None or not mask.any():
+            return image
+        return exemplar_inpaint(image, mask)
+
+
 class NonLocalMeans(Restorer):
     """Non-local means whose filtering strength follows the estimated noise."""
 
@@ -237,6 +291,7 @@ def classical_restorers() -> list[Restorer]:
     return [
         OpenCVInpaint("telea"),
         OpenCVInpaint("ns"),
+        ExemplarInpaint(),
         NonLocalMeans(),
         WienerDeblur(),
     ]

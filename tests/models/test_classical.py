@@ -48,3 +48,40 @@ def test_telea_output_stays_in_range_and_close() -> None:
         out = restore(clean, task="inpaint", restorer_id=rid, mask=mask).pixels
         err = np.abs(out[mask].astype(float) - clean[mask]).mean()
         assert err < 25, rid
+
+
+def _gradient_energy(img: np.ndarray, mask: np.ndarray) -> float:
+    g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)
+    return float((gx**2 + gy**2)[mask].mean())
+
+
+def test_exemplar_fill_continues_texture_where_telea_smooths() -> None:
+    clean = _clean()
+    h, w = clean.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    cv2.line(mask, (w // 5, h // 4), (4 * w // 5, 3 * h // 4), 1, 20)
+    cv2.circle(mask, (w // 4, 3 * h // 4), 28, 1, -1)
+    mask = mask.astype(bool)
+    damaged = clean.copy()
+    damaged[mask] = 255
+    energy = _gradient_energy(clean, mask)
+    ratios = {}
+    for rid in ("inpaint.exemplar", "inpaint.telea"):
+        out = restore(damaged, task="inpaint", restorer_id=rid, mask=mask).pixels
+        assert np.array_equal(out[~mask], clean[~mask]), rid
+        ratios[rid] = _gradient_energy(out, mask) / energy
+    assert 0.6 <= ratios["inpaint.exemplar"] <= 1.4, ratios
+    assert ratios["inpaint.telea"] < 0.5 * ratios["inpaint.exemplar"], ratios
+
+
+def test_exemplar_fill_takes_gray_and_16_bit_scans() -> None:
+    gray = cv2.cvtColor(_clean(), cv2.COLOR_RGB2GRAY)
+    clean = gray[..., None].astype(np.uint16) * 257
+    mask = np.zeros(gray.shape, bool)
+    mask[40:60, 30:90] = True
+    out = restore(clean, task="inpaint", restorer_id="inpaint.exemplar", mask=mask)
+    assert out.pixels.dtype == np.uint16 and out.pixels.shape == clean.shape
+    assert np.array_equal(out.pixels[~mask], clean[~mask])
+    err = np.abs(out.pixels[mask].astype(float) - clean[mask]).mean() / 257
+    assert err < 40
