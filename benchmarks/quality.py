@@ -553,7 +553,34 @@ def figures(photos: Path, folder: Path) -> list[Path]:
         path = folder / f"quality-{task}.png"
         cv2.imwrite(str(path), np.concatenate(tiles, axis=1)[:, :, :])
         written.append(path)
+    written.append(_real_strokes(folder))
     return written
+
+
+def _real_strokes(folder: Path) -> Path:
+    """Two 15 px strokes, across the hair and forehead and across the knitted
+    sweater of a sample old photo, filled by each fill (no ground truth: to be
+    looked at)."""
+    from restore_app.resources import samples_dir
+
+    img = cv2.imread(str(samples_dir() / "old_a.png"))[:, :, ::-1].copy()
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.line(m, (95, 95), (205, 105), 1, 15)
+    cv2.line(m, (60, 300), (230, 330), 1, 15)
+    mask = m.astype(bool)
+    damaged = img.copy()
+    damaged[mask] = 255
+    tiles = [_label(damaged, "damaged")]
+    for rid, title in (
+        ("inpaint.telea", "Telea"),
+        ("inpaint.ffc", "learned"),
+        ("inpaint.exemplar", "texture fill"),
+    ):
+        out = restore(damaged, task="inpaint", restorer_id=rid, mask=mask).pixels
+        tiles.append(_label(out, title))
+    path = folder / "quality-inpaint-real.png"
+    cv2.imwrite(str(path), np.concatenate(tiles, axis=1))
+    return path
 
 
 def main() -> int:
