@@ -275,6 +275,11 @@ class ToolsPanel(QWidget):
             for info in self.workspace.restorers.get(task, []):
                 source = "" if info.source == "built-in" else f", {info.source}"
                 self.model_combo.addItem(f"{info.name} ({info.kind}{source})", info.id)
+                self.model_combo.setItemData(
+                    self.model_combo.count() - 1,
+                    info.description,
+                    Qt.ItemDataRole.ToolTipRole,
+                )
         finally:
             self._updating = False
 
@@ -310,6 +315,14 @@ class ToolsPanel(QWidget):
                 self.model_combo.addItem(f"{s.restorer} (missing)", s.restorer)
                 idx = self.model_combo.count() - 1
             self.model_combo.setCurrentIndex(max(0, idx))
+            # What the chosen model is for (the texture fill or the learned
+            # one?) is a hover away, on the list and on each of its entries.
+            self.model_combo.setToolTip(
+                self.model_combo.itemData(
+                    self.model_combo.currentIndex(), Qt.ItemDataRole.ToolTipRole
+                )
+                or ""
+            )
             self.strength_slider.setValue(int(round(s.strength * 100)))
             self.auto_strength.setChecked(s.auto_strength)
             inpaint = s.task == Task.INPAINT

@@ -235,3 +235,26 @@ def test_a_result_lands_around_edits_made_while_it_ran(qtbot, scans, settings):
     assert np.array_equal(doc.pixels[:, 900:], original[:, 900:])
     assert np.array_equal(doc.pixels[:, :400], filled)
     w.close()
+
+
+def test_the_texture_fill_says_what_it_is_for_and_fills_from_the_window(
+    qtbot, window, scans
+):
+    doc = open_and_wait(qtbot, window, [scans])
+    before = doc.pixels.copy()
+    _paint_rect(doc, 60, 60, 100, 100)
+    mask = doc.mask.copy()
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.exemplar"}
+    )
+    combo = window.tools.model_combo
+    assert combo.currentData() == "inpaint.exemplar"
+    assert "patches of the picture around it" in combo.toolTip()
+    assert all(
+        combo.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(combo.count())
+    )
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    changed = (doc.pixels != before).any(axis=2)
+    assert changed[mask].mean() > 0.5 and not changed[~mask].any()
+    assert doc.operations[-1]["restorer"] == "inpaint.exemplar"
