@@ -73,15 +73,6 @@ def _texts(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _ramp(value: Any) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise TypeError("must be two increasing numbers, at least 0")
-    lo, hi = (_number(v) for v in value)
-    if not 0 <= lo < hi:
-        raise TypeError("must be two increasing numbers, at least 0")
-    return (float(lo), float(hi))
-
-
 def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("must be a JSON object")
@@ -150,10 +141,6 @@ class ModelCard:
     #: pixels a detector's proposal reaches past that threshold (damage fades
     #: out at its edges), chosen on its validation photos by the fill after it
     mask_margin: int | None = _optional(_integer)
-    #: a denoiser's automatic strength: none below the first noise level
-    #: measured in the image (8-bit σ), full above the second, linear between;
-    #: fitted on its training photos
-    noise_strength: tuple[float, float] | None = _optional(_ramp)
     license: str | None = _optional(_string)
     training: dict[str, Any] | None = _optional(_object)
     #: reported figures: the project's held-out benchmark (benchmarks/quality.py)

@@ -9,7 +9,6 @@ import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import ModelError
-from restore_app.core.estimate import estimate_noise_sigma, strength_for
 from restore_app.models.base import Restorer, RestorerInfo
 from restore_app.models.card import ModelCard
 
@@ -92,13 +91,8 @@ class LearnedRestorer(Restorer):
     # Running --------------------------------------------------------------
     def estimate_strength(self, image: np.ndarray) -> float:
         # Blind models measure the degradation themselves, from the pixels;
-        # full strength lets them apply exactly what they judged necessary. A
-        # denoiser with a noise ramp in its card still smooths fine texture of
-        # a clean photo, so its strength follows the noise measured instead.
-        ramp = self.card.noise_strength
-        if ramp is None:
-            return 1.0
-        return strength_for(estimate_noise_sigma(image) * 255.0, ramp)
+        # full strength lets them apply exactly what they judged necessary.
+        return 1.0
 
     def process(
         self,
