@@ -47,6 +47,17 @@ def test_three_built_in_restorers_with_cards() -> None:
         assert hashlib.sha256(weights.read_bytes()).hexdigest() == card.sha256
 
 
+def test_the_denoiser_keeps_a_clean_photo_and_cleans_a_noisy_one() -> None:
+    rng = np.random.default_rng(3)
+    for name in ("coldripple", "twowings"):
+        clean = _clean(name)
+        res = restore(clean, task="denoise", restorer_id="denoise.nafnet")
+        assert _psnr(res.pixels, clean) >= 40.0, name
+        noisy = np.clip(clean + rng.normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
+        res = restore(noisy, task="denoise", restorer_id="denoise.nafnet")
+        assert _psnr(res.pixels, clean) > _psnr(noisy, clean) + 5.0, name
+
+
 def _fill_margin_over_telea(masks: list[np.ndarray]) -> float:
     """Mean PSNR inside the mask, learned fill minus Telea, over both images."""
     margins = []
