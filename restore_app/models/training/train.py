@@ -484,6 +484,13 @@ def _earlier_runs(trainer: Trainer, card_path: Path) -> list[dict[str, Any]]:
     if not card_path.is_file():
         return []
     training = ModelCard.read(card_path).training or {}
+    if (
+        training.get("started_from") == trainer.started_from
+        and training.get("steps", 0) <= trainer.step
+    ):
+        # That card was exported from this same run, earlier: its steps and
+        # minutes are already counted in this run's.
+        return list(training.get("earlier", []))
     keys = ("steps", "minutes", "hardware", "started_from", "batch", "patch")
     run = {k: training[k] for k in keys if k in training}
     return ([run] if run else []) + list(training.get("earlier", []))
