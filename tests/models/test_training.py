@@ -243,6 +243,7 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     assert again.step == trainer.step == 60
 
     models = tmp_path / "models"
+    trainer.hardware_used.append("CPU (a test)")
     detector.export(trainer, models)
     card = json.loads((models / "detect-unet.json").read_text())
     _same_card_as_shipped(models / "detect-unet.json")
@@ -253,6 +254,24 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     assert card["mask_margin"] in detector.MARGINS
     assert margins[str(card["mask_margin"])] == max(margins.values())
     assert chosen["f1"] >= best["f1"] - 1e-9  # the finer sweep finds no worse
+    # A run started from the exported weights continues the run behind them:
+    # the same weights, its steps, minutes and history from the card, and a
+    # fresh optimiser that warms up again.
+    onward = detector.DetectorTrainer(
+        [folder], tmp_path / "onward", "cpu", total_minutes=0.5, quick=True
+    )
+    onward.resume(models / detector.WEIGHTS)
+    exported = load_file(str(models / detector.WEIGHTS))
+    name, weight = next(iter(exported.items()))
+    assert torch.equal(onward.model.state_dict()[name].half(), weight)
+    assert torch.equal(onward.ema.state_dict()[name].half(), weight)
+    assert onward.step == onward.warm_from == card["training"]["steps"]
+    assert onward.elapsed == pytest.approx(card["training"]["minutes"] * 60)
+    assert onward.history == card["training"]["validation_history"]
+    assert onward.hardware_used == [card["training"]["hardware"]]
+    assert onward._lr() < trainer.lr / 100
+    onward.run(5.0, log_every=1000, on_log=lambda s: None, max_steps=2)
+    assert onward.step == card["training"]["steps"] + 2
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
     monkeypatch.setattr(detection, "_CACHE", {})

@@ -195,6 +195,9 @@ class DetectorTrainer(TrainingLoop):
             [1.0] + [DAMAGE_WEIGHT] * len(KINDS), device=device
         )
         self.step = 0
+        # Steps are counted from here for the learning-rate warm-up: 0, or the
+        # step a run resumed at without the optimiser's moments.
+        self.warm_from = 0
         self.elapsed = 0.0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
@@ -235,6 +238,10 @@ class DetectorTrainer(TrainingLoop):
         os.replace(tmp, path)
 
     def resume(self, path: Path) -> None:
+        """Continue from a checkpoint, or from exported weights (safetensors)."""
+        if path.suffix == ".safetensors":
+            self._resume_exported(path)
+            return
         state = torch.load(str(path), map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
@@ -252,9 +259,30 @@ class DetectorTrainer(TrainingLoop):
         with contextlib.suppress(KeyError, ValueError, TypeError):
             self.rng.bit_generator.state = json.loads(state["rng"])
 
+    def _resume_exported(self, path: Path) -> None:
+        """Continue the run behind shipped weights: its step, minutes and history
+        come from their card; the optimiser starts afresh, warming up again."""
+        from safetensors.torch import load_file
+
+        from restore_app.models.card import CARD_SUFFIX, ModelCard
+
+        sd = {k: v.float() for k, v in load_file(str(path)).items()}
+        self.model.load_state_dict(sd)
+        self.ema.load_state_dict(sd)
+        self.ema_steps = 0
+        card = path.with_suffix(CARD_SUFFIX)
+        training = (ModelCard.read(card).training or {}) if card.is_file() else {}
+        self.step = int(training.get("steps", 0))
+        self.warm_from = self.step
+        self.elapsed = float(training.get("minutes", 0.0)) * 60
+        self.history = list(training.get("validation_history", []))
+        self.best = None  # measured afresh on this run's validation samples
+        self.started_from = str(training.get("started_from", path.name))
+        self.hardware_used = [training["hardware"]] if training.get("hardware") else []
+
     # --- one step -------------------------------------------------------------
     def _lr(self) -> float:
-        warm = min(1.0, (self.step + 1) / 200)
+        warm = min(1.0, (self.step - self.warm_from + 1) / 200)
         t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
         return self.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
 
