@@ -192,6 +192,20 @@ def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
     assert torch.allclose(mixed.sum(dim=(1, 2, 3)), torch.ones(400), atol=1e-5)
 
 
+def test_a_share_of_denoising_crops_stays_clean():
+    from restore_app.models.training import degrade
+
+    x = torch.rand(64, 3, 16, 16)
+    g = torch.Generator().manual_seed(3)
+    out = degrade.degrade_noise(x, g)
+    untouched = (out == x).flatten(1).all(1)
+    # About CLEAN_SHARE of 64 (binomial: 6.4 expected), and never all or none.
+    assert 1 <= int(untouched.sum()) <= 16
+    noisy = degrade.degrade_noise(x, g, clean_share=0.0)
+    assert not (noisy == x).flatten(1).all(1).any()
+    assert torch.equal(degrade.degrade_noise(x, g, clean_share=1.0), x)
+
+
 def test_small_print_crops_shrink_whole_photographs_into_four_cells():
     from restore_app.models.training import detector
 

@@ -257,12 +257,22 @@ def apply_kernels(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 # --- the three training tasks ----------------------------------------------
 
 
-def degrade_noise(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Blind denoising input: Gaussian / Poisson–Gaussian / grain, sometimes JPEG."""
+#: Share of denoising samples given no noise at all: a clean photograph's
+#: texture is what a blind denoiser must learn to leave alone.
+CLEAN_SHARE = 0.1
+
+
+def degrade_noise(
+    x: torch.Tensor, g: torch.Generator, clean_share: float = CLEAN_SHARE
+) -> torch.Tensor:
+    """Blind denoising input: Gaussian / Poisson–Gaussian / grain, sometimes JPEG;
+    ``clean_share`` of the samples left clean."""
     n = x.shape[0]
     dev = x.device
     out = x.clone()
     kind = torch.randint(0, 3, (n,), generator=g, device=dev)
+    if clean_share > 0:  # kind 3: untouched
+        kind[torch.rand(n, generator=g, device=dev) < clean_share] = 3
     sig = _uniform(n, 0.0, 55 / 255, g, dev)
     for k in range(3):
         sel = kind == k
@@ -274,7 +284,7 @@ def degrade_noise(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
             out[sel] = poisson_gaussian(x[sel], g)
         else:
             out[sel] = film_grain(x[sel], g)
-    jp = torch.rand(n, generator=g, device=dev) < 0.25
+    jp = (torch.rand(n, generator=g, device=dev) < 0.25) & (kind != 3)
     if jp.any():
         q = _uniform(int(jp.sum()), 25, 95, g, dev)
         out[jp] = jpeg(out[jp].clamp(0, 1), q)
