@@ -89,7 +89,7 @@ TASKS: dict[str, TaskSpec] = {
             "Poisson–Gaussian noise",
             "film grain",
             "JPEG q 25–95",
-            "10% of crops left clean (texture to keep)",
+            f"{G.CLEAN_SHARE:.0%} of crops left clean (texture to keep)",
         ],
     ),
     "deblur": TaskSpec(
