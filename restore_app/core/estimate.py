@@ -44,6 +44,14 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     return float(np.mean(sigmas))
 
 
+def strength_for(level: float, ramp: tuple[float, float] | list[float]) -> float:
+    """The strength in [0, 1] that a denoiser's noise ``ramp`` (its card's
+    ``noise_strength``) gives a measured noise ``level`` (8-bit): none up to
+    the first value, full from the second, linear between."""
+    lo, hi = float(ramp[0]), float(ramp[1])
+    return float(np.clip((level - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+
+
 def estimate_blur_sigma(image: np.ndarray, noise_sigma: float | None = None) -> float:
     """Gaussian width (pixels) of the blur in ``image`` (float32 (H, W, C), [0, 1]).
 

@@ -73,6 +73,15 @@ def _texts(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _ramp(value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise TypeError("must be two increasing numbers, at least 0")
+    lo, hi = (_number(v) for v in value)
+    if not 0 <= lo < hi:
+        raise TypeError("must be two increasing numbers, at least 0")
+    return (float(lo), float(hi))
+
+
 def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError("must be a JSON object")
@@ -141,6 +150,10 @@ class ModelCard:
     #: pixels a detector's proposal reaches past that threshold (damage fades
     #: out at its edges), chosen on its validation photos by the fill after it
     mask_margin: int | None = _optional(_integer)
+    #: a denoiser's automatic strength: none below the first level of what it
+    #: removes from the image (RMS, 8-bit), full above the second, linear
+    #: between; fitted on its training photos
+    noise_strength: tuple[float, float] | None = _optional(_ramp)
     license: str | None = _optional(_string)
     training: dict[str, Any] | None = _optional(_object)
     #: reported figures: the project's held-out benchmark (benchmarks/quality.py)

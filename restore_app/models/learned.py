@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import ModelError
+from restore_app.core.estimate import strength_for
 from restore_app.models.base import Restorer, RestorerInfo
 from restore_app.models.card import ModelCard
 
@@ -47,6 +49,31 @@ def follow_tone(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.n
     toned = lum_fill + np.hstack([np.ones_like(lum_fill), lum_fill]) @ coef
     out[mask] = np.clip(toned, 0, 1).astype(np.float32)
     return out
+
+
+#: Side of the centred square on which a denoiser measures what it removes,
+#: for its automatic strength.
+STRENGTH_SIDE = 256
+#: Share of that square, its flattest after denoising, where it is measured.
+FLAT_SHARE = 0.25
+
+
+def removed_level(image: np.ndarray, denoised: np.ndarray) -> float:
+    """RMS, in 8-bit levels, of what a denoiser took out of ``image`` (float32
+    ``(H, W, C)``, [0, 1]) to give ``denoised``, over the :data:`FLAT_SHARE`
+    of pixels where ``denoised`` varies least (7×7 standard deviation).
+
+    Where the picture is flat, all a denoiser removes is noise or grain;
+    where it has fine texture, it also takes some texture for noise, which a
+    clean photograph has a lot of and must keep.
+    """
+    g = denoised.mean(axis=2) if denoised.ndim == 3 else denoised
+    g = g.astype(np.float32)
+    mean = cv2.blur(g, (7, 7))
+    spread = cv2.blur(g * g, (7, 7)) - mean * mean
+    flat = spread <= np.quantile(spread, FLAT_SHARE)
+    d = (denoised - image)[flat]
+    return float(np.sqrt(np.mean(d.astype(np.float64) ** 2)) * 255.0)
 
 
 class LearnedRestorer(Restorer):
@@ -91,8 +118,23 @@ class LearnedRestorer(Restorer):
     # Running --------------------------------------------------------------
     def estimate_strength(self, image: np.ndarray) -> float:
         # Blind models measure the degradation themselves, from the pixels;
-        # full strength lets them apply exactly what they judged necessary.
-        return 1.0
+        # full strength lets them apply exactly what they judged necessary. A
+        # denoiser with a noise ramp in its card still smooths fine texture of
+        # a clean photo, so its strength follows how much it removes instead.
+        ramp = self.card.noise_strength
+        if ramp is None:
+            return 1.0
+        return strength_for(self.removed(image), ramp)
+
+    def removed(self, image: np.ndarray) -> float:
+        """How much noise the network takes out of the centre
+        (:data:`STRENGTH_SIDE` square) of ``image`` (float32 ``(H, W, C)``):
+        :func:`removed_level` of its output there."""
+        h, w = image.shape[:2]
+        y0 = max((h - STRENGTH_SIDE) // 2, 0)
+        x0 = max((w - STRENGTH_SIDE) // 2, 0)
+        crop = image[y0 : y0 + STRENGTH_SIDE, x0 : x0 + STRENGTH_SIDE]
+        return removed_level(crop, self.process(crop, None, {}))
 
     def process(
         self,

@@ -47,15 +47,34 @@ def test_three_built_in_restorers_with_cards() -> None:
         assert hashlib.sha256(weights.read_bytes()).hexdigest() == card.sha256
 
 
-def test_the_denoiser_keeps_a_clean_photo_and_cleans_a_noisy_one() -> None:
+def test_the_denoiser_leaves_a_clean_photo_alone_and_cleans_a_noisy_one() -> None:
     rng = np.random.default_rng(3)
     for name in ("coldripple", "twowings"):
         clean = _clean(name)
         res = restore(clean, task="denoise", restorer_id="denoise.nafnet")
+        assert res.operation["params"]["strength"] < 0.5, name
         assert _psnr(res.pixels, clean) >= 40.0, name
         noisy = np.clip(clean + rng.normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
         res = restore(noisy, task="denoise", restorer_id="denoise.nafnet")
+        assert res.operation["params"]["strength"] == 1.0, name
         assert _psnr(res.pixels, clean) > _psnr(noisy, clean) + 5.0, name
+
+
+def test_the_denoiser_sees_film_grain_as_noise() -> None:
+    """Grain is correlated, so a measure of white noise reads it as almost none;
+    the automatic strength follows what the network removes, and removes it."""
+    import torch
+
+    from restore_app.models.training.degrade import film_grain
+
+    clean = _clean("twowings")
+    t = torch.from_numpy(clean.transpose(2, 0, 1).astype(np.float32) / 255)[None]
+    g = torch.Generator().manual_seed(4)
+    grainy = film_grain(t, g)[0].numpy().transpose(1, 2, 0)
+    grainy = np.clip(np.rint(grainy * 255), 0, 255).astype(np.uint8)
+    res = restore(grainy, task="denoise", restorer_id="denoise.nafnet")
+    assert res.operation["params"]["strength"] > 0.9
+    assert _psnr(res.pixels, clean) > _psnr(grainy, clean) + 2.0
 
 
 def _fill_margin_over_telea(masks: list[np.ndarray]) -> float:
@@ -179,3 +198,19 @@ def test_fill_of_a_colour_photograph_keeps_the_network_colours() -> None:
     filled = image.copy()
     filled[mask] = [0.9, 0.2, 0.4]
     assert np.array_equal(follow_tone(filled, image, mask), filled)
+
+
+def test_what_a_denoiser_removes_is_read_where_the_picture_is_flat() -> None:
+    from restore_app.models.learned import removed_level
+
+    rng = np.random.default_rng(8)
+    flat = np.full((96, 96, 3), 0.5, np.float32)
+    noisy = flat + rng.normal(0, 5 / 255, flat.shape).astype(np.float32)
+    assert abs(removed_level(noisy, flat) - 5.0) < 0.5
+    # Texture a denoiser thinned on one half, where the picture is busy, does
+    # not count; the flat half, which it left alone, is what is read.
+    busy = flat.copy()
+    busy[:, :48] += 0.3 * np.sign(np.sin(np.arange(48) * 1.7))[None, :, None]
+    thinned = busy.copy()
+    thinned[:, :48] = 0.5 + 0.8 * (busy[:, :48] - 0.5)
+    assert removed_level(busy, thinned) < 0.5

@@ -117,6 +117,14 @@ def test_a_card_made_in_code_is_checked_and_written_as_json(tmp_path: Path) -> N
         (json.dumps(_minimal(kinds="dust")), "field 'kinds' must be a list of text"),
         (json.dumps(_minimal(score="high")), "field 'score' must be a number"),
         (json.dumps(_minimal(config=[1])), "field 'config' must be a JSON object"),
+        (
+            json.dumps(_minimal(noise_strength=[5, 2])),
+            "field 'noise_strength' must be two increasing numbers",
+        ),
+        (
+            json.dumps(_minimal(noise_strength=["a", 2])),
+            "field 'noise_strength' must be a number",
+        ),
     ],
 )
 def test_a_malformed_card_is_one_line_naming_the_file(

@@ -206,6 +206,31 @@ def test_a_share_of_denoising_crops_stays_clean():
     assert torch.equal(degrade.degrade_noise(x, g, clean_share=1.0), x)
 
 
+def test_the_noise_ramp_spares_clean_photos_and_keeps_noise_and_grain_cleaned():
+    from restore_app.core.estimate import strength_for
+    from restore_app.models.learned import removed_level
+    from restore_app.models.training.data import dead_leaves
+    from restore_app.models.training.strength import CLEAN_FLOOR, fit_noise_strength
+
+    rng = np.random.default_rng(0)
+    photos = [dead_leaves(256, rng) for _ in range(6)]
+
+    def blur(x: np.ndarray) -> np.ndarray:  # a denoiser that also blurs detail
+        return cv2.GaussianBlur(x, (0, 0), 0.7)
+
+    ramp, fit = fit_noise_strength(photos, blur)
+    at_ramp, full = fit["psnr_at_ramp"], fit["psnr_at_full_strength"]
+    assert at_ramp["0.0"] > full["0.0"] + 3.0
+    assert fit["clean_worst_at_ramp"] >= CLEAN_FLOOR
+    assert at_ramp["50.0"] >= full["50.0"] - 0.05
+    # The measure is what the denoiser removes where the picture is flat: its
+    # own blur of a clean photo stays under the ramp's middle, heavy noise is
+    # past its end.
+    clean = photos[0].astype(np.float32) / 255.0
+    assert strength_for(removed_level(clean, blur(clean)), ramp) < 0.5
+    assert strength_for(50.0, ramp) == 1.0
+
+
 def test_small_print_crops_shrink_whole_photographs_into_four_cells():
     from restore_app.models.training import detector
 

@@ -72,7 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--models", type=Path, required=True)
     g.add_argument("--data", required=True, type=Path)
     g.add_argument("--json", type=Path, default=None)
+    s = sub.add_parser(
+        "strength", help="fit a denoiser's automatic strength into its card"
+    )
+    s.add_argument("--card", type=Path, required=True)
+    s.add_argument("--data", required=True, type=Path, action="append")
     args = p.parse_args(argv)
+    if args.cmd == "strength":
+        from restore_app.models.training.strength import fit_into_card
+
+        print(json.dumps(fit_into_card(args.card, args.data), indent=2))
+        return 0
     if args.cmd == "train-all":
         return _train_all(args)
     if args.cmd == "agreement":

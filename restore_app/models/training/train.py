@@ -433,6 +433,9 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     earlier = _earlier_runs(trainer, card_path)
     # The weights' average ships.
     save_fp16(trainer.ema.state_dict(), weights, spec.architecture)
+    ramp, ramp_fit = (
+        _fit_noise_strength(trainer) if trainer.task == "denoise" else (None, None)
+    )
     card = ModelCard(
         id=spec.id,
         task=trainer.task,
@@ -447,6 +450,7 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
         precision="float16",
         half=spec.architecture != "FFCInpaint",
         reach=spec.reach,
+        noise_strength=ramp,
         license="GPL-3.0-or-later",
         training={
             "data": {
@@ -475,6 +479,7 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
             "started_from": trainer.started_from,
             "validation_history": trainer.history[-10:],
             "validation_psnr_input_is": _baseline(trainer),
+            **({"noise_strength_fit": ramp_fit} if ramp_fit else {}),
             **({"earlier": earlier} if earlier else {}),
         },
         # New weights invalidate earlier measurements: benchmarks/quality.py
@@ -484,6 +489,23 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
     )
     card.write(card_path)
     return weights
+
+
+def _fit_noise_strength(trainer: Trainer) -> tuple[list[float], dict[str, Any]]:
+    """The denoiser's noise ramp for its automatic strength, fitted with the
+    averaged weights on the photos it trained on."""
+    from restore_app.models.training.strength import fit_noise_strength
+
+    photos = [img.permute(1, 2, 0).cpu().numpy() for img in trainer.sampler.images]
+    model = trainer.ema
+
+    def denoise(x: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
+        with torch.no_grad():
+            y = model(t.to(trainer.device)).clamp(0, 1)
+        return y[0].float().cpu().numpy().transpose(1, 2, 0)
+
+    return fit_noise_strength(photos, denoise)
 
 
 def _earlier_runs(trainer: Trainer, card_path: Path) -> list[dict[str, Any]]:
