@@ -108,7 +108,8 @@ TASKS: dict[str, TaskSpec] = {
         degradations=[
             "Gaussian blur σ 0.4–3",
             "defocus disc r 0.8–4",
-            "motion blur 3–19 px (half smooth paths, half hard 1-pixel strokes)",
+            "motion blur 3–19 px (half smooth paths, half hard 1-pixel strokes), "
+            "a third of it hand-held shake 5–27 px across",
             "Gaussian noise σ 0–8",
             "JPEG q 60–95",
         ],
