@@ -309,16 +309,6 @@ def luminance_kernel(image: np.ndarray, noise_sigma: float) -> np.ndarray:
     return estimate_kernel(u8.astype(np.float64) / 255.0)
 
 
-def trim_kernel(k: np.ndarray) -> np.ndarray:
-    """The smallest centred odd square of ``k`` that holds all of it."""
-    ys, xs = np.nonzero(k)
-    if ys.size == 0:
-        return delta_kernel(1)
-    c = k.shape[0] // 2
-    r = int(max(abs(ys - c).max(), abs(xs - c).max()))
-    return k[c - r : c + r + 1, c - r : c + r + 1]
-
-
 # --- deconvolution --------------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ from blind_deblur import (  # noqa: E402
     estimate_kernel,
     periodic_pad,
     shake_kernels,
-    trim_kernel,
 )
 
 
@@ -122,14 +121,6 @@ def test_clean_kernel_keeps_the_path_and_drops_specks() -> None:
     assert out.sum() == pytest.approx(1.0)
     assert out[0, 0] == 0 and out[2, 12] == 0
     assert _match(out, _shake(15)) > 0.99
-
-
-def test_trim_kernel_keeps_the_centre_and_all_weight() -> None:
-    k = np.zeros((15, 15))
-    k[7, 5:10] = 0.2
-    t = trim_kernel(k)
-    assert t.shape == (5, 5)
-    assert t[2].sum() == pytest.approx(1.0)
 
 
 def test_periodic_pad_tiles_without_a_seam() -> None:
