@@ -376,6 +376,10 @@ class JobController:
             text = task.capitalize() + (
                 " mask" if pending.region is not None else " image"
             )
+            if pending.reads_all:
+                # The strength the restorer chose, so the History says what
+                # "Auto" did to this image.
+                text += f" (auto strength {op['params']['strength']:.2f})"
         if pending.region is not None:
             # The mask this operation used, kept for the export's record.
             box = mask_bounds(pending.region)

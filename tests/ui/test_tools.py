@@ -80,6 +80,25 @@ def test_denoise_with_mask_stays_inside_it(qtbot, window, scans):
     assert doc.mask.any()  # the mask stays for the next tool
 
 
+def test_history_says_which_strength_auto_chose(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    settings = {"task": "denoise", "restorer": "denoise.nlm"}
+    window.workspace.tools.apply_task_settings({**settings, "auto_strength": True})
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    chosen = doc.operations[-1]["params"]["strength"]
+    text = doc.undo_stack.text(doc.undo_stack.index() - 1)
+    assert text == f"Denoise image (auto strength {chosen:.2f})"
+    assert window.history.item(window.history.count() - 1).text() == text
+    # A strength the person set is theirs to know: the step is named as before.
+    window.workspace.tools.apply_task_settings(
+        {**settings, "auto_strength": False, "strength": 0.5}
+    )
+    with qtbot.waitSignal(window.jobs.applied, timeout=30000):
+        window.run_tool()
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Denoise image"
+
+
 def test_failing_job_shows_message_and_app_goes_on(qtbot, window, scans):
     doc = open_and_wait(qtbot, window, [scans])
     _paint_rect(doc, 10, 10, 30, 30)
