@@ -98,8 +98,8 @@ def _fill_margin_over_telea(masks: list[np.ndarray]) -> float:
 
 
 def test_inpainting_beats_telea_on_mixed_damage() -> None:
-    """Scratches, cracks, dust, blotches and tears drawn by the training's own mask
-    generator, from seeds and at a size the training never used."""
+    """Scratches, cracks, dust, blotches, tears and strokes drawn by the training's
+    own mask generator, from seeds and at a size the training never used."""
     from restore_app.models.training.degrade import mask_bank
 
     masks = [mask_bank(1, 192, seed)[0].astype(bool) for seed in (51, 52, 53)]

@@ -192,6 +192,22 @@ def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
     assert torch.allclose(mixed.sum(dim=(1, 2, 3)), torch.ones(400), atol=1e-5)
 
 
+def test_fill_masks_include_wide_brush_strokes():
+    """The fill learns the wide losses people paint, not only thin damage."""
+    from restore_app.models.training.degrade import _stroke, mask_bank
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        m = np.zeros((256, 256), np.uint8)
+        _stroke(m, rng)
+        half = cv2.distanceTransform(m, cv2.DIST_L2, 5).max()
+        assert half >= 4  # at least 8 px wide
+    bank = mask_bank(100, 256, 0)
+    wide = [cv2.distanceTransform(m, cv2.DIST_L2, 5).max() >= 10 for m in bank]
+    assert 0.1 < np.mean(wide) < 0.8
+    assert all(0.005 < m.mean() < 0.35 for m in bank)
+
+
 def test_a_share_of_denoising_crops_stays_clean():
     from restore_app.models.training import degrade
 

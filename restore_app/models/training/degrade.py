@@ -386,7 +386,25 @@ def _tear(m: np.ndarray, rng: np.random.Generator) -> None:
     cv2.fillPoly(m, [np.int32(pts)], 1)
 
 
-_DAMAGE = (_scratch, _crack, _dust, _blotch, _tear)
+def _stroke(m: np.ndarray, rng: np.random.Generator) -> None:
+    # A brush stroke painted over a wide loss (a torn-off corner's edge, a
+    # stain, writing): 8–48 px wide, bending at a few points, as people paint
+    # masks in the window.
+    h, w = m.shape
+    x, y = rng.uniform(0, w), rng.uniform(0, h)
+    a = rng.uniform(0, 2 * np.pi)
+    pts = [(x, y)]
+    for _ in range(int(rng.integers(1, 5))):
+        a += rng.normal(0, 0.7)
+        step = rng.uniform(0.1, 0.4) * max(h, w)
+        x, y = x + step * np.cos(a), y + step * np.sin(a)
+        pts.append((x, y))
+    cv2.polylines(m, [np.int32(pts)], False, 1, int(rng.integers(8, 49)))
+
+
+_DAMAGE = (_scratch, _crack, _dust, _blotch, _tear, _stroke)
+# How often each kind is drawn: thin damage most, wide strokes and tears less.
+_DAMAGE_SHARE = (0.25, 0.15, 0.15, 0.15, 0.1, 0.2)
 
 
 def damage_mask(size: int, rng: np.random.Generator) -> np.ndarray:
@@ -394,7 +412,7 @@ def damage_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     while True:
         m = np.zeros((size, size), np.uint8)
         for _ in range(int(rng.integers(1, 5))):
-            _DAMAGE[int(rng.choice(5, p=[0.3, 0.2, 0.2, 0.2, 0.1]))](m, rng)
+            _DAMAGE[int(rng.choice(len(_DAMAGE), p=_DAMAGE_SHARE))](m, rng)
         cover = m.mean()
         if 0.005 < cover < 0.35:
             return m

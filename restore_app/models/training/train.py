@@ -69,7 +69,14 @@ TASKS: dict[str, TaskSpec] = {
         lr=1e-3,
         reach=32,
         gpu_batch=48,
-        degradations=["scratches", "cracks", "dust and hairs", "blotches", "tears"],
+        degradations=[
+            "scratches",
+            "cracks",
+            "dust and hairs",
+            "blotches",
+            "tears",
+            "brush strokes 8–48 px wide",
+        ],
     ),
     "denoise": TaskSpec(
         id="denoise.nafnet",
