@@ -6,7 +6,8 @@ Scores the built-in learned models against the classical restorers on the
 photos the training held out (every 8th by name, as the training split does):
 
 - inpainting: PSNR and SSIM inside the mask (synthetic scratches, cracks,
-  dust, blotches and tears), against OpenCV Telea and Navier–Stokes;
+  dust, blotches, tears and brush strokes, drawn by the training's mask
+  generator), against OpenCV Telea and Navier–Stokes;
 - denoising: PSNR at σ = 15, 25, 50 and on film grain, against OpenCV
   non-local means given the true σ (and BM3D given the true σ, if the optional
   ``bm3d`` package is installed);
@@ -343,6 +344,7 @@ def rescore(table: dict, restorer_id: str, photos: Path) -> None:
         p = psnr(out, clean, m)
         scores.append(p)
         if task == "inpaint":
+            row["coverage"] = float(m.mean())  # the masks follow the training's
             row["psnr"][restorer_id] = p
             row["ssim"][restorer_id] = float(ssim_map(out, clean)[m].mean())
         else:
