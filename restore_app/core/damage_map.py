@@ -12,19 +12,12 @@ import io
 import json
 from typing import Any
 
-import cv2
 import numpy as np
 
 from restore_app.core.damage import DAMAGE_KINDS, DamageKind
+from restore_app.core.masks import region_count
 
 MM_PER_INCH = 25.4
-
-
-def region_count(mask: np.ndarray) -> int:
-    """Separate regions (8-connected) of a bool mask."""
-    if not mask.any():
-        return 0
-    return int(cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[0] - 1)
 
 
 def _row(k: DamageKind, hit: np.ndarray, area: float | None) -> dict[str, Any]:

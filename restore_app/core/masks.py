@@ -157,6 +157,13 @@ def mask_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def region_count(mask: np.ndarray) -> int:
+    """Separate regions (8-connected) of a bool mask."""
+    if not mask.any():
+        return 0
+    return int(cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[0] - 1)
+
+
 def _kernel(pixels: int) -> np.ndarray:
     size = 2 * pixels + 1
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))

@@ -144,7 +144,7 @@ def write_report(
             height = width * before.shape[0] / before.shape[1]
             place(_overlay(before, masks), "map.png", pdf.l_margin, width)
             pdf.ln(height + 3)
-            from restore_app.core.damage_map import region_count
+            from restore_app.core.masks import region_count
 
             dpi = read_image(source).meta.dpi
             mm2 = (25.4 / dpi[0]) * (25.4 / dpi[1]) if dpi else None

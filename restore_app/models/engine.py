@@ -16,6 +16,7 @@ import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import MaskError, ModelError
+from restore_app.core.masks import region_count
 from restore_app.core.tiling import (
     Box,
     feather_inward,
@@ -294,7 +295,9 @@ def restore(
         "params": {k: _jsonable(v) for k, v in params.items()},
         "device": dev,
         "tile_size": tile,
-        "regions": len(boxes),
+        # A fill's regions are the separate pieces of its mask, as the person
+        # painted them (the boxes group nearby ones to be filled together).
+        "regions": region_count(mask) if task == Task.INPAINT else len(boxes),
     }
     return RestoreResult(run.out, operation, [b.as_tuple() for b in boxes])
 

@@ -80,6 +80,21 @@ def test_denoise_with_mask_stays_inside_it(qtbot, window, scans):
     assert doc.mask.any()  # the mask stays for the next tool
 
 
+def test_history_counts_the_strokes_painted_not_the_pieces_filled(qtbot, window, scans):
+    doc = open_and_wait(qtbot, window, [scans])
+    # Three strokes a few pixels apart: filled together, named apart.
+    for y in (60, 70, 80):
+        _paint_rect(doc, 40, y, 120, y + 4)
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
+    with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+        window.run_tool()
+    assert len(doc.operations[-1]["boxes"]) == 1
+    assert doc.operations[-1]["regions"] == 3
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Inpaint 3 regions"
+
+
 def test_history_says_which_strength_auto_chose(qtbot, window, scans):
     doc = open_and_wait(qtbot, window, [scans])
     settings = {"task": "denoise", "restorer": "denoise.nlm"}
