@@ -370,7 +370,7 @@ class JobController:
         if pending.purpose == "heal":
             text = "Heal"
         elif task == "inpaint":
-            n = int(result.operation["regions"])
+            n = int(op["regions"])
             text = f"Inpaint {n} region{'s' if n != 1 else ''}"
         else:
             text = task.capitalize() + (
