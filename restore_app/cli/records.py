@@ -10,14 +10,19 @@ from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from restore_app.core.record import record_path
     from restore_app.models.replay import verify
 
-    problems = verify(args.output)
+    output = Path(args.output)
+    if output.suffix == ".json" and not record_path(output).exists():
+        # The record named instead of its output, as report and replay take it.
+        output = output.with_suffix("")
+    problems = verify(output)
     for line in problems:
         print(f"{PROG}: mismatch: {line}", file=sys.stderr)
     if problems:
         return EXIT_FAILED
-    print(f"{args.output}: matches its record")
+    print(f"{output}: matches its record")
     return EXIT_OK
 
 
@@ -57,7 +62,13 @@ def run_replay(args: argparse.Namespace) -> int:
     if diff is None:
         print(f"{out}: replayed (the recorded output is gone: nothing to compare)")
     elif diff == 0:
-        print(f"{out}: replayed, identical to the recorded output")
+        # Pixels: the files differ at least in the time their XMP gives.
+        print(f"{out}: replayed, pixels identical to the recorded output")
     else:
-        print(f"{out}: replayed; largest difference from the recorded output: {diff:g}")
+        print(
+            f"{PROG}: mismatch: {out}: replayed, but its pixels differ from the "
+            f"recorded output's by up to {diff:g}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK

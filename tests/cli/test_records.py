@@ -78,3 +78,29 @@ def test_verify_catches_changed_weights(cli, tmp_path) -> None:
     assert bad.err_lines == [
         "restore-app: mismatch: operation 1: the weights of inpaint.ffc changed"
     ]
+
+
+def test_verify_takes_the_record_and_replay_fails_on_different_pixels(
+    cli, tmp_path
+) -> None:
+    import json
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--model", "inpaint.telea")  # fmt: skip
+    assert r.code == 0, r.err
+    by_record = cli("verify", "out.png.json")
+    assert by_record.code == 0, by_record.err
+    assert by_record.out.strip() == "out.png: matches its record"
+    same = cli("replay", "out.png.json", "-o", "same.png")
+    assert same.code == 0 and "pixels identical" in same.out
+    # A record whose output was since changed: the replay says so and fails.
+    out = load(tmp_path / "out.png")
+    out[0, 0] = 255 - out[0, 0]
+    save_png(tmp_path / "out.png", out)
+    record = json.loads((tmp_path / "out.png.json").read_text())
+    assert record["output"]["path"].endswith("out.png")
+    differs = cli("replay", "out.png.json", "-o", "again.png")
+    assert differs.code == 1
+    assert len(differs.err_lines) == 1 and "pixels differ" in differs.err
