@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 from psygnal import Signal
 
 from restore_app.app.undo import UndoCommand, UndoStack
+from restore_app.core import dates
 from restore_app.core.damage import DAMAGE_KINDS, kind, layer_kind, layer_name
 from restore_app.core.history import (
     TILE,
@@ -514,7 +514,7 @@ class Document:
         if not parts:
             return None
         if operation is not None:
-            operation = {**operation, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            operation = {**operation, "time": dates.now()}
         cmd = DeltaCommand(self, text, parts, operation)
         self.undo_stack.push(cmd)
         self.last_command = cmd

@@ -28,14 +28,14 @@ def _with_provenance(
 ) -> ImageDoc:
     """``image`` carrying its provenance in XMP (the source's XMP extended)."""
     import dataclasses
-    from datetime import UTC, datetime
 
+    from restore_app.core import dates
     from restore_app.core.atomic import sha256_file
     from restore_app.core.provenance import JPEG_XMP_LIMIT, derivative_xmp
 
     if source is None or not Path(source).is_file():
         return image
-    when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    when = dates.now()
     jpeg = output.suffix.lower() in (".jpg", ".jpeg")
     packet = derivative_xmp(
         image.meta.xmp,

@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import restore_app
+from restore_app.core.dates import xmp_date
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -111,7 +112,8 @@ def derivative_xmp(
                 history, _q("rdf", "li"), {_q("rdf", "parseType"): "Resource"}
             )
             ET.SubElement(li, _q("stEvt", "action")).text = "derived"
-            ET.SubElement(li, _q("stEvt", "when")).text = str(op.get("time") or when)
+            step_time = xmp_date(str(op.get("time") or when))
+            ET.SubElement(li, _q("stEvt", "when")).text = step_time
             ET.SubElement(li, _q("stEvt", "softwareAgent")).text = agent
             ET.SubElement(li, _q("stEvt", "parameters")).text = _parameters(op)
         if keep < len(steps):

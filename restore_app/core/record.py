@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import restore_app
+from restore_app.core import dates
 from restore_app.core.atomic import atomic_write_bytes, sha256_file
 
 __all__ = ["RECORD_FORMAT", "record_path", "sha256_file", "write_record"]
@@ -111,7 +111,7 @@ def write_record(
         "operator": (about or {}).get("operator"),
         "purpose": (about or {}).get("purpose"),
         "engine": (about or {}).get("engine") or "local",
-        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "time": dates.now(),
         "source": _file_entry(source_path),
         "operations": [_operation(op) for op in operations],
         "output": _file_entry(out),

@@ -83,3 +83,31 @@ def _png_xmp(packet: bytes):
     info = PngImagePlugin.PngInfo()
     info.add_itxt("XML:com.adobe.xmp", packet.decode("utf-8"), zip=False)
     return info
+
+
+def test_history_dates_are_valid_xmp_dates_whoever_wrote_the_step(tmp_path) -> None:
+    """Steps the window recorded in earlier releases carry ``+0000``; every
+    step's date is written as XMP takes it, and exiv2 reads it back as a date."""
+    import re
+
+    from restore_app.core import dates
+
+    src = tmp_path / "scan.png"
+    Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(src)
+    doc = read_image(src)
+    ops = [
+        {"task": "inpaint", "restorer": "inpaint.ns", "kind": "classical",
+         "params": {}, "time": "2026-12-07T17:52:05+0000"},
+        {"task": "denoise", "restorer": "denoise.nlm", "kind": "classical",
+         "params": {"strength": 0.5}, "time": "2026-12-07T18:52:05+0100"},
+        {"task": "deblur", "restorer": "deblur.wiener", "kind": "classical",
+         "params": {"strength": 0.5}, "time": dates.now()},
+    ]  # fmt: skip
+    out = tmp_path / "out.png"
+    write_derivative(doc, out, source=src, operations=ops)
+    xmp = _xmp(out)
+    whens = [xmp[f"Xmp.xmpMM.History[{i}]/stEvt:when"] for i in (1, 2, 3)]
+    assert whens[:2] == ["2026-12-07T17:52:05Z", "2026-12-07T18:52:05+01:00"]
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+    assert all(iso.match(w) for w in whens), whens
+    assert dates.now().endswith("Z")
