@@ -37,6 +37,15 @@ def publish(tmp: str | os.PathLike[str]) -> None:
     os.chmod(tmp, new_file_mode())
 
 
+def blocking_file(folder: Path) -> Path | None:
+    """The file standing where ``folder`` or one of its parents should be (so
+    the folder can neither exist nor be made), or None."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
+
+
 def _check_target(path: Path, *, overwrite: bool) -> None:
     if path.is_dir():
         raise ImageWriteError(f"{path}: is a folder, not a file")
@@ -45,6 +54,9 @@ def _check_target(path: Path, *, overwrite: bool) -> None:
             f"{path}: already exists (ask to overwrite to replace it)"
         )
     if not path.parent.is_dir():
+        blocker = blocking_file(path.parent)
+        if blocker is not None:
+            raise ImageWriteError(f"{path}: {blocker} is a file, not a folder")
         raise ImageWriteError(f"{path}: the folder {path.parent} does not exist")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from restore_app.core.atomic import blocking_file
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import Cancelled, ImageWriteError, MaskError, RestoreError
 from restore_app.models.base import Task
@@ -485,6 +486,11 @@ def run_batch(
         )
     if output_dir.exists() and not output_dir.is_dir():
         raise BatchUsageError(f"the output exists and is not a folder: {output_dir}")
+    blocker = blocking_file(output_dir)
+    if blocker is not None:
+        raise BatchUsageError(
+            f"cannot make the output folder {output_dir}: {blocker} is a file"
+        )
     protect_path = Path(protect_dir).resolve() if protect_dir is not None else None
     for what, folder in (("mask", masks_path), ("protect", protect_path)):
         if folder is None:
@@ -695,8 +701,9 @@ LOCK_NAME = ".restore-batch.lock"
 _PART = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part(\.[^./]+)?$")
 
 
-class BatchBusyError(BatchUsageError):
-    """Another batch is writing into the same output folder."""
+class BatchBusyError(RestoreError):
+    """Another batch is writing into the same output folder: a failure to
+    retry later (exit status 1), not a wrong command line."""
 
 
 @contextlib.contextmanager

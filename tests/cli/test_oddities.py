@@ -164,3 +164,19 @@ def test_oddities_in_a_real_process(tmp_path, index) -> None:
         preexec_fn=_limits,
     )  # fmt: skip
     _check(proc.returncode, proc.stderr, out_dir, out)
+
+
+def test_an_output_under_a_file_says_which_file_is_in_the_way(cli, tmp_path) -> None:
+    from cli_helpers import save_png
+
+    save_png(tmp_path / "scan.png", photo())
+    (tmp_path / "scans").mkdir()
+    save_png(tmp_path / "scans" / "a.png", photo())
+    (tmp_path / "afile").write_text("")
+    for out in ("afile/x.png", "afile/sub/x.png"):
+        r = cli("denoise", "scan.png", "-o", out, "--model", "denoise.nlm")
+        assert r.code == 1 and len(r.err_lines) == 1, r.err
+        assert "afile is a file, not a folder" in r.err
+    r = cli("batch", "scans", "-o", "afile/sub", "--op", "denoise")
+    assert r.code == 2 and len(r.err_lines) == 1
+    assert "afile is a file" in r.err
