@@ -588,7 +588,7 @@ def run_batch(
                     else:
                         protect = None
                 except RestoreError as exc:
-                    finish(BatchItem(source, output, "failed", _one_line(str(exc))))
+                    finish(BatchItem(source, output, "failed", _reason(source, exc)))
                     continue
                 if task is Task.INPAINT and mask is None and not auto_masks:
                     finish(BatchItem(source, output, "skipped", "no mask"))
@@ -687,7 +687,7 @@ def process(
     except Cancelled:
         raise
     except RestoreError as exc:
-        return BatchItem(source, output, "failed", _one_line(str(exc)))
+        return BatchItem(source, output, "failed", _reason(source, exc))
     except MemoryError:
         return BatchItem(source, output, "failed", "out of memory")
     except Exception as exc:  # one bad file must not stop the batch
@@ -759,3 +759,13 @@ def is_complete(output: Path, *, verify: bool = False) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) or "unknown error"
+
+
+def _reason(source: Path, exc: Exception) -> str:
+    """Why ``source`` failed, in one line, without the file's name in front
+    (the summary line and the manifest name it already)."""
+    text = _one_line(str(exc))
+    for name in (str(source), str(source.resolve()), source.name):
+        if text.startswith(f"{name}: "):
+            return text[len(name) + 2 :]
+    return text

@@ -31,6 +31,11 @@ def test_batch_goes_on_past_a_corrupt_file(cli, tmp_path) -> None:
     assert written == ["a.png", "b.png", "c.png", "d.png"]  # BMP becomes PNG
     assert "4 done, 0 skipped, 1 failed" in run.out
     assert "broken.png" in run.out
+    # Each failure names its file once, on stderr and in the summary alike.
+    (failed,) = [line for line in run.err.splitlines() if "failed:" in line]
+    assert failed.count("broken.png") == 1, failed
+    (listed,) = [line for line in run.out.splitlines() if "failed  " in line]
+    assert listed.count("broken.png") == 1, listed
     assert not (out / "broken.png").exists()
     for name in written:
         record = json.loads((out / f"{name}.json").read_text())
