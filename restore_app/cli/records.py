@@ -39,7 +39,9 @@ def run_report(args: argparse.Namespace) -> int:
     )
     if out.suffix.lower() != ".pdf":
         raise UsageError("the report is written as .pdf")
-    print(write_report(record, out))
+    from restore_app.cli.single import about
+
+    print(write_report(record, out, about(args)))
     return EXIT_OK
 
 

@@ -64,10 +64,25 @@ def _overlay(base: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> np.ndarra
     return out
 
 
+def _stated(recorded: str | None, reported: str | None) -> str:
+    """A report row from the record's value and the one stated when reporting."""
+    if reported and reported != recorded:
+        later = f"{reported} (stated when reporting)"
+        return f"{recorded}; {later}" if recorded else later
+    return recorded or "(not given)"
+
+
 def write_report(
-    record_file: str | os.PathLike[str], pdf_path: str | os.PathLike[str]
+    record_file: str | os.PathLike[str],
+    pdf_path: str | os.PathLike[str],
+    about: dict[str, str | None] | None = None,
 ) -> Path:
-    """Write the report of ``record_file`` (an output's ``.json`` record) as a PDF."""
+    """Write the report of ``record_file`` (an output's ``.json`` record) as a PDF.
+
+    ``about`` (``object_id``, ``operator``, ``purpose``) is what the person
+    states when reporting: it fills what the record leaves out, marked as
+    stated then, and stands beside a different recorded value.
+    """
     import json
 
     from fpdf import FPDF
@@ -96,9 +111,13 @@ def write_report(
     pdf.cell(0, 10, "Treatment report", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     rows = [
-        ("Object", record.get("object_id") or "(not given)"),
-        ("Operator", record.get("operator") or "(not given)"),
-        ("Purpose", record.get("purpose") or "(not given)"),
+        (label, _stated(record.get(key), (about or {}).get(key)))
+        for label, key in (
+            ("Object", "object_id"),
+            ("Operator", "operator"),
+            ("Purpose", "purpose"),
+        )
+    ] + [
         ("Date", record.get("time", "")),
         ("Source", f"{source.name}  SHA-256 {record['source'].get('sha256')}"),
         ("Result", f"{output.name}  SHA-256 {record['output'].get('sha256')}"),

@@ -104,3 +104,20 @@ def test_verify_takes_the_record_and_replay_fails_on_different_pixels(
     differs = cli("replay", "out.png.json", "-o", "again.png")
     assert differs.code == 1
     assert len(differs.err_lines) == 1 and "pixels differ" in differs.err
+
+
+def test_the_report_says_what_is_stated_when_reporting(cli, tmp_path) -> None:
+    from pypdf import PdfReader
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--model", "inpaint.telea", "--object-id", "INV-7")  # fmt: skip
+    assert r.code == 0, r.err
+    rep = cli("report", "out.png.json", "--operator", "B. Archivist",
+              "--object-id", "INV-8")  # fmt: skip
+    assert rep.code == 0, rep.err
+    text = PdfReader(tmp_path / "out.png.report.pdf").pages[0].extract_text()
+    assert "B. Archivist (stated when reporting)" in text
+    assert "INV-7; INV-8 (stated when reporting)" in text
+    assert "Purpose (not given)" in " ".join(text.split())
