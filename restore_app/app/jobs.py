@@ -387,11 +387,17 @@ class JobController:
                 x0, y0, x1, y1 = box
                 crop = pending.region[y0:y1, x0:x1]
                 op["mask_id"] = doc.keep_op_mask((origin[0] + x0, origin[1] + y0), crop)
+        repaired = None
+        if task == "inpaint":
+            repaired = pending.region
+            if pending.protect is not None:
+                # What the protect layer kept was not repaired.
+                repaired = repaired & ~pending.protect
         cmd = doc.apply_result(
             origin,
             pixels,
             text=text,
-            repaired=pending.region if task == "inpaint" else None,
+            repaired=repaired,
             clear_mask=pending.purpose == "apply" and task == "inpaint",
             operation=op,
         )

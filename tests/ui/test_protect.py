@@ -72,6 +72,9 @@ def test_no_tool_changes_a_protected_pixel(qtbot, window, scans, tmp_path):
     changed = (doc.pixels != before).any(axis=2)
     assert changed[mask & ~protect].any()
     assert not changed[protect].any()
+    # The repaired-region record counts what was repaired, not the protected
+    # pixels the mask also covered.
+    assert np.array_equal(doc.repaired, mask & ~protect)
     op = doc.operations[-1]
     x0, y0, x1, y1 = op["crop"]
     assert op["protect_sha256"] == mask_sha256(protect[y0:y1, x0:x1])
