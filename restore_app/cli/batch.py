@@ -37,6 +37,7 @@ def item_entry(item, seconds: float) -> dict:
         "output": str(item.output) if item.output is not None else None,
         "status": item.status,
         "reason": item.reason or None,
+        "warnings": list(item.warnings),
         "input_sha256": in_sha,
         "output_sha256": out_sha,
         "seconds": round(seconds, 3),

@@ -59,6 +59,8 @@ class ImageMeta:
     #: "int8" or "int16" for a TIFF of signed samples (pixels hold them offset
     #: into the unsigned range); only a TIFF output can hold them again
     signed: str | None = None
+    #: pages (full-resolution images) in the file; only the first is read
+    pages: int = 1
 
 
 @dataclasses.dataclass
@@ -352,6 +354,7 @@ def _read_tiff(p: Path) -> ImageDoc:
         source_format="TIFF",
         source_mode=data.mode + (f" (signed {data.signed})" if data.signed else ""),
         signed=data.signed,
+        pages=data.pages,
     )
     pixels = orient(data.pixels, data.orientation)
     alpha = orient(data.alpha, data.orientation) if data.alpha is not None else None

@@ -37,6 +37,9 @@ class TiffData:
     #: the stored sample type when it is signed ("int8", "int16"): the pixels
     #: hold it offset into the unsigned range, and a TIFF output gets it back
     signed: str | None = None
+    #: full-resolution pages in the file (reduced-resolution ones not counted);
+    #: only the first is read
+    pages: int = 1
 
 
 def tiff_size(path: Path) -> tuple[int, int, int]:
@@ -155,6 +158,16 @@ def _cmyk_to_rgb(cmyk: np.ndarray) -> np.ndarray:
     return np.round(rgb * top).astype(cmyk.dtype)
 
 
+def _full_pages(tif: tifffile.TiffFile) -> int:
+    """How many full-resolution pages ``tif`` holds (a multi-page scan, a
+    stack); thumbnails and reduced-resolution copies do not count."""
+    count = 0
+    for page in tif.pages:
+        if not int(getattr(page, "subfiletype", 0) or 0) & 1:
+            count += 1
+    return max(count, 1)
+
+
 def read_tiff(path: Path) -> TiffData:
     """Decode the first page; raises tifffile errors, TiffFormatError, ValueError."""
     with tifffile.TiffFile(path) as tif:
@@ -173,6 +186,7 @@ def read_tiff(path: Path) -> TiffData:
             xmp=_bytes_tag(page, 700),
             orientation=int(orientation_tag.value) if orientation_tag else 1,
             mode="",
+            pages=_full_pages(tif),
         )
         colormap = page.colormap
         bits = int(page.bitspersample)

@@ -361,6 +361,14 @@ def restore_file(
             )
         }
 
+    pages_note = None
+    if doc.meta.pages > 1:
+        # Said in the record, the summary and the manifest: never in silence.
+        operation["pages"] = {"processed": [1], "in_source": doc.meta.pages}
+        pages_note = (
+            f"only page 1 of {doc.meta.pages} was processed: the other pages "
+            "are not in the output"
+        )
     used = []
     if mask_array is not None:
         used.append((f"01-{task}", mask_array))
@@ -380,7 +388,7 @@ def restore_file(
         if proposed_path is not None:
             proposed_path.unlink(missing_ok=True)
         raise
-    return list(warnings)
+    return [*([pages_note] if pages_note else []), *warnings]
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -180,3 +180,32 @@ def test_an_output_under_a_file_says_which_file_is_in_the_way(cli, tmp_path) -> 
     r = cli("batch", "scans", "-o", "afile/sub", "--op", "denoise")
     assert r.code == 2 and len(r.err_lines) == 1
     assert "afile is a file" in r.err
+
+
+def test_a_multi_page_tiff_says_only_its_first_page_was_processed(
+    cli, tmp_path
+) -> None:
+    import json
+
+    pages = [photo(seed=i) for i in range(3)]
+    (tmp_path / "scans").mkdir()
+    with tifffile.TiffWriter(tmp_path / "scans" / "book.tif") as tif:
+        for page in pages:
+            tif.write(page, photometric="rgb")
+    one = cli("denoise", "scans/book.tif", "-o", "one.tif", "--model", "denoise.nlm")
+    assert one.code == 0, one.err
+    assert "only page 1 of 3 was processed" in one.err
+    record = json.loads((tmp_path / "one.tif.json").read_text())
+    assert record["operations"][0]["pages"] == {"processed": [1], "in_source": 3}
+    many = cli("batch", "scans", "-o", "out", "--op", "denoise",
+               "--model", "denoise.nlm", "--report", "run.jsonl")  # fmt: skip
+    assert many.code == 0, many.err
+    assert "book.tif: only page 1 of 3 was processed" in many.err
+    (entry,) = [json.loads(line) for line in (tmp_path / "run.jsonl").open()]
+    assert entry["warnings"] == [
+        "only page 1 of 3 was processed: the other pages are not in the output"
+    ]
+    # A single-page TIFF says nothing of pages.
+    tifffile.imwrite(tmp_path / "single.tif", pages[0], photometric="rgb")
+    single = cli("denoise", "single.tif", "-o", "s.tif", "--model", "denoise.nlm")
+    assert single.code == 0 and "page" not in single.err
