@@ -158,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             {
                 "event": "summary",
                 "done": len(report.done),
+                "nothing_detected": len(report.nothing),
                 "skipped": len(report.skipped),
                 "failed": len(report.failed),
             }
@@ -165,13 +166,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED if report.failed else EXIT_OK
     print(
         f"{len(report.done)} done, {len(report.skipped)} skipped, "
-        f"{len(report.failed)} failed",
+        f"{len(report.failed)} failed"
+        + (f", {len(report.nothing)} with nothing detected" if report.nothing else ""),
         file=out,
     )
     for path, why in report.skipped:
         print(f"  skipped {path}: {why}", file=out)
     for path, why in report.failed:
         print(f"  failed  {path}: {why}", file=out)
+    for path in report.nothing:
+        print(f"  nothing detected in {path}: no output written", file=out)
     if report.total == 0:
         print(f"{PROG}: warning: no images found in {args.input_dir}", file=sys.stderr)
     return EXIT_FAILED if report.failed else EXIT_OK

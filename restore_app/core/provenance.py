@@ -7,7 +7,7 @@ Beside the treatment record, each derivative carries, where its format holds XMP
 - ``xmpMM:History``: one event per operation (action, when, software, parameters),
 - ``Iptc4xmpExt:DigitalSourceType``: ``compositeWithTrainedAlgorithmicMedia`` when
   a learned model changed pixels, ``algorithmicallyEnhanced`` when only classical
-  restorers did.
+  restorers did, and none of ours when no operation changed a pixel.
 
 The source's own XMP is kept and extended, never replaced. A JPEG's XMP segment
 holds at most 65,502 bytes: a long history is summarised there (the full record
@@ -46,7 +46,8 @@ def _parameters(op: dict[str, Any]) -> str:
     params = op.get("params") or {}
     shown = ", ".join(f"{k}={v}" for k, v in params.items() if k == "strength")
     who = op.get("restorer") or op.get("detector") or ""
-    return f"{op.get('task', '')} with {who}" + (f" ({shown})" if shown else "")
+    text = f"{op.get('task', '')} with {who}" + (f" ({shown})" if shown else "")
+    return text + (": no pixel changed" if op.get("changed_pixels") == 0 else "")
 
 
 def _base_tree(source_xmp: bytes | None) -> tuple[ET.Element, ET.Element]:
@@ -79,10 +80,16 @@ def derivative_xmp(
 
     ``limit`` (bytes) summarises the history until the packet fits.
     """
+    # What changed pixels says what the file is: a step that changed none (a
+    # strength of 0, nothing to fill) made nothing algorithmic of it.
+    changing = [op for op in operations if op.get("changed_pixels", 1)]
     learned = any(
-        op.get("kind") == "learned" and op.get("task") != "detect" for op in operations
+        op.get("kind") == "learned" and op.get("task") != "detect" for op in changing
     )
     steps = [op for op in operations if op.get("task") not in ("damage-record",)]
+    # Whether a step of ours changed pixels: only then is the source's own
+    # DigitalSourceType (a scan, a capture) replaced.
+    restored = any(op.get("task") not in ("detect", "damage-record") for op in changing)
     keep = len(steps)
     while True:
         meta, rdf = _base_tree(source_xmp)
@@ -93,7 +100,8 @@ def derivative_xmp(
                 for old in desc.findall(_q("xmpMM", tag)):
                     desc.remove(old)
             for old in desc.findall(_q("Iptc4xmpExt", "DigitalSourceType")):
-                desc.remove(old)
+                if restored:
+                    desc.remove(old)
         desc = ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})
         derived = ET.SubElement(
             desc, _q("xmpMM", "DerivedFrom"), {_q("rdf", "parseType"): "Resource"}
@@ -131,9 +139,10 @@ def derivative_xmp(
             if learned
             else "algorithmicallyEnhanced"
         )
-        ET.SubElement(desc, _q("Iptc4xmpExt", "DigitalSourceType")).text = (
-            SOURCE_TYPES + kind
-        )
+        if restored:
+            ET.SubElement(desc, _q("Iptc4xmpExt", "DigitalSourceType")).text = (
+                SOURCE_TYPES + kind
+            )
         body = ET.tostring(meta, encoding="unicode")
         packet = (
             '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'

@@ -24,13 +24,23 @@ from restore_app.models.base import Task
 ProgressFn = Callable[[int, int], None]
 
 
+class NothingDetected(RestoreError):
+    """Automatic masks found no damage in an image: there is nothing to repair,
+    and no derivative is written (it would only copy the source)."""
+
+
 class BatchUsageError(RestoreError):
     """The folders given to a batch cannot be used together (nothing was run)."""
 
 
+#: The status of an image in which automatic masks found no damage.
+NOTHING_DETECTED = "nothing detected"
+
+
 @dataclass(frozen=True)
 class BatchItem:
-    """What happened to one input: status is "done", "skipped" or "failed"."""
+    """What happened to one input: status is "done", "skipped", "failed" or
+    "nothing detected" (automatic masks found no damage: nothing written)."""
 
     source: Path
     output: Path | None
@@ -46,11 +56,13 @@ class BatchReport:
     done: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    #: automatic masks found no damage there: no derivative was written
+    nothing: list[Path] = field(default_factory=list)
     cancelled: bool = False
 
     @property
     def total(self) -> int:
-        return len(self.done) + len(self.skipped) + len(self.failed)
+        return len(self.done) + len(self.skipped) + len(self.failed) + len(self.nothing)
 
     @property
     def ok(self) -> bool:
@@ -326,6 +338,10 @@ def restore_file(
         mask_array, _, proposed = _propose(
             doc.pixels, auto_mask, protect_array, device, None, cancel
         )
+        if not mask_array.any():
+            raise NothingDetected(
+                f"no damage detected at sensitivity {proposed['sensitivity']:.2f}"
+            )
     result = restore(
         doc.pixels,
         task=task,
@@ -543,6 +559,8 @@ def run_batch(
         def finish(item: BatchItem) -> None:
             if item.status == "done":
                 report.done.append(item.source)
+            elif item.status == NOTHING_DETECTED:
+                report.nothing.append(item.source)
             elif item.status == "skipped":
                 report.skipped.append((item.source, item.reason))
             else:
@@ -694,6 +712,8 @@ def process(
             )
     except Cancelled:
         raise
+    except NothingDetected as exc:
+        return BatchItem(source, None, NOTHING_DETECTED, str(exc))
     except RestoreError as exc:
         return BatchItem(source, output, "failed", _reason(source, exc))
     except MemoryError:

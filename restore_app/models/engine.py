@@ -35,6 +35,8 @@ ProgressFn = Callable[[int, int], None]
 MIN_TILE = 128
 #: Inpainting crops are cut into pieces of at most this side.
 MAX_CROP = 1024
+#: Pixels compared at a time over a whole image (bounds memory).
+BAND_PIXELS = 1 << 20
 #: Width, in pixels, of the inward feather of a mask-limited denoise or deblur.
 FEATHER = 8
 
@@ -298,8 +300,27 @@ def restore(
         # A fill's regions are the separate pieces of its mask, as the person
         # painted them (the boxes group nearby ones to be filled together).
         "regions": region_count(mask) if task == Task.INPAINT else len(boxes),
+        # What the record and the XMP say was done: pixels whose value changed.
+        "changed_pixels": changed_pixels(pixels, run.out, boxes),
     }
     return RestoreResult(run.out, operation, [b.as_tuple() for b in boxes])
+
+
+def changed_pixels(before: np.ndarray, after: np.ndarray, boxes: list[Box]) -> int:
+    """How many pixels differ between ``before`` and ``after`` (same shape),
+    looking only where ``boxes`` say the work was (the box around them all,
+    which boxes that overlap cannot count twice), a band of rows at a time."""
+    if not boxes:
+        return 0
+    x0, y0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+    x1, y1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+    band = max(1, BAND_PIXELS // max(x1 - x0, 1))
+    count = 0
+    for top in range(y0, y1, band):
+        a = before[top : min(top + band, y1), x0:x1]
+        b = after[top : min(top + band, y1), x0:x1]
+        count += int(np.count_nonzero((a != b).any(axis=2)))
+    return count
 
 
 def _analysis_sample(pixels: np.ndarray, side: int = 1024) -> np.ndarray:

@@ -361,6 +361,7 @@ class FileActions(QObject):
         lines = [
             f"Done: {len(report.done)}, skipped: {len(report.skipped)}, "
             f"failed: {len(report.failed)}"
+            + (f", nothing detected: {len(report.nothing)}" if report.nothing else "")
         ]
         lines += [f"skipped {p.name}: {why}" for p, why in report.skipped[:20]]
         lines += [f"failed {p.name}: {why}" for p, why in report.failed[:20]]

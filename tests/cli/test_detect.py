@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
-from cli_helpers import load, save_mask
+from cli_helpers import load, save_mask, save_png
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -212,3 +212,32 @@ def test_batch_takes_masks_from_the_sidecar(cli, tmp_path) -> None:
     both = cli("batch", "scans", "-o", "o3", "--op", "inpaint", "--sidecar-masks",
                "--masks", "out")  # fmt: skip
     assert both.code == 2 and len(both.err_lines) == 1
+
+
+def test_auto_masks_with_nothing_detected_write_nothing_and_say_so(
+    cli, tmp_path
+) -> None:
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(DATA / "aged_twowings.png", scans / "damaged.png")
+    # An even field: nothing on it looks like damage.
+    save_png(scans / "clean.png", np.full((96, 128, 3), 140, np.uint8))
+    r = cli("batch", "scans", "-o", "out", "--op", "inpaint", "--auto-masks",
+            "--report", "run.jsonl")  # fmt: skip
+    assert r.code == 0, r.err
+    assert "1 done, 0 skipped, 0 failed, 1 with nothing detected" in r.out
+    assert "nothing detected in" in r.out and "clean.png" in r.out
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "damaged.png",
+        "damaged.png.json",
+        "damaged.png.mask.png",
+        "damaged.png.masks",
+    ]
+    entries = {
+        Path(e["input"]).name: e
+        for e in map(json.loads, (tmp_path / "run.jsonl").read_text().splitlines())
+    }
+    assert entries["clean.png"]["status"] == "nothing detected"
+    assert entries["clean.png"]["output"] is None
+    assert entries["damaged.png"]["status"] == "done"

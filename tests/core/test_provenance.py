@@ -62,6 +62,21 @@ def test_derivatives_say_what_they_come_from(tmp_path, ext) -> None:
     assert _xmp(classical)["Xmp.iptcExt.DigitalSourceType"].endswith(
         "algorithmicallyEnhanced"
     )
+    # A learned step that changed no pixel makes nothing algorithmic of the
+    # file; the history still lists it, saying so.
+    idle = [{**ops[0], "changed_pixels": 0}]
+    untouched = tmp_path / f"untouched{ext}"
+    write_derivative(doc, untouched, source=src, operations=idle)
+    xmp = _xmp(untouched)
+    assert "Xmp.iptcExt.DigitalSourceType" not in xmp
+    assert xmp["Xmp.xmpMM.History[1]/stEvt:parameters"].endswith(
+        ": no pixel changed"
+    )
+    mixed = tmp_path / f"mixed{ext}"
+    write_derivative(doc, mixed, source=src, operations=[*idle, ops[1]])
+    assert _xmp(mixed)["Xmp.iptcExt.DigitalSourceType"].endswith(
+        "algorithmicallyEnhanced"
+    )
 
 
 def test_a_long_history_is_summarised_to_fit_a_jpeg() -> None:
