@@ -42,7 +42,11 @@ def export(
         raise RestoreError("the original is never overwritten: choose another name")
     image = doc.image
     copy = ImageDoc(
-        pixels=doc.pixels, alpha=image.alpha, meta=image.meta, path=doc.path
+        pixels=doc.pixels,
+        alpha=image.alpha,
+        meta=image.meta,
+        path=doc.path,
+        identity=image.identity,
     )
     ops = [dict(op) for op in doc.operations]
     if doc.repaired.any():

@@ -21,6 +21,7 @@ from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
 from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
+from restore_app.core.identity import SourceChangedError
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task
 from restore_app.core.tiling import Box
@@ -135,6 +136,12 @@ class JobController:
         if task == Task.INPAINT and region is None:
             self.error.emit("Paint over the damage first: inpainting fills the mask.")
             return None
+        if doc.image.identity is not None:
+            try:
+                doc.image.identity.check(doc.path)
+            except SourceChangedError as exc:
+                self.error.emit(str(exc))
+                return None
         job = RestoreJob(
             task=task,
             pixels=doc.pixels,

@@ -103,7 +103,7 @@ class Session:
         from restore_app.core.image import read_image
 
         try:
-            image = read_image(path)
+            image = read_image(path, identify=True)
             car = self.sidecar_for(path)
             saved = car.load(path.name, image.pixels.shape, image.pixels.dtype)
             if saved is not None:
@@ -184,8 +184,14 @@ class Session:
         if not doc.dirty:
             return
         car = self.sidecar_for(doc.path)
+        identity = doc.image.identity
+        if identity is not None and not identity.matches(doc.path):
+            # The work belongs to the scan that was read, not to whatever is
+            # on disk now: it stays in memory, unsaved, until reopened.
+            self._report_changed(doc)
+            return
         try:
-            stamp = car.source_stamp(doc.path)
+            stamp = identity.stamp if identity else car.source_stamp(doc.path)
         except OSError:
             return
         snap = doc.snapshot(stamp)
@@ -281,6 +287,19 @@ class Session:
                 path, f"Could not save the work on {path.name} ({message}); retrying"
             )
         self._autosave.start(max(AUTOSAVE_S, RETRY_S))
+
+    def _report_changed(self, doc: Document) -> None:
+        """Say once that ``doc``'s file changed on disk: its work is kept in
+        memory (listed as unsaved, so Quit warns) and never saved against the
+        new file."""
+        if doc.path in self.unsaved:
+            return
+        message = (
+            f"{doc.path.name} changed on disk since it was opened: its work is "
+            "not saved against the new file (reopen the image to work on it)"
+        )
+        self.unsaved[doc.path] = message
+        self.save_failed.emit(doc.path, message)
 
     def _on_saved(self, path: Path) -> None:
         self.unsaved.pop(path, None)

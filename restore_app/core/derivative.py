@@ -30,22 +30,35 @@ def _with_provenance(
     import dataclasses
 
     from restore_app.core import dates
-    from restore_app.core.atomic import sha256_file
     from restore_app.core.provenance import JPEG_XMP_LIMIT, derivative_xmp
 
     if source is None or not Path(source).is_file():
         return image
     when = dates.now()
+    digest = source_identity(image, source)
     jpeg = output.suffix.lower() in (".jpg", ".jpeg")
     packet = derivative_xmp(
         image.meta.xmp,
         source_name=Path(source).name,
-        source_sha256=sha256_file(source),
+        source_sha256=digest,
         operations=operations,
         when=when,
         limit=JPEG_XMP_LIMIT if jpeg else None,
     )
     return dataclasses.replace(image, meta=dataclasses.replace(image.meta, xmp=packet))
+
+
+def source_identity(image: ImageDoc, source: str | os.PathLike[str]) -> str:
+    """The SHA-256 of what ``image`` was made from: the one taken when its
+    pixels were read, if they were read from ``source`` (raising
+    SourceChangedError when that file has changed since), else ``source``'s now."""
+    from restore_app.core.atomic import sha256_file
+
+    read = image.identity
+    if read and image.path and Path(image.path).resolve() == Path(source).resolve():
+        read.check(source)
+        return read.sha256
+    return sha256_file(source)
 
 
 def write_derivative(
@@ -70,6 +83,11 @@ def write_derivative(
     from restore_app.core.record import write_record
 
     output = Path(output)
+    source_sha256 = (
+        source_identity(image, source)
+        if source is not None and Path(source).is_file()
+        else None
+    )
     image = _with_provenance(image, output, source, operations)
     written = write_image(image, output, overwrite=overwrite)
     all_warnings = [*warnings, *written]
@@ -93,6 +111,7 @@ def write_derivative(
         write_record(
             output,
             source_path=source,
+            source_sha256=source_sha256,
             operations=operations,
             warnings=all_warnings,
             masks=entries,

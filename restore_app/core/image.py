@@ -26,6 +26,7 @@ from restore_app.core.errors import (
     ImageWriteError,
     RestoreError,
 )
+from restore_app.core.identity import FileIdentity
 from restore_app.core.png_io import write_png
 from restore_app.core.tiff_io import (
     TiffFormatError,
@@ -73,6 +74,8 @@ class ImageDoc:
     alpha: np.ndarray | None
     meta: ImageMeta = dataclasses.field(default_factory=ImageMeta)
     path: Path | None = None
+    #: which version of ``path`` the pixels were read from (when asked for)
+    identity: FileIdentity | None = None
 
     @property
     def height(self) -> int:
@@ -311,9 +314,16 @@ def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 
 def read_image(
-    path: str | os.PathLike[str], *, max_pixels: int | None = None
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
+    identify: bool = False,
 ) -> ImageDoc:
     """Read an image upright at its native bit depth.
+
+    With ``identify`` the ImageDoc also says which version of the file it was
+    read from (size, time and SHA-256, :class:`FileIdentity`), for a record
+    and for checking later that the file is still the same.
 
     Returns an ImageDoc whose ``pixels`` are (H, W, C), C=1|3 RGB order, uint8 |
     uint16 | float32. Raises ImageTooLargeError before decoding when the declared
@@ -322,6 +332,7 @@ def read_image(
     """
     p, fmt = _open_checked(path)
     limit = _max_pixels(max_pixels)
+    identity = FileIdentity.of(p) if identify else None
     try:
         if fmt == "TIFF":
             w, h, _ = tiff_size(p)
@@ -338,6 +349,9 @@ def read_image(
     except Exception as exc:  # noqa: BLE001 - any decoder failure is one line
         raise ImageReadError(f"{p}: damaged {fmt} file ({_one_line(exc)})") from None
     doc.path = p
+    if identity is not None:
+        identity.check(p)  # not replaced while it was decoded
+        doc.identity = identity
     return doc
 
 

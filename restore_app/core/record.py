@@ -58,7 +58,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _file_entry(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+def _file_entry(
+    path: str | os.PathLike[str] | None, sha256: str | None = None
+) -> dict[str, Any]:
+    """Path, SHA-256 and size of a file; ``sha256`` is the one taken when the
+    file was read, where the caller has it (else it is computed now)."""
     if path is None:
         return {"path": None, "sha256": None}
     p = Path(path)
@@ -66,7 +70,7 @@ def _file_entry(path: str | os.PathLike[str] | None) -> dict[str, Any]:
         return {"path": str(p.absolute()), "sha256": None}
     return {
         "path": str(p.absolute()),
-        "sha256": sha256_file(p),
+        "sha256": sha256 or sha256_file(p),
         "size": p.stat().st_size,
     }
 
@@ -88,6 +92,7 @@ def write_record(
     *,
     source_path: str | os.PathLike[str] | None,
     operations: list[dict],
+    source_sha256: str | None = None,
     warnings: Iterable[str] = (),
     masks: Iterable[dict[str, Any]] = (),
     about: Mapping[str, Any] | None = None,
@@ -95,9 +100,11 @@ def write_record(
     """Write the treatment record for ``output_path`` (which must exist) and return
     its path, ``<output file name>.json`` beside the output; written atomically.
 
-    ``operations`` are recorded as given (restorer id, weights SHA-256, parameters,
-    device...); an operation with a ``mask`` or ``protect`` file path and no
-    ``mask_sha256`` / ``protect_sha256`` gets that checksum added. ``masks`` name
+    ``source_sha256`` is the source's as it was read (else it is computed from
+    the file now). ``operations`` are recorded as given (restorer id, weights
+    SHA-256, parameters, device...); an operation with a ``mask`` or
+    ``protect`` file path and no ``mask_sha256`` / ``protect_sha256`` gets that
+    checksum added. ``masks`` name
     the mask files written beside the output (name, path, SHA-256); ``about``
     says what and why: ``object_id``, ``operator``, ``purpose`` (None: not said),
     and how: ``engine`` (``local``, the default, or ``ray`` for a cluster batch).
@@ -112,7 +119,7 @@ def write_record(
         "purpose": (about or {}).get("purpose"),
         "engine": (about or {}).get("engine") or "local",
         "time": dates.now(),
-        "source": _file_entry(source_path),
+        "source": _file_entry(source_path, source_sha256),
         "operations": [_operation(op) for op in operations],
         "output": _file_entry(out),
         "masks": list(masks),

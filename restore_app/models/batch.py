@@ -163,7 +163,7 @@ def detect_file(
         raise ImageWriteError(f"refusing to write over the source image: {output}")
     targets = [output, record_path(output)]
     layers: list[tuple[Path, Any]] = []
-    doc = read_image(source)
+    doc = read_image(source, identify=True)
     shape = (doc.height, doc.width)
     protect_array = read_mask(protect, shape) if protect is not None else None
     if layers_dir is not None:
@@ -327,7 +327,7 @@ def restore_file(
             f"output exists (use --overwrite to replace it): {proposed_path}"
         )
 
-    doc = read_image(source)
+    doc = read_image(source, identify=True)
     shape = (doc.height, doc.width)
     mask_array = read_mask(mask, shape) if mask is not None else None
     protect_array = read_mask(protect, shape) if protect is not None else None

@@ -61,3 +61,33 @@ def test_record_is_rewritten_with_its_output(tmp_path):
     assert record["output"]["sha256"] == hashlib.sha256(b"2").hexdigest()
     assert record["source"] == {"path": None, "sha256": None}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.png.json"]
+
+
+def test_a_record_names_the_source_as_it_was_read(tmp_path) -> None:
+    """A source replaced on disk after it was read: the derivative is refused
+    rather than recorded with the new file's SHA-256."""
+    import os
+
+    import pytest
+    from PIL import Image
+
+    from restore_app.core.atomic import sha256_file
+    from restore_app.core.derivative import write_derivative
+    from restore_app.core.identity import SourceChangedError
+    from restore_app.core.image import read_image
+
+    src = tmp_path / "scan.png"
+    Image.fromarray(np.full((20, 30, 3), 100, np.uint8)).save(src)
+    first = sha256_file(src)
+    doc = read_image(src, identify=True)
+    assert doc.identity is not None and doc.identity.sha256 == first
+    write_derivative(doc, tmp_path / "a.png", source=src, operations=[])
+    record = json.loads((tmp_path / "a.png.json").read_text())
+    assert record["source"]["sha256"] == first
+
+    Image.fromarray(np.full((20, 31, 3), 200, np.uint8)).save(src)
+    st = src.stat()
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(SourceChangedError, match="changed on disk"):
+        write_derivative(doc, tmp_path / "b.png", source=src, operations=[])
+    assert not (tmp_path / "b.png").exists()
