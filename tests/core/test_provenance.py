@@ -69,9 +69,7 @@ def test_derivatives_say_what_they_come_from(tmp_path, ext) -> None:
     write_derivative(doc, untouched, source=src, operations=idle)
     xmp = _xmp(untouched)
     assert "Xmp.iptcExt.DigitalSourceType" not in xmp
-    assert xmp["Xmp.xmpMM.History[1]/stEvt:parameters"].endswith(
-        ": no pixel changed"
-    )
+    assert xmp["Xmp.xmpMM.History[1]/stEvt:parameters"].endswith(": no pixel changed")
     mixed = tmp_path / f"mixed{ext}"
     write_derivative(doc, mixed, source=src, operations=[*idle, ops[1]])
     assert _xmp(mixed)["Xmp.iptcExt.DigitalSourceType"].endswith(
