@@ -213,7 +213,7 @@ def _upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
 #: The most pixel bytes a file of each format can decode to per byte of the
 #: file: the codecs' best compression of a flat image (deflate ~1032:1; a
 #: baseline JPEG's all-zero blocks ~100:1; generous margins). A file declaring
-#: more pixels than its size can hold is truncated or forged: it is refused
+#: more pixel data than its size can hold is truncated or forged: it is refused
 #: before anything is allocated for it.
 MAX_EXPANSION = {
     "PNG": 1100,
@@ -223,13 +223,28 @@ MAX_EXPANSION = {
     "GIF": 2000,
     "BMP": 130,
 }
+#: Samples per pixel of each PNG colour type (gray, RGB, palette, gray and
+#: alpha, RGBA).
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def _declared_bytes(p: Path, fmt: str, width: int, height: int) -> int:
+    """How many bytes of pixel data ``p`` declares, as its codec stores them
+    before compression. A PNG says its bit depth and samples (a 1-bit mask is
+    an eighth of a byte a pixel, each row led by a filter byte); for the other
+    formats, a byte a pixel is the least they hold."""
+    if fmt == "PNG":
+        depth, colour_type = pillow_io.png_header(p)
+        bits = width * depth * _PNG_SAMPLES.get(colour_type, 1)
+        return height * (1 + (bits + 7) // 8)
+    return width * height
 
 
 def _check_plausible(p: Path, fmt: str, width: int, height: int) -> None:
     """Refuse a file too small to hold the pixels it declares."""
     size = p.stat().st_size
     ratio = MAX_EXPANSION.get(fmt)
-    if ratio is not None and width * height > size * ratio:
+    if ratio is not None and _declared_bytes(p, fmt, width, height) > size * ratio:
         raise ImageReadError(
             f"{p}: declares {width}×{height} pixels, more than a {size:,}-byte "
             f"{fmt} file can hold: it is truncated or damaged"

@@ -136,3 +136,43 @@ def test_limit_is_configurable(tmp_path, monkeypatch):
         read_image(tmp_path / "small.png")
     monkeypatch.setenv("RESTORE_MAX_PIXELS", "10000")
     assert read_image(path).width == 100
+
+
+def test_sparse_masks_are_read_and_bombs_still_refused(tmp_path):
+    """A 1-bit mask of a 4000×3000 scan with one speck, as GIMP or Pillow
+    save it, and the window's own mask of one straight stroke, are tiny files
+    that hold what they declare; the bombs are refused as before."""
+    from PIL import Image
+
+    from restore_app.core.masks import read_mask
+
+    speck = np.zeros((3000, 4000), bool)
+    speck[1500:1510, 2000:2010] = True
+    sparse = tmp_path / "speck.png"
+    Image.fromarray(speck).convert("1").save(sparse, optimize=True)
+    assert sparse.stat().st_size < 2000
+    assert np.array_equal(read_mask(sparse, (3000, 4000)), speck)
+
+    stroke = np.zeros((624, 496), bool)
+    stroke[300:305, 40:460] = True
+    painted = tmp_path / "mask.png"
+    from restore_app.core.masks import write_mask
+
+    write_mask(stroke, painted)
+    assert np.array_equal(read_mask(painted, (624, 496)), stroke)
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_bomb_png())
+    with pytest.raises(ImageReadError):
+        read_image(bomb, max_pixels=10**11)
+    # A 1-bit bomb: 200000 × 200000 declared in a few hundred bytes.
+    ihdr = struct.pack(">IIBBBBB", 200_000, 200_000, 1, 0, 0, 0, 0)
+    flat = tmp_path / "flat-bomb.png"
+    flat.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(b"\\x00" * 1000))
+        + _chunk(b"IEND", b"")
+    )
+    with pytest.raises(ImageReadError, match="truncated or damaged"):
+        read_image(flat, max_pixels=10**11)
