@@ -9,13 +9,17 @@ once the masks it covers are on disk, the covered segments are deleted.
 Reading applies the segments in order over the saved masks; a record cut short
 by a crash is ignored.
 
-Record: ``b"RJ"``, layer code (1 byte), x0, y0, x1, y1 (uint32 little-endian),
-then the box's bits, row by row, packed (``numpy.packbits``).
+Record: ``b"RK"``, layer code (1 byte), x0, y0, x1, y1 (uint32 little-endian),
+then the box's bits, row by row, packed (``numpy.packbits``), then the CRC-32
+of all that (uint32 little-endian), as write-ahead logs check theirs: a record
+whose bits changed on disk is skipped and counted, never applied. Records of
+earlier releases (``b"RJ"``, the same without the CRC) are still read.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +34,9 @@ LAYERS = {"mask": 1, "protect": 2, "rejected": 3}
 LAYERS |= {layer_name(k.id): 16 + k.label for k in DAMAGE_KINDS}
 _NAMES = {v: k for k, v in LAYERS.items()}
 _HEAD = struct.Struct("<2sB4I")
+_CRC = struct.Struct("<I")
+#: Record magic: with a CRC-32 (this release), without (earlier ones).
+_CHECKED, _UNCHECKED = b"RK", b"RJ"
 
 
 def segments(folder: Path) -> list[tuple[int, Path]]:
@@ -42,19 +49,23 @@ def append(folder: Path, seq: int, layer: str, box, bits: np.ndarray) -> None:
     ``seq`` of ``folder``; the write reaches the system before this returns."""
     x0, y0, x1, y1 = (int(v) for v in box)
     payload = np.packbits(np.ascontiguousarray(bits, dtype=bool), axis=None)
-    record = _HEAD.pack(b"RJ", LAYERS[layer], x0, y0, x1, y1) + payload.tobytes()
+    record = _HEAD.pack(_CHECKED, LAYERS[layer], x0, y0, x1, y1) + payload.tobytes()
+    record += _CRC.pack(zlib.crc32(record))
     append_bytes(folder / f"journal.{seq}.bin", record)
 
 
 def replay(
     folder: Path, shape: tuple[int, int], layers: dict[str, np.ndarray | None]
-) -> tuple[dict[str, np.ndarray | None], bool]:
+) -> tuple[dict[str, np.ndarray | None], bool, dict[Path, int]]:
     """Apply every segment over ``layers`` (bool (H, W) arrays, None when not
-    saved); returns the layers and whether the journal changed anything.
-    Records that do not fit the image, and a torn last record, are ignored."""
+    saved); returns the layers, whether the journal changed anything, and the
+    records skipped as damaged in each segment (failed CRC, or a record that
+    cannot be read, which ends its segment). A torn last record (a crash
+    mid-write) is not damage: it is ignored."""
     h, w = shape
     out = dict(layers)
     changed = False
+    damaged: dict[Path, int] = {}
     for _, path in segments(folder):
         try:
             data = path.read_bytes()
@@ -62,24 +73,31 @@ def replay(
             continue
         pos = 0
         while pos + _HEAD.size <= len(data):
-            magic, code, x0, y0, x1, y1 = _HEAD.unpack_from(data, pos)
-            if magic != b"RJ" or code not in _NAMES:
-                break
-            if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
-                break
+            begin = pos
+            magic, code, x0, y0, x1, y1 = _HEAD.unpack_from(data, begin)
+            fits = 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+            if magic not in (_CHECKED, _UNCHECKED) or code not in _NAMES or not fits:
+                damaged[path] = damaged.get(path, 0) + 1
+                break  # nothing after it can be found
             n = (x1 - x0) * (y1 - y0)
             size = (n + 7) // 8
-            start = pos + _HEAD.size
-            if start + size > len(data):
+            start = begin + _HEAD.size
+            end = start + size + (_CRC.size if magic == _CHECKED else 0)
+            if end > len(data):
                 break  # torn by a crash mid-write
+            pos = end
+            if magic == _CHECKED:
+                (crc,) = _CRC.unpack_from(data, start + size)
+                if zlib.crc32(data[begin : start + size]) != crc:
+                    damaged[path] = damaged.get(path, 0) + 1
+                    continue
             bits = np.unpackbits(np.frombuffer(data, np.uint8, size, start))[:n]
             name = _NAMES[code]
             if out.get(name) is None:
                 out[name] = np.zeros(shape, bool)
             out[name][y0:y1, x0:x1] = bits.reshape(y1 - y0, x1 - x0).astype(bool)
             changed = True
-            pos = start + size
-    return out, changed
+    return out, changed, damaged
 
 
 def discard(folder: Path, upto: int) -> None:

@@ -405,7 +405,7 @@ class Sidecar:
             layer = self._load_mask(d / f"damage-{k.id}.png", hw)
             if layer is not None:
                 damage[k.id] = layer
-        layers, journaled = journal.replay(
+        layers, journaled, skipped = journal.replay(
             d,
             hw,
             {
@@ -415,6 +415,13 @@ class Sidecar:
                 **{layer_name(k): v for k, v in damage.items()},
             },
         )
+        for path, count in skipped.items():
+            # Reported once, with the rest of what was set aside; the next
+            # save replaces the segment.
+            records = "record" if count == 1 else "records"
+            self.damaged.append(
+                f"{path.relative_to(self.root)} ({count} damaged {records} skipped)"
+            )
         mask, protect, rejected = layers["mask"], layers["protect"], layers["rejected"]
         damage = {
             kid: layer

@@ -101,3 +101,23 @@ def test_bundled_samples_get_no_sidecar_beside_them(tmp_path, monkeypatch) -> No
     root = sidecar_root(samples_dir())
     assert root.is_relative_to(tmp_path / "data")
     assert not root.is_relative_to(resources_dir())
+
+
+def test_a_damaged_journal_record_is_skipped_and_reported_once(tmp_path) -> None:
+    from restore_app.core import journal
+
+    src = _scan(tmp_path)
+    car = Sidecar(tmp_path)
+    size, mtime = car.source_stamp(src)
+    car.save(ImageSnapshot(ImageState("a.png", size, mtime, 10, 10)))
+    folder = car.image_dir("a.png")
+    journal.append(folder, 1, "mask", (0, 0, 10, 2), np.ones((2, 10), bool))
+    path = folder / "journal.1.bin"
+    data = bytearray(path.read_bytes())
+    data[journal._HEAD.size + 1] ^= 0x01
+    path.write_bytes(bytes(data))
+    saved = car.load("a.png", (10, 10, 1), np.dtype(np.uint8))
+    assert saved.mask is None or not saved.mask.any()
+    (line,) = car.take_damaged()
+    assert "journal.1.bin" in line and "1 damaged record skipped" in line
+    assert car.take_damaged() == []
