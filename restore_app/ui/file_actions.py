@@ -249,7 +249,11 @@ class FileActions(QObject):
                 atomic_write_bytes(folder / name, text.encode("utf-8"))
                 written.append(folder / name)
         except (RestoreError, OSError) as exc:
+            # A map is written whole or not at all: no part of it stays behind.
+            for path in written:
+                path.unlink(missing_ok=True)
             self.error.emit(f"Exporting the damage map stopped: {exc}")
+            return []
         self.message.emit(f"Damage map written to {folder}")
         return written
 

@@ -72,6 +72,14 @@ def test_paint_measure_save_and_repair_the_map(
     ]
     summary = json.loads((out / "scan_0.damage.json").read_text())
     assert [r["kind"] for r in summary["kinds"]] == ["scratch", "crack"]
+    # A folder that cannot be made: the error, and no word of success.
+    (tmp_path / "afile").write_text("")
+    errors, messages = [], []
+    window.files.error.connect(errors.append)
+    window.files.message.connect(messages.append)
+    assert window.files.export_damage_map(tmp_path / "afile" / "map") == []
+    assert len(errors) == 1 and "Exporting the damage map stopped" in errors[0]
+    assert not any("written" in m for m in messages)
 
     window.session.flush()
     window.close()
