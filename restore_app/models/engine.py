@@ -221,6 +221,7 @@ def restore(
     *,
     task: Task | str,
     restorer_id: str | None = None,
+    restorer: Restorer | None = None,
     mask: np.ndarray | None = None,
     protect: np.ndarray | None = None,
     strength: float | None = None,
@@ -236,12 +237,15 @@ def restore(
     only). ``protect`` (bool ``(H, W)``, True = original, do not repair) is
     never changed by any restorer. ``strength`` in [0, 1] scales the effect of
     denoise and deblur; None lets the restorer choose from the degradation it
-    measures. Returns pixels of the same shape and dtype. Raises
+    measures. ``restorer`` runs a restorer object as it is, instead of the
+    registry's of ``restorer_id`` (one that is not installed: a test's own, a
+    plug-in's). Returns pixels of the same shape and dtype. Raises
     :class:`Cancelled` if ``cancel`` is set, MaskError / ModelError on bad input.
     """
     task = Task(task)
     _check_inputs(pixels, mask, protect)
-    restorer = get_restorer(restorer_id or default_restorer_id(task))
+    if restorer is None:
+        restorer = get_restorer(restorer_id or default_restorer_id(task))
     if restorer.task != task:
         raise ModelError(f"model '{restorer.id}' is for {restorer.task}, not {task}")
     if task == Task.INPAINT and mask is None:

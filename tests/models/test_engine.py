@@ -8,7 +8,6 @@ import pytest
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import Cancelled, MaskError, ModelError
-from restore_app.models import registry
 from restore_app.models.base import Restorer, RestorerInfo, Task
 from restore_app.models.engine import restore
 
@@ -164,7 +163,6 @@ class _GreedyRestorer(Restorer):
 @pytest.fixture
 def greedy(monkeypatch):
     def install(r: Restorer) -> Restorer:
-        monkeypatch.setitem(registry._CACHE, r.id, r)
         # Pretend a GPU is there: the out-of-memory error is what is injected.
         monkeypatch.setattr(
             "restore_app.models.engine.resolve_device", lambda d: "cuda"
@@ -177,7 +175,7 @@ def greedy(monkeypatch):
 def test_out_of_memory_retries_with_smaller_tiles(greedy) -> None:
     r = greedy(_GreedyRestorer(fits=256))
     img = np.full((700, 700, 1), 10, np.uint8)
-    res = restore(img, task="denoise", restorer_id=r.id, strength=1.0, tile_size=1024)
+    res = restore(img, task="denoise", restorer=r, strength=1.0, tile_size=1024)
     assert res.operation["device"] == "cuda"
     assert res.operation["tile_size"] <= 256
     assert (res.pixels == 245).all()
@@ -186,7 +184,7 @@ def test_out_of_memory_retries_with_smaller_tiles(greedy) -> None:
 def test_out_of_memory_everywhere_falls_back_to_cpu(greedy) -> None:
     r = greedy(_GreedyRestorer(fits=0, fail_everywhere=True))
     img = np.full((300, 300, 1), 10, np.uint8)
-    res = restore(img, task="denoise", restorer_id=r.id, strength=1.0, tile_size=512)
+    res = restore(img, task="denoise", restorer=r, strength=1.0, tile_size=512)
     assert res.operation["device"] == "cpu"
     assert r.devices[-1] == "cpu"
     assert (res.pixels == 245).all()
@@ -208,16 +206,15 @@ class _RecordingFill(Restorer):
         return out
 
 
-def test_inpaint_context_follows_the_width_of_the_hole(monkeypatch) -> None:
+def test_inpaint_context_follows_the_width_of_the_hole() -> None:
     r = _RecordingFill()
-    monkeypatch.setitem(registry._CACHE, r.id, r)
     img = np.zeros((2400, 2400, 3), np.uint8)
 
     # A scratch 3 px wide across the scan: crops of at most 1024 px of it, with
     # only the restorer's reach around them.
     scratch = np.zeros(img.shape[:2], np.uint8)
     cv2.line(scratch, (0, 10), (2399, 2390), 1, 3)
-    restore(img, task="inpaint", restorer_id=r.id, mask=scratch.astype(bool))
+    restore(img, task="inpaint", restorer=r, mask=scratch.astype(bool))
     assert len(r.crops) >= 3
     assert max(max(c) for c in r.crops) <= 1024 + 2 * r.reach
 
@@ -225,6 +222,6 @@ def test_inpaint_context_follows_the_width_of_the_hole(monkeypatch) -> None:
     r.crops.clear()
     blotch = np.zeros(img.shape[:2], np.uint8)
     cv2.circle(blotch, (1200, 1200), 60, 1, -1)
-    res = restore(img, task="inpaint", restorer_id=r.id, mask=blotch.astype(bool))
+    res = restore(img, task="inpaint", restorer=r, mask=blotch.astype(bool))
     assert len(r.crops) == 1 and min(r.crops[0]) >= 121 + 2 * 200
     assert (res.pixels[blotch.astype(bool)] == 128).all()
