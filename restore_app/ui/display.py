@@ -80,8 +80,10 @@ def color_space_for(icc: bytes | None) -> QColorSpace | None:
     return cs
 
 
-#: Overlay colour of the "original — do not repair" layer.
-PROTECT_COLOR = QColor(40, 150, 255)
+#: Overlay colour of the "original — do not repair" layer: a deep blue that
+#: no damage kind's colour (the crack's is a light blue) nor the working
+#: mask's default red is near.
+PROTECT_COLOR = QColor(20, 40, 220)
 
 
 class TileCache:

@@ -186,3 +186,16 @@ def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
     cli_record = json.loads((tmp_path / "cli.png.json").read_text())
     assert set(cli_record) == set(record)
     assert [m["name"] for m in cli_record["masks"]] == ["01-inpaint", "protect"]
+
+
+def test_the_protect_overlay_is_told_apart_from_every_layer() -> None:
+    """On the canvas the protect layer's colour is nobody else's: not a
+    damage kind's (the crack layer was the same blue), not the mask's."""
+    from restore_app.app.tool_state import DEFAULT_OVERLAY_RGB
+    from restore_app.core.damage import DAMAGE_KINDS
+    from restore_app.ui.display import PROTECT_COLOR
+
+    protect = np.array(PROTECT_COLOR.getRgb()[:3], float)
+    others = [k.colour for k in DAMAGE_KINDS] + [DEFAULT_OVERLAY_RGB]
+    nearest = min(np.linalg.norm(protect - np.array(c, float)) for c in others)
+    assert nearest > 90, nearest
