@@ -16,15 +16,16 @@ from restore_app.core.errors import RestoreError
 
 def export_path(doc: Document, preferences: Preferences) -> Path:
     """Where Export writes ``doc``: ``NAME.SUFFIX.EXT`` in the output folder
-    of the preferences, or beside the scan."""
-    from restore_app.core.naming import derivative_path
+    of the preferences, or in ``SCANS-restored`` beside the scans' folder
+    (never among the scans, where it would be taken for one)."""
+    from restore_app.core.naming import default_output_dir, derivative_path
     from restore_app.models.batch import output_suffix
 
     folder = preferences.output_dir
     return derivative_path(
         doc.path,
         task=preferences.export_suffix,
-        out_dir=Path(folder) if folder else doc.path.parent,
+        out_dir=Path(folder) if folder else default_output_dir(doc.path.parent),
         ext=output_suffix(doc.path),
     )
 
@@ -37,9 +38,12 @@ def export(
     scan's metadata could not be kept)."""
     from restore_app.core.derivative import write_derivative
     from restore_app.core.image import ImageDoc
+    from restore_app.core.naming import default_output_dir
 
     if out.resolve() == doc.path.resolve():
         raise RestoreError("the original is never overwritten: choose another name")
+    if out.parent == default_output_dir(doc.path.parent):
+        out.parent.mkdir(exist_ok=True)  # the folder Restore names is made
     image = doc.image
     copy = ImageDoc(
         pixels=doc.pixels,

@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             restorer_id=args.model,
             strength=args.strength,
             recursive=args.recursive,
+            include_derivatives=args.include_derivatives,
             protect_dir=args.protect,
             verify=args.verify,
             about={**about(args), "engine": args.engine},

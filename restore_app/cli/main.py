@@ -316,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="include subfolders (mirrored in OUTPUT_DIR)",
     )
+    p.add_argument(
+        "--include-derivatives",
+        action="store_true",
+        help="also restore outputs of Restore found among the images (files with "
+        "a treatment record beside them), which are skipped by default",
+    )
     p.set_defaults(command="batch", handler="restore_app.cli.batch:run")
 
     about = "check an output against its treatment record"

@@ -40,11 +40,46 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+#: What a treatment record says it is (its ``format`` key).
+RECORD_FORMAT = "restore-app treatment record"
+#: Suffixes of what sits beside a derivative: its automatic mask and the
+#: folder of the masks its record names.
+_BESIDE = (".mask.png", ".masks")
+
+
+def default_output_dir(folder: str | os.PathLike[str]) -> Path:
+    """Where derivatives of a folder of scans go: a sibling of it, never among
+    the scans (``scans`` → ``scans-restored``)."""
+    folder = Path(folder)
+    return folder.parent / f"{folder.name}-restored"
+
+
+def is_derivative(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an output of Restore (a treatment record stands
+    beside it, ``NAME.json``) or a file of one (its automatic mask)."""
+    p = Path(path)
+    for suffix in _BESIDE:
+        if p.name.endswith(suffix) and len(p.name) > len(suffix):
+            return is_derivative(p.with_name(p.name[: -len(suffix)]))
+    record = p.with_name(p.name + ".json")
+    try:
+        with open(record, encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return f'"format": "{RECORD_FORMAT}"' in head
+
+
 def list_images(
-    folder: str | os.PathLike[str], *, recursive: bool = False
+    folder: str | os.PathLike[str],
+    *,
+    recursive: bool = False,
+    derivatives: bool = False,
 ) -> list[Path]:
-    """Image files in ``folder`` by extension, sorted; hidden files and folders and
-    the app's sidecar folders (``.restore``) are skipped.
+    """Image files in ``folder`` by extension, sorted; hidden files and folders,
+    the app's sidecar folders (``.restore``) and, unless ``derivatives``, the
+    outputs of Restore (:func:`is_derivative`) are skipped: an export saved
+    among the scans is not taken for a scan.
 
     Raises ImageReadError if ``folder`` is not a folder.
     """
@@ -72,4 +107,6 @@ def list_images(
             and entry.suffix.lower() in READ_EXTENSIONS
             and entry.is_file()
         ]
-    return sorted(p for p in found if p.is_file())
+    return sorted(
+        p for p in found if p.is_file() and (derivatives or not is_derivative(p))
+    )

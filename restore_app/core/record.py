@@ -15,10 +15,10 @@ from typing import Any
 import restore_app
 from restore_app.core import dates
 from restore_app.core.atomic import atomic_write_bytes, sha256_file
+from restore_app.core.naming import RECORD_FORMAT
 
 __all__ = ["RECORD_FORMAT", "record_path", "sha256_file", "write_record"]
 
-RECORD_FORMAT = "restore-app treatment record"
 #: 2 adds who and why (object, operator, purpose), the masks beside the output,
 #: file sizes and the torch version; records of version 1 are still read.
 RECORD_VERSION = 2

@@ -33,6 +33,11 @@ class BatchUsageError(RestoreError):
     """The folders given to a batch cannot be used together (nothing was run)."""
 
 
+#: Why a batch leaves an output of Restore among its inputs alone.
+DERIVATIVE_SKIPPED = (
+    "an output of Restore (a treatment record is beside it); "
+    "--include-derivatives restores it too"
+)
 #: The status of an image in which automatic masks found no damage.
 NOTHING_DETECTED = "nothing detected"
 
@@ -463,13 +468,16 @@ def run_batch(
     detect: DetectSettings | None = None,
     auto_masks: bool = False,
     protect_lookup: Callable[[Path], Path | None] | None = None,
+    include_derivatives: bool = False,
     verify: bool = False,
     about: dict[str, Any] | None = None,
     engine: Callable[[Iterator[Work]], Iterator[BatchItem]] | None = None,
 ) -> BatchReport:
     """Restore every image of ``input_dir`` into ``output_dir`` under the same name.
 
-    ``files`` limits the batch to those images (inside ``input_dir``). Masks come
+    ``files`` limits the batch to those images (inside ``input_dir``); without
+    it, outputs of Restore found there are skipped (reported so) unless
+    ``include_derivatives``. Masks come
     from ``masks_dir`` (same stem, any extension) or from ``mask_lookup(image)``
     (the window passes its saved masks). ``on_item`` hears each outcome,
     ``on_progress(images_finished, total)`` the batch's progress and
@@ -495,7 +503,7 @@ def run_batch(
     holding it, removes temporaries that killed writes left there. Raises
     ImageWriteError before the first image when ``output_dir`` is not writable.
     """
-    from restore_app.core.naming import list_images
+    from restore_app.core.naming import is_derivative, list_images
 
     task = Task(task)
     input_dir = Path(input_dir).resolve()
@@ -541,8 +549,14 @@ def run_batch(
             "inpainting a folder needs a mask folder (--masks) or --auto-masks"
         )
 
+    derivatives: list[Path] = []
     if files is None:
-        images = list_images(input_dir, recursive=recursive)
+        images = list_images(input_dir, recursive=recursive, derivatives=True)
+        if not include_derivatives:
+            # An earlier batch's or the window's outputs, saved among the
+            # scans, are not scans: said in the report, never restored again.
+            derivatives = [p for p in images if is_derivative(p)]
+            images = [p for p in images if p not in set(derivatives)]
     else:
         images = [Path(f).resolve() for f in files]
     # A mask folder inside the input folder would otherwise be restored as well.
@@ -554,7 +568,7 @@ def run_batch(
     with batch_lock(output_dir):
         report = BatchReport()
         claimed: dict[Path, Path] = {}
-        total = len(images)
+        total = len(images) + len(derivatives)
 
         def finish(item: BatchItem) -> None:
             if item.status == "done":
@@ -569,6 +583,9 @@ def run_batch(
                 on_item(item)
             if on_progress is not None:
                 on_progress(report.total, total)
+
+        for source in derivatives:
+            finish(BatchItem(source, None, "skipped", DERIVATIVE_SKIPPED))
 
         def plan() -> Iterator[Work]:
             # A generator, so the file list streams to the engine: nothing per

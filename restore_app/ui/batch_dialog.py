@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restore_app.core.naming import default_output_dir
 from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS
 
 TASKS = tuple(
@@ -44,11 +45,6 @@ class BatchChoice:
     files: tuple[Path, ...]
     output_dir: Path
     overwrite: bool
-
-
-def default_output_dir(folder: Path) -> Path:
-    """A sibling of the scans' folder: ``scans`` → ``scans-restored``."""
-    return folder.parent / f"{folder.name}-restored"
 
 
 class BatchDialog(QDialog):

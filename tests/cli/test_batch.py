@@ -119,3 +119,19 @@ def test_batch_usage_errors_exit_2(cli, tmp_path) -> None:
         assert len(run.err_lines) == 1 and "Traceback" not in run.err
     assert sorted(p.name for p in src.iterdir()) == ["a.png"]
     assert not (tmp_path / "o").exists()
+
+
+def test_outputs_among_the_scans_are_not_taken_for_scans(cli, tmp_path) -> None:
+    src = _folder(tmp_path, ("a.png", "b.png"))
+    r = cli("denoise", src / "a.png", "-o", src / "a.clean.png",
+            "--model", "denoise.nlm")  # fmt: skip
+    assert r.code == 0, r.err
+    run = cli("batch", src, "-o", tmp_path / "out", "--op", "denoise",
+              "--model", "denoise.nlm")  # fmt: skip
+    assert run.code == 0, run.err
+    assert "2 done, 1 skipped, 0 failed" in run.out
+    assert "a.clean.png: an output of Restore" in run.out
+    assert not (tmp_path / "out" / "a.clean.png").exists()
+    again = cli("batch", src, "-o", tmp_path / "all", "--op", "denoise",
+                "--model", "denoise.nlm", "--include-derivatives")  # fmt: skip
+    assert again.code == 0 and "3 done" in again.out

@@ -55,7 +55,8 @@ def test_export_writes_a_16_bit_derivative_and_its_record(qtbot, window, tmp_pat
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
 
-    out = scans / "print.restored.png"
+    # Beside the scans, not among them (where it would be taken for a scan).
+    out = tmp_path / "deep-restored" / "print.restored.png"
     written = read_image(out)
     assert written.dtype == np.uint16
     assert np.array_equal(written.pixels, doc.pixels)
@@ -66,6 +67,11 @@ def test_export_writes_a_16_bit_derivative_and_its_record(qtbot, window, tmp_pat
     assert window.folder_panel.status_of(0) == "exported"
     window.session.flush()
     assert window.session.sidecar_for(source).statuses() == {"print.png": "exported"}
+    # Saved among the scans, an export is still not taken for a scan.
+    copy = scans / "print.copy.png"
+    window.files.write_derivative(doc, copy, overwrite=False)
+    window.open_paths([str(scans)])
+    qtbot.waitUntil(lambda: window.session.paths == [source], timeout=5000)
 
 
 def test_save_a_copy_writes_where_chosen_never_over_the_original(

@@ -81,7 +81,7 @@ def test_batch_dialog_choices_reach_the_batch(qtbot, window, scans):
 
     from PySide6.QtWidgets import QDialogButtonBox
 
-    from restore_app.ui.batch_dialog import default_output_dir
+    from restore_app.core.naming import default_output_dir
 
     open_and_wait(qtbot, window, [scans])
     progress = []
