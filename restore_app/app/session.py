@@ -79,6 +79,17 @@ class Session:
             self._report_damaged(car)
         return {p: out.get(p.resolve(), "untouched") for p in self.paths}
 
+    def unexported_paths(self) -> list[Path]:
+        """The images whose changes were never exported: an open image whose
+        pixels differ from its last export (or the scan), and an image not
+        opened since a restart whose saved work says it was edited (the strip's
+        orange ●)."""
+        loaded = {p for p, d in self.docs.items() if d.has_unexported_changes()}
+        saved = {p for p, status in self.statuses().items() if status == "edited"}
+        return [
+            p for p in self.paths if p in loaded or (p in saved and p not in self.docs)
+        ]
+
     def set_paths(self, paths: list[Path]) -> None:
         self.save_all()
         self.paths = [Path(p).resolve() for p in paths]

@@ -707,20 +707,13 @@ class MainWindow(QMainWindow):
             # torch loads on the worker thread once the window is on screen.
             QTimer.singleShot(200, self.service.warm_up)
 
-    def unexported_docs(self) -> list[Document]:
-        """Open images whose pixels differ from what was last exported (or from
-        the scan, if never exported): an edit undone is no change."""
-        return [d for d in self.session.docs.values() if d.has_unexported_changes()]
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        pending = self.unexported_docs()
+        pending = self.session.unexported_paths()
         if pending and self.ask_on_close:
-            names = ", ".join(d.name for d in pending[:3]) + (
+            names = ", ".join(p.name for p in pending[:3]) + (
                 " …" if len(pending) > 3 else ""
             )
-            where = sorted(
-                {str(self.session.sidecar_for(d.path).root) for d in pending}
-            )
+            where = sorted({str(self.session.sidecar_for(p).root) for p in pending})
             answer = QMessageBox.question(
                 self,
                 "Restore",

@@ -12,21 +12,51 @@ def test_quit_warning_counts_only_real_changes(qtbot, window, scans, tmp_path):
     mask = np.zeros(doc.mask.shape, bool)
     mask[50:60, 50:120] = True
     doc.set_mask(mask, "Paint mask")
-    assert window.unexported_docs() == []  # a mask is no change to export
+    assert window.session.unexported_paths() == []  # a mask is no change to export
     window.workspace.tools.apply_task_settings(
         {"task": "inpaint", "restorer": "inpaint.telea"}
     )
     with qtbot.waitSignal(window.jobs.applied, timeout=20000):
         window.run_tool()
-    assert window.unexported_docs() == [doc]
+    assert window.session.unexported_paths() == [doc.path]
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.unexported_docs() == []  # undone: nothing left to export
+    assert window.session.unexported_paths() == []  # undone: nothing left to export
     qtbot.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
-    assert window.unexported_docs() == [doc]
+    assert window.session.unexported_paths() == [doc.path]
     window.files.write_derivative(doc, tmp_path / "out.png", overwrite=False)
-    assert window.unexported_docs() == []
+    assert window.session.unexported_paths() == []
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.unexported_docs() == [doc]  # now differs from the export
+    # now it differs from the export
+    assert window.session.unexported_paths() == [doc.path]
+
+
+def test_after_a_restart_quit_counts_every_image_with_unexported_changes(
+    qtbot, window, scans, settings
+):
+    from ui_helpers import new_window
+
+    doc = open_and_wait(qtbot, window, [scans])
+    window.workspace.tools.apply_task_settings(
+        {"task": "inpaint", "restorer": "inpaint.telea"}
+    )
+    for i in range(3):
+        window.show_index(i)
+        qtbot.waitUntil(lambda i=i: window.doc.path == window.session.paths[i])
+        doc = window.doc
+        mask = np.zeros(doc.mask.shape, bool)
+        mask[50:60, 50:120] = True
+        doc.set_mask(mask, "Paint mask")
+        with qtbot.waitSignal(window.jobs.applied, timeout=20000):
+            window.run_tool()
+    assert len(window.session.unexported_paths()) == 3
+    window.session.flush()
+    window.close()
+    again = new_window(qtbot, settings)
+    again.open_paths([str(scans)])  # it reopens on the image last viewed
+    qtbot.waitUntil(lambda: again.doc is not None, timeout=10000)
+    assert len(again.session.docs) == 1  # only the image in view is read
+    assert again.session.unexported_paths() == again.session.paths
+    again.close()
 
 
 def test_strength_value_and_steady_panels(qtbot, window, scans):
