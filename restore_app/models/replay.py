@@ -20,6 +20,9 @@ from restore_app.core.errors import RestoreError
 from restore_app.core.record import record_path
 from restore_app.core.tasks import RESTORE_TASKS
 
+#: What a recorded operation says of its masks, kept in its replay's record.
+_MASK_KEYS = ("mask", "mask_sha256", "protect", "protect_sha256", "crop", "mask_id")
+
 
 class RecordError(RestoreError):
     """A treatment record that cannot be read or used."""
@@ -122,6 +125,8 @@ def replay(
     for i, op in enumerate(record["operations"], 1):
         task = op.get("task")
         if task not in RESTORE_TASKS:
+            if task == "damage-record":
+                replayed.append(dict(op))  # the repaired area, as recorded
             continue
         restorer = get_restorer(op["restorer"])
         if (
@@ -150,7 +155,10 @@ def replay(
             tile_size=int(op.get("tile_size") or 512),
         )
         pixels = result.pixels
-        replayed.append({**result.operation, "replay_of": str(record_file)})
+        entry = {**result.operation, "replay_of": str(record_file)}
+        # Which masks it used, as the record names them.
+        entry.update({k: op[k] for k in _MASK_KEYS if k in op})
+        replayed.append(entry)
     import dataclasses
 
     output = Path(output)
@@ -162,6 +170,7 @@ def replay(
         operations=replayed,
         masks=used,
         overwrite=overwrite,
+        about={k: record.get(k) for k in ("object_id", "operator", "purpose")},
     )
     original = Path((record.get("output") or {}).get("path") or "")
     if not original.is_file():

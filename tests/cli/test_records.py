@@ -121,3 +121,26 @@ def test_the_report_says_what_is_stated_when_reporting(cli, tmp_path) -> None:
     assert "B. Archivist (stated when reporting)" in text
     assert "INV-7; INV-8 (stated when reporting)" in text
     assert "Purpose (not given)" in " ".join(text.split())
+
+
+def test_a_replay_record_keeps_what_the_record_said(cli, tmp_path) -> None:
+    import json
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    keep = np.zeros((96, 128), bool)
+    keep[:, :20] = True
+    save_mask(tmp_path / "keep.png", keep)
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--protect", "keep.png", "--model", "inpaint.telea",
+            "--object-id", "INV-9", "--operator", "C. Keeper")  # fmt: skip
+    assert r.code == 0, r.err
+    again = cli("replay", "out.png.json", "-o", "again.png")
+    assert again.code == 0, again.err
+    first = json.loads((tmp_path / "out.png.json").read_text())
+    replay = json.loads((tmp_path / "again.png.json").read_text())
+    assert (replay["object_id"], replay["operator"]) == ("INV-9", "C. Keeper")
+    (op,) = replay["operations"]
+    assert op["protect_sha256"] == first["operations"][0]["protect_sha256"]
+    assert op["mask_sha256"] == first["operations"][0]["mask_sha256"]
+    assert op["replay_of"].endswith("out.png.json")
