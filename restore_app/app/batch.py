@@ -34,11 +34,13 @@ def batch_job(
     protects: dict[Path, Path] = {}
     for f in files:
         car = session.sidecar_for(f)
-        protect = car.image_dir(f.name) / "protect.png"
-        if protect.exists():
+        # Through the sidecar's check: work saved for another version of the
+        # scan (a rescan since) is not applied to this one.
+        protect = car.saved_mask(f, "protect")
+        if protect is not None:
             protects[f.resolve()] = protect
-        mask = car.image_dir(f.name) / "mask.png"
-        if mask.exists():
+        mask = car.saved_mask(f)
+        if mask is not None:
             masks[f.resolve()] = mask
         elif task == Task.INPAINT:
             # No mask painted: a reviewed damage proposal serves as one.

@@ -70,3 +70,29 @@ def test_a_rescan_on_disk_is_never_exported_saved_or_run_against(
         saved["source_mtime_ns"] != scan.stat().st_mtime_ns
     )
     assert sidecar_lookup("mask")(scan) is None
+
+
+def test_the_window_batch_takes_no_mask_saved_for_another_version(
+    qtbot, window, tmp_path
+):
+    from restore_app.app.batch import batch_job
+    from restore_app.core.tasks import Task
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scan = folder / "d.png"
+    _write(scan, 1)
+    doc = open_and_wait(qtbot, window, [scan])
+    mask = np.zeros(doc.mask.shape, bool)
+    mask[40:50, 20:140] = True
+    doc.set_mask(mask, "Paint mask")
+    doc.set_mask(mask, "Protect", "protect")
+    window.session.flush()
+    prefs = window.workspace.preferences
+    job = batch_job(window.session, prefs, Task.INPAINT, [scan], tmp_path / "o")
+    assert list(job.masks) == [scan.resolve()] and list(job.protects)
+    _write(scan, 2)  # a rescan
+    st = scan.stat()
+    os.utime(scan, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    job = batch_job(window.session, prefs, Task.INPAINT, [scan], tmp_path / "o")
+    assert job.masks == {} and job.protects == {}
