@@ -40,7 +40,6 @@ TOOLS = (
 #: Brush diameter in image pixels.
 BRUSH_SIZE_RANGE = (1.0, 2000.0)
 DEFAULT_BRUSH_SIZE = 24.0
-DEFAULT_BRUSH_HARDNESS = 0.8
 DEFAULT_STRENGTH = 0.6
 DEFAULT_GROW_PX = 3
 DEFAULT_OVERLAY_RGB = (255, 40, 60)
@@ -107,7 +106,6 @@ class ToolState:
     tool: Tool = Tool.BRUSH
     layer: str = MASK_LAYER
     brush_size: float = DEFAULT_BRUSH_SIZE
-    brush_hardness: float = DEFAULT_BRUSH_HARDNESS
     grow_px: int = DEFAULT_GROW_PX
     overlay_rgb: tuple[int, int, int] = DEFAULT_OVERLAY_RGB
     overlay_opacity: float = DEFAULT_OVERLAY_OPACITY
@@ -121,10 +119,9 @@ class ToolState:
     defaults: dict[str, str] = field(default_factory=dict)
 
     # -- brush ------------------------------------------------------------------
-    def set_brush(self, size: float, hardness: float) -> None:
+    def set_brush(self, size: float) -> None:
         lo, hi = BRUSH_SIZE_RANGE
         self.brush_size = float(min(hi, max(lo, round(size))))
-        self.brush_hardness = round(min(1.0, max(0.0, hardness)), 2)
 
     def resize_brush(self, factor: float) -> None:
         """Scale the brush; it always moves by at least one pixel."""
@@ -134,10 +131,7 @@ class ToolState:
         )
         if size == self.brush_size:
             size += 1 if factor > 1 else -1
-        self.set_brush(size, self.brush_hardness)
-
-    def harden_brush(self, step: float) -> None:
-        self.set_brush(self.brush_size, self.brush_hardness + step)
+        self.set_brush(size)
 
     # -- layers -----------------------------------------------------------------
     @property

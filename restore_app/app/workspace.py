@@ -17,14 +17,13 @@ from restore_app.app.preferences import (
 from restore_app.app.scheduling import Post, QueuePost
 from restore_app.app.session import Session
 from restore_app.app.tool_state import (
-    DEFAULT_BRUSH_HARDNESS,
     DEFAULT_BRUSH_SIZE,
     ToolState,
 )
 from restore_app.core.tasks import RESTORE_TASKS
 
-#: The brush is the tools' own state; its last size and hardness are kept.
-BRUSH_KEYS = ("brush/size", "brush/hardness")
+#: The brush is the tools' own state; its last size is kept.
+BRUSH_SIZE_KEY = "brush/size"
 
 
 class Workspace:
@@ -53,8 +52,7 @@ class Workspace:
         self.jobs = JobController(runner, self.preferences) if runner else None
         self.tools = ToolState()
         self.tools.set_brush(
-            _float(self.store.value(BRUSH_KEYS[0]), DEFAULT_BRUSH_SIZE),
-            _float(self.store.value(BRUSH_KEYS[1]), DEFAULT_BRUSH_HARDNESS),
+            _float(self.store.value(BRUSH_SIZE_KEY), DEFAULT_BRUSH_SIZE)
         )
         #: restorers by task (RestorerInfo), and each task's stated default
         #: (resources/models/defaults.json)
@@ -65,7 +63,6 @@ class Workspace:
         apply_memory_budget(self.preferences)
         self.preferences.events.connect(self._on_preference_changed)
         self.tools.events.brush_size.connect(self._on_brush_changed)
-        self.tools.events.brush_hardness.connect(self._on_brush_changed)
 
     # -- models -----------------------------------------------------------------
     def reload_models(self) -> None:
@@ -109,8 +106,7 @@ class Workspace:
             self.tools.set_defaults(self.default_models())
 
     def _on_brush_changed(self, _value: Any = None) -> None:
-        self.store.setValue(BRUSH_KEYS[0], self.tools.brush_size)
-        self.store.setValue(BRUSH_KEYS[1], self.tools.brush_hardness)
+        self.store.setValue(BRUSH_SIZE_KEY, self.tools.brush_size)
 
 
 def _float(raw: Any, default: float) -> float:

@@ -92,7 +92,7 @@ class Canvas(QWidget):
         self._rect_start: QPointF | None = None
         self._cursor: QPointF | None = None
         ev = tools.events
-        for sig in (ev.tool, ev.brush_size, ev.brush_hardness, ev.layer):
+        for sig in (ev.tool, ev.brush_size, ev.layer):
             sig.connect(self._on_tools_changed)
         for sig in (ev.show_mask, ev.show_repaired, ev.overlay_rgb, ev.overlay_opacity):
             sig.connect(self._on_overlay_changed)
@@ -498,13 +498,6 @@ class Canvas(QWidget):
             p.drawEllipse(self._cursor, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.drawEllipse(self._cursor, r, r)
-            if self.tools.brush_hardness < 1.0 and r > 4:
-                p.setPen(QPen(QColor(255, 255, 255, 150), 1, Qt.PenStyle.DotLine))
-                p.drawEllipse(
-                    self._cursor,
-                    r * self.tools.brush_hardness,
-                    r * self.tools.brush_hardness,
-                )
 
     def _label(self, p: QPainter, at: QPointF, text: str) -> None:
         fm = p.fontMetrics()

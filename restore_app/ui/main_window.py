@@ -287,18 +287,6 @@ class MainWindow(QMainWindow):
         tools = self.workspace.tools
         self._action(t, "Smaller Brush", lambda: tools.resize_brush(1 / 1.2), "[")
         self._action(t, "Larger Brush", lambda: tools.resize_brush(1.2), "]")
-        self._action(
-            t,
-            "Softer Brush",
-            lambda: tools.harden_brush(-0.1),
-            ["Shift+[", "{", "Shift+{"],
-        )
-        self._action(
-            t,
-            "Harder Brush",
-            lambda: tools.harden_brush(0.1),
-            ["Shift+]", "}", "Shift+}"],
-        )
         t.addSeparator()
         self._action(t, "Run", self.run_tool, ["Return", "Enter"])
         self._action(t, "Preview Visible Region", self.preview_tool, "Ctrl+P")

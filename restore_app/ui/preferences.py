@@ -125,11 +125,7 @@ class PreferencesDialog(QDialog):
         self.brush_size_spin = QSpinBox()
         self.brush_size_spin.setRange(1, 2000)
         self.brush_size_spin.setSuffix(" px")
-        self.brush_hardness_spin = QSpinBox()
-        self.brush_hardness_spin.setRange(0, 100)
-        self.brush_hardness_spin.setSuffix(" %")
         form.addRow("Size", self.brush_size_spin)
-        form.addRow("Hardness", self.brush_hardness_spin)
         layout.addWidget(brush)
 
         buttons = QDialogButtonBox(
@@ -153,7 +149,6 @@ class PreferencesDialog(QDialog):
         self.suffix_edit.setText(p.export_suffix)
         tools = self.workspace.tools
         self.brush_size_spin.setValue(round(tools.brush_size))
-        self.brush_hardness_spin.setValue(round(tools.brush_hardness * 100))
         self._on_suffix_edit_text_changed()
 
     def values(self) -> Preferences:
@@ -175,9 +170,7 @@ class PreferencesDialog(QDialog):
 
     def accept(self) -> None:
         self.workspace.preferences.update_from(self.values())
-        self.workspace.tools.set_brush(
-            self.brush_size_spin.value(), self.brush_hardness_spin.value() / 100.0
-        )
+        self.workspace.tools.set_brush(self.brush_size_spin.value())
         super().accept()
 
     def _on_browse_clicked(self) -> None:

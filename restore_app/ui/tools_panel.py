@@ -83,15 +83,8 @@ class ToolsPanel(QWidget):
         self.size_spin.setRange(1, 2000)
         self.size_spin.setSuffix(" px")
         self.size_spin.setToolTip("Brush size ([ and ])")
-        self.hardness_slider = _slider(0, 100, 80)
-        self.hardness_slider.setToolTip(
-            "Hardness (Shift+[ and Shift+]): soft edges feather denoise and deblur "
-            "inside the mask"
-        )
         form.addRow("Size", self.size_spin)
-        form.addRow("Hardness", self.hardness_slider)
         self.size_spin.valueChanged.connect(self._on_brush_edited)
-        self.hardness_slider.valueChanged.connect(self._on_brush_edited)
         layout.addWidget(brush_box)
 
         mask_box = QGroupBox("Mask")
@@ -232,11 +225,7 @@ class ToolsPanel(QWidget):
             change()
 
     def _on_brush_edited(self) -> None:
-        self._edit(
-            lambda: self.state.set_brush(
-                self.size_spin.value(), self.hardness_slider.value() / 100.0
-            )
-        )
+        self._edit(lambda: self.state.set_brush(self.size_spin.value()))
 
     def _on_task_combo_changed(self) -> None:
         task = self.task_combo.currentData()
@@ -290,7 +279,6 @@ class ToolsPanel(QWidget):
         try:
             self.tool_buttons[str(s.tool)].setChecked(True)
             self.size_spin.setValue(int(round(s.brush_size)))
-            self.hardness_slider.setValue(int(round(s.brush_hardness * 100)))
             button = self.layer_buttons.get(s.layer)
             if button is not None:
                 button.setChecked(True)

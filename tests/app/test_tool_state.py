@@ -29,17 +29,15 @@ def test_a_change_is_announced_once_and_no_change_not_at_all():
 
 def test_the_brush_stays_in_range_and_always_moves():
     state = ToolState()
-    state.set_brush(5000, 1.7)
-    assert (state.brush_size, state.brush_hardness) == (BRUSH_SIZE_RANGE[1], 1.0)
-    state.set_brush(1, -3)
-    assert (state.brush_size, state.brush_hardness) == (1.0, 0.0)
-    state.set_brush(3, 0.5)
+    state.set_brush(5000)
+    assert state.brush_size == BRUSH_SIZE_RANGE[1]
+    state.set_brush(-3)
+    assert state.brush_size == BRUSH_SIZE_RANGE[0]
+    state.set_brush(3)
     state.resize_brush(1.2)  # 3.6 rounds back to 4, never stays at 3
     assert state.brush_size == 4
     state.resize_brush(1 / 1.2)
     assert state.brush_size == 3
-    state.harden_brush(0.1)
-    assert state.brush_hardness == 0.6
 
 
 def test_a_task_shows_its_default_until_the_person_picks():

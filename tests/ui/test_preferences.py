@@ -67,7 +67,6 @@ def test_ok_saves_and_the_window_applies_it(qtbot, window, scans, tmp_path):
     dialog.output_edit.setText(str(out_dir))
     dialog.suffix_edit.setText("clean")
     dialog.brush_size_spin.setValue(57)
-    dialog.brush_hardness_spin.setValue(35)
     dialog.accept()
 
     s = window.settings
@@ -77,15 +76,10 @@ def test_ok_saves_and_the_window_applies_it(qtbot, window, scans, tmp_path):
     assert s.value("output_dir") == str(out_dir)
     assert s.value("export_suffix") == "clean"
     assert float(s.value("brush/size")) == 57.0
-    assert float(s.value("brush/hardness")) == 0.35
 
     assert (window.jobs.device, window.jobs.tile_size) == ("cpu", 256)
-    assert (
-        window.canvas.tools.brush_size == 57.0
-        and window.canvas.tools.brush_hardness == 0.35
-    )
+    assert window.canvas.tools.brush_size == 57.0
     assert window.tools.size_spin.value() == 57
-    assert window.tools.hardness_slider.value() == 35
     # The denoise model still showed the old default, so it follows the new one.
     assert window.tools.model_combo.currentData() == new_denoise
 
@@ -127,7 +121,6 @@ def test_a_new_window_reads_what_preferences_saved(qtbot, window, tmp_path):
     )
     dialog.suffix_edit.setText("v2.final")
     dialog.brush_size_spin.setValue(80)
-    dialog.brush_hardness_spin.setValue(50)
     dialog.accept()
     window.close()
 
@@ -138,10 +131,7 @@ def test_a_new_window_reads_what_preferences_saved(qtbot, window, tmp_path):
     second.ask_on_close = False
     qtbot.addWidget(second)
     assert (second.jobs.device, second.jobs.tile_size) == ("cpu", 1024)
-    assert (
-        second.canvas.tools.brush_size == 80.0
-        and second.canvas.tools.brush_hardness == 0.5
-    )
+    assert second.canvas.tools.brush_size == 80.0
     second.workspace.tools.apply_task_settings({"task": "deblur"})
     assert second.tools.model_combo.currentData() == new_deblur
     again = PreferencesDialog(second.workspace, second)
