@@ -60,20 +60,66 @@ def summarise_layers(
     return [_row(k, layers[k.id], area) for k in DAMAGE_KINDS if k.id in layers]
 
 
-def as_csv(rows: list[dict[str, Any]]) -> str:
+def scan_entry(
+    name: str,
+    sha256: str | None,
+    shape: tuple[int, ...],
+    dpi: tuple[float, float] | None,
+) -> dict[str, Any]:
+    """What a damage map says of the scan it maps: file name, SHA-256 (of the
+    version read), size in pixels and resolution."""
+    return {
+        "file": name,
+        "sha256": sha256,
+        "width": int(shape[1]),
+        "height": int(shape[0]),
+        "resolution_dpi": list(dpi) if dpi else None,
+    }
+
+
+def protected_entry(
+    protect: np.ndarray | None, dpi: tuple[float, float] | None
+) -> dict[str, Any] | None:
+    """The region kept as original (bool (H, W)): pixels, share, mm²; None
+    without one. It is not damage, and is never a row of the table."""
+    if protect is None or not protect.any():
+        return None
+    area = _pixel_area(dpi)
+    pixels = int(protect.sum())
+    return {
+        "pixels": pixels,
+        "percent": round(100.0 * pixels / protect.size, 4),
+        "mm2": round(pixels * area, 3) if area is not None else None,
+    }
+
+
+def as_csv(rows: list[dict[str, Any]], scan: dict[str, Any] | None = None) -> str:
+    """The table, one row per kind; with ``scan``, each row names the scan's
+    file and SHA-256 too (a CSV read on its own says what it maps)."""
     buf = io.StringIO()
     fields = ["kind", "name", "pixels", "percent", "mm2", "regions"]
+    if scan is not None:
+        fields = ["scan", "scan_sha256", *fields]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "mm2": "" if row["mm2"] is None else row["mm2"]})
+        entry = {**row, "mm2": "" if row["mm2"] is None else row["mm2"]}
+        if scan is not None:
+            entry |= {"scan": scan["file"], "scan_sha256": scan["sha256"] or ""}
+        writer.writerow(entry)
     return buf.getvalue()
 
 
-def as_json(rows: list[dict[str, Any]], dpi: tuple[float, float] | None) -> str:
-    return (
-        json.dumps(
-            {"resolution_dpi": list(dpi) if dpi else None, "kinds": rows}, indent=2
-        )
-        + "\n"
-    )
+def as_json(
+    rows: list[dict[str, Any]],
+    dpi: tuple[float, float] | None,
+    scan: dict[str, Any] | None = None,
+    protected: dict[str, Any] | None = None,
+) -> str:
+    """The table as JSON, with the scan it maps and its protected region."""
+    body: dict[str, Any] = {"resolution_dpi": list(dpi) if dpi else None}
+    if scan is not None:
+        body["scan"] = scan
+        body["protected"] = protected
+    body["kinds"] = rows
+    return json.dumps(body, indent=2) + "\n"

@@ -213,12 +213,23 @@ def detect_file(
                     }
                 )
             # Area per kind: pixels, share, mm² at the scan's resolution, regions.
-            from restore_app.core.damage_map import as_csv, as_json, summarise
+            from restore_app.core.damage_map import (
+                as_csv,
+                as_json,
+                protected_entry,
+                scan_entry,
+                summarise,
+            )
 
-            rows = summarise(labels, doc.meta.dpi, settings.chosen_kinds())
-            for path, text in zip(
-                summaries, (as_csv(rows), as_json(rows, doc.meta.dpi)), strict=True
-            ):
+            dpi = doc.meta.dpi
+            rows = summarise(labels, dpi, settings.chosen_kinds())
+            sha = doc.identity.sha256 if doc.identity else None
+            scan = scan_entry(source.name, sha, shape, dpi)
+            texts = (
+                as_csv(rows, scan),
+                as_json(rows, dpi, scan, protected_entry(protect_array, dpi)),
+            )
+            for path, text in zip(summaries, texts, strict=True):
                 atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
                 written.append(path)
                 entries.append(

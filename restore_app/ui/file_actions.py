@@ -226,7 +226,13 @@ class FileActions(QObject):
         """Write the current image's damage map: ``STEM.KIND.png`` per layer, the
         label image ``STEM.kinds.png``, and ``STEM.damage.csv`` / ``.json``."""
         from restore_app.core.atomic import atomic_write_bytes
-        from restore_app.core.damage_map import as_csv, as_json, summarise_layers
+        from restore_app.core.damage_map import (
+            as_csv,
+            as_json,
+            protected_entry,
+            scan_entry,
+            summarise_layers,
+        )
         from restore_app.core.masks import write_label_image, write_mask
 
         doc = self.current()
@@ -241,10 +247,15 @@ class FileActions(QObject):
                 written.append(folder / f"{stem}.{kid}.png")
             write_label_image(doc.damage_labels(), folder / f"{stem}.kinds.png")
             written.append(folder / f"{stem}.kinds.png")
-            rows = summarise_layers(doc.damage, doc.image.meta.dpi)
+            dpi = doc.image.meta.dpi
+            rows = summarise_layers(doc.damage, dpi)
+            identity = doc.image.identity
+            sha = identity.sha256 if identity else None
+            scan = scan_entry(doc.path.name, sha, doc.pixels.shape, dpi)
+            protected = protected_entry(doc.protect, dpi)
             for name, text in (
-                (f"{stem}.damage.csv", as_csv(rows)),
-                (f"{stem}.damage.json", as_json(rows, doc.image.meta.dpi)),
+                (f"{stem}.damage.csv", as_csv(rows, scan)),
+                (f"{stem}.damage.json", as_json(rows, dpi, scan, protected)),
             ):
                 atomic_write_bytes(folder / name, text.encode("utf-8"))
                 written.append(folder / name)

@@ -45,6 +45,16 @@ def test_detect_writes_mask_layers_and_record(cli, tmp_path) -> None:
     assert sum(r["pixels"] for r in rows.values()) == int((mask == 255).sum())
     assert summary["resolution_dpi"] is None and rows["dust"]["mm2"] is None
     assert rows["dust"]["regions"] > 0
+    from restore_app.core.atomic import sha256_file
+
+    assert summary["scan"] == {
+        "file": "coldripple.png",
+        "sha256": sha256_file(image),
+        "width": 192,
+        "height": 192,
+        "resolution_dpi": None,
+    }
+    assert summary["protected"] is None
     labels = load(tmp_path / "layers" / "coldripple.kinds.png")
     assert ((labels > 0) == (mask == 255)).all()
     record = json.loads((tmp_path / "mask.png.json").read_text())

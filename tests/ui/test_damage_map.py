@@ -72,6 +72,19 @@ def test_paint_measure_save_and_repair_the_map(
     ]
     summary = json.loads((out / "scan_0.damage.json").read_text())
     assert [r["kind"] for r in summary["kinds"]] == ["scratch", "crack"]
+    # It names the scan it maps (as it was read) and leaves protection apart.
+    from restore_app.core.atomic import sha256_file
+
+    assert summary["scan"]["file"] == "scan_0.png"
+    assert summary["scan"]["sha256"] == sha256_file(doc.path)
+    assert (summary["scan"]["width"], summary["scan"]["height"]) == (
+        doc.width,
+        doc.height,
+    )
+    assert summary["protected"] is None
+    table = (out / "scan_0.damage.csv").read_text().splitlines()
+    assert table[0].startswith("scan,scan_sha256,kind,")
+    assert table[1].startswith(f"scan_0.png,{sha256_file(doc.path)},scratch,")
     # A folder that cannot be made: the error, and no word of success.
     (tmp_path / "afile").write_text("")
     errors, messages = [], []
