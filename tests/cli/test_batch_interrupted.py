@@ -118,7 +118,13 @@ def test_pipelines_follow_a_batch_in_json(cli, tmp_path) -> None:
             "--progress", "json", "--report", "run.jsonl")  # fmt: skip
     assert r.code == 1
     events = [json.loads(line) for line in r.out.splitlines()]
-    assert events[-1] == {"event": "summary", "done": 2, "skipped": 0, "failed": 1}
+    assert events[-1] == {
+        "event": "summary",
+        "done": 2,
+        "nothing_detected": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
     assert any(e["event"] == "progress" for e in events)
     items = [e for e in events if e["event"] == "item"]
     manifest = [
