@@ -25,6 +25,7 @@ def batch_job(
     *,
     restorer_id: str | None = None,
     strength: float | None = None,
+    options: dict[str, bool] | None = None,
     overwrite: bool = False,
 ) -> BatchJob:
     """The job that runs ``task`` over ``files`` into ``output_dir`` (open
@@ -53,6 +54,7 @@ def batch_job(
         task=str(task),
         restorer_id=restorer_id,
         strength=strength,
+        options=options,
         files=tuple(files),
         masks=masks,
         protects=protects,

@@ -46,6 +46,7 @@ class _Pending:
     protect: np.ndarray | None = None  # bool crop the job honoured
     tiles: np.ndarray | None = None  # the document's pixel tile counts at the start
     reads_all: bool = False  # it measures the whole image (automatic strength)
+    auto_strength: bool = False  # the restorer chose the strength
 
 
 def _grow_box(box, margin: int, w: int, h: int) -> tuple[int, int, int, int]:
@@ -109,9 +110,12 @@ class JobController:
         pending.protect = getattr(job, "protect", None)
         if pending.doc is not None:
             pending.tiles = pending.doc.pixel_tiles.copy()
-        pending.reads_all = getattr(job, "task", "") != Task.INPAINT and (
+        task = getattr(job, "task", "")
+        pending.auto_strength = task != Task.INPAINT and (
             getattr(job, "strength", 0.0) is None
         )
+        # Colour is chosen from the whole image, whatever its strength.
+        pending.reads_all = pending.auto_strength or task == Task.COLOR
         self._pending[job.job_id] = pending
         handle = self.runner.submit(job)
         jid = job.job_id
@@ -149,6 +153,7 @@ class JobController:
             protect=_protect_crop(doc, (0, 0, doc.width, doc.height)),
             restorer_id=settings.restorer or None,
             strength=settings.chosen_strength,
+            options=settings.options,
             device=self.device,
             tile_size=self.tile_size,
             target=doc,
@@ -176,6 +181,9 @@ class JobController:
             protect=_protect_crop(doc, (x0, y0, x1, y1)),
             restorer_id=settings.restorer or None,
             strength=settings.chosen_strength,
+            options=settings.options,
+            # A correction chosen for the whole image is previewed as such.
+            whole=doc.pixels if task == Task.COLOR else None,
             device=self.device,
             tile_size=self.tile_size,
             origin=(x0, y0),
@@ -383,7 +391,7 @@ class JobController:
             text = task.capitalize() + (
                 " mask" if pending.region is not None else " image"
             )
-            if pending.reads_all:
+            if pending.auto_strength:
                 # The strength the restorer chose, so the History says what
                 # "Auto" did to this image.
                 text += f" (auto strength {op['params']['strength']:.2f})"

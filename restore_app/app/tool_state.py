@@ -15,7 +15,7 @@ from typing import Any
 from psygnal import evented
 
 from restore_app.core.damage import layer_kind
-from restore_app.core.tasks import Task
+from restore_app.core.tasks import Task, task_options
 
 
 class Tool(StrEnum):
@@ -54,12 +54,18 @@ PROTECT_LAYER = "protect"
 @dataclass(frozen=True)
 class TaskSettings:
     """What Run does: the task, its model, and the strength (``auto``: measured
-    in the image; inpainting has none)."""
+    in the image; inpainting has none); colour may keep a print's tone."""
 
     task: Task = Task.INPAINT
     restorer: str = ""
     strength: float = DEFAULT_STRENGTH
     auto_strength: bool = True
+    keep_tone: bool = False
+
+    @property
+    def options(self) -> dict[str, bool] | None:
+        """The task's own options for the engine (None: it has none)."""
+        return task_options(self.task, keep_tone=self.keep_tone)
 
     @property
     def chosen_strength(self) -> float | None:
@@ -75,6 +81,7 @@ class TaskSettings:
             "restorer": self.restorer,
             "strength": self.strength,
             "auto_strength": self.auto_strength,
+            "keep_tone": self.keep_tone,
         }
 
     @classmethod
@@ -94,6 +101,7 @@ class TaskSettings:
             restorer=str(data.get("restorer") or ""),
             strength=strength,
             auto_strength=bool(data.get("auto_strength", True)),
+            keep_tone=bool(data.get("keep_tone", False)),
         )
 
 
@@ -115,6 +123,7 @@ class ToolState:
     restorer: str = ""
     strength: float = DEFAULT_STRENGTH
     auto_strength: bool = True
+    keep_tone: bool = False
     #: each task's default model id: what a task shows until the person picks
     defaults: dict[str, str] = field(default_factory=dict)
 
@@ -167,15 +176,19 @@ class ToolState:
 
     @property
     def task_settings(self) -> TaskSettings:
-        return TaskSettings(self.task, self.restorer, self.strength, self.auto_strength)
+        return TaskSettings(
+            self.task, self.restorer, self.strength, self.auto_strength, self.keep_tone
+        )
 
     def apply_task_settings(self, settings: TaskSettings | dict[str, Any]) -> None:
         """Show ``settings`` (an image's remembered ones); a missing model is
         the task's default."""
         if isinstance(settings, dict):
             settings = TaskSettings.from_dict(settings)
-        with self._together("task", "restorer", "strength", "auto_strength"):
+        names = ("task", "restorer", "strength", "auto_strength", "keep_tone")
+        with self._together(*names):
             self.task = settings.task
             self.restorer = settings.restorer or self.defaults.get(str(self.task), "")
             self.strength = settings.strength
             self.auto_strength = settings.auto_strength
+            self.keep_tone = settings.keep_tone

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
+from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError, options_of
 from restore_app.cli.single import about
 
 
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             "--sidecar-masks takes masks and protect masks from the sidecar: "
             "not with --masks, --auto-masks or --protect"
         )
+    options = options_of(args.op, args)
     lookups = {}
     if args.sidecar_masks:
         from restore_app.models.batch import sidecar_lookup
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             about={**about(args), "engine": args.engine},
             engine=engine,
             auto_masks=args.auto_masks,
+            options=options,
             detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
             **lookups,
             overwrite=args.overwrite,

@@ -134,6 +134,7 @@ def _add_single(sub: argparse._SubParsersAction, task: str, common) -> None:
         "inpaint": "fill the masked damage of one image",
         "denoise": "reduce noise and grain in one image",
         "deblur": "sharpen a blurred image by deconvolution",
+        "color": "bring back faded, yellowed or colour-cast colour and tone",
     }
     p = sub.add_parser(
         task, parents=[common], help=helps[task], description=helps[task]
@@ -173,7 +174,26 @@ def _add_single(sub: argparse._SubParsersAction, task: str, common) -> None:
     p.add_argument(
         "--model", metavar="ID", help="restorer id (see 'restore-app models')"
     )
+    _keep_tone_option(p)
     p.set_defaults(command=task, handler="restore_app.cli.single:run")
+
+
+def _keep_tone_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--keep-tone",
+        action="store_true",
+        help="color: keep a print's tone (sepia, selenium) and restore only contrast",
+    )
+
+
+def options_of(task: str, args: argparse.Namespace) -> dict[str, bool] | None:
+    """The task's own options from the command line (None: it has none)."""
+    from restore_app.core.tasks import task_options
+
+    keep_tone = bool(getattr(args, "keep_tone", False))
+    if keep_tone and task != "color":
+        raise UsageError("--keep-tone is an option of color only")
+    return task_options(task, keep_tone=keep_tone)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--masks",
         metavar="MASK_DIR",
         help="masks named like the images (same stem, any extension); required for "
-        "inpaint, optional for denoise and deblur",
+        "inpaint, optional for denoise, deblur and color",
     )
     p.add_argument(
         "--model", metavar="ID", help="restorer id (see 'restore-app models')"
@@ -259,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="protect masks named like the images: their bright pixels never change",
     )
+    _keep_tone_option(p)
     p.add_argument(
         "--engine",
         choices=("local", "ray"),
@@ -377,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument(
         "--task",
-        choices=TASKS,
+        # Colour restorers are curve networks of our own, not checkpoints.
+        choices=tuple(t for t in TASKS if t != "color"),
         help="what it does; required where the file does not say (denoise or deblur)",
     )
     q.add_argument("--name", metavar="NAME", help="the name shown in lists")

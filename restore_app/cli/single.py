@@ -1,4 +1,5 @@
-"""``restore-app inpaint|denoise|deblur IMAGE -o OUT``: one image, one derivative."""
+"""``restore-app TASK IMAGE -o OUT`` (inpaint, denoise, deblur, color): one image,
+one derivative."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_OK, PROG, UsageError
+from restore_app.cli.main import EXIT_OK, PROG, UsageError, options_of
 from restore_app.cli.progress import tile_bar
 
 
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from restore_app.models.batch import restore_file
 
     source, output = Path(args.image), Path(args.output)
+    options = options_of(args.command, args)
     if output.suffix.lower() not in WRITE_EXTENSIONS:
         kinds = ", ".join(sorted(WRITE_EXTENSIONS))
         raise UsageError(
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             on_progress=on_progress,
             about=about(args),
+            options=options,
         )
     for warning in warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)

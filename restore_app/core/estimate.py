@@ -45,9 +45,10 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
 
 
 def strength_for(level: float, ramp: tuple[float, float] | list[float]) -> float:
-    """The strength in [0, 1] that a denoiser's noise ``ramp`` (its card's
-    ``noise_strength``) gives a measured noise ``level`` (8-bit): none up to
-    the first value, full from the second, linear between."""
+    """The strength in [0, 1] that a ``ramp`` of a model card (a denoiser's
+    ``noise_strength``, a colour restorer's ``change_strength``) gives a
+    measured ``level``: none up to the first value, full from the second,
+    linear between."""
     lo, hi = float(ramp[0]), float(ramp[1])
     return float(np.clip((level - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,17 +74,35 @@ class Restorer(ABC):
     def task(self) -> Task:
         return self.info.task
 
-    def analyse(self, image: np.ndarray) -> dict[str, Any]:
-        """Parameters measured once on the whole image (float32 ``(H, W, C)``, [0, 1]).
+    #: the engine measures :meth:`analyse` on a reduced copy of the whole image
+    #: (a global correction such as colour) rather than a full-resolution
+    #: centre crop (noise and blur, which a reduced copy would hide).
+    whole_image_analysis: bool = False
+
+    def analyse(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Parameters measured once on the image (float32 ``(H, W, C)``, [0, 1]).
 
         The engine passes them to every tile, so that tiles of one image are
         treated alike (a per-tile noise estimate would vary across the image).
+        ``options`` are the task's own choices (``keep_tone`` for colour).
         """
         return {}
 
-    def estimate_strength(self, image: np.ndarray) -> float:
+    def estimate_strength(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> float:
         """Strength in [0, 1] chosen from the degradation seen in ``image``."""
         return 1.0
+
+    def table(self, params: dict[str, Any]) -> np.ndarray | None:
+        """For a restorer whose output pixel depends on that pixel's value
+        alone (a tone curve): float32 ``(C, 65536)``, the restored value of
+        each channel at every 16-bit input value ``i / 65535``. The engine
+        then looks 8- and 16-bit images up in it instead of tiling them.
+        None (the default): the restorer works on neighbourhoods."""
+        return None
 
     def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
         """Load weights onto ``device`` ("cpu", "cuda", "mps"); cheap if done."""

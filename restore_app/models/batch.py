@@ -297,6 +297,7 @@ def restore_file(
     cancel: CancelToken | None = None,
     auto_mask: DetectSettings | None = None,
     about: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[str]:
     """Restore the image file ``source`` into ``output`` with its treatment record.
 
@@ -304,6 +305,7 @@ def restore_file(
     (bright = restore / never change). With ``auto_mask`` (inpainting only, no
     ``mask``) the damage is detected first; the proposed mask is kept beside
     the output (:func:`auto_mask_path`) and the record says how it was made.
+    ``options`` are the task's own choices (``keep_tone`` for colour).
     The source is never written; ``output`` appears whole or not at all.
     Returns the writer's warnings (e.g. a JPEG output that had to drop 16-bit
     depth). Raises RestoreError subclasses.
@@ -369,6 +371,7 @@ def restore_file(
         tile_size=tile_size,
         on_progress=on_progress,
         cancel=cancel,
+        options=options,
     )
     operation: dict[str, Any] = dict(result.operation)
     # The record adds each mask file's SHA-256 beside its path.
@@ -479,6 +482,7 @@ def run_batch(
     detect: DetectSettings | None = None,
     auto_masks: bool = False,
     protect_lookup: Callable[[Path], Path | None] | None = None,
+    options: dict[str, Any] | None = None,
     include_derivatives: bool = False,
     verify: bool = False,
     about: dict[str, Any] | None = None,
@@ -661,6 +665,7 @@ def run_batch(
                     detect=detect,
                     auto_masks=auto_masks,
                     about=about,
+                    options=options,
                 )
 
         if on_progress is not None:
@@ -696,6 +701,7 @@ class Work:
     detect: DetectSettings
     auto_masks: bool
     about: dict[str, Any] | None
+    options: dict[str, Any] | None = None
 
 
 def process(
@@ -737,6 +743,7 @@ def process(
                 cancel=cancel,
                 auto_mask=work.detect if work.auto_masks else None,
                 about=work.about,
+                options=work.options,
             )
     except Cancelled:
         raise

@@ -154,6 +154,10 @@ class ModelCard:
     #: removes from the image (RMS, 8-bit), full above the second, linear
     #: between; fitted on its training photos
     noise_strength: tuple[float, float] | None = _optional(_ramp)
+    #: A colour restorer's automatic strength: none while its curves change
+    #: the picture by less than the first mean colour difference (CIELAB ΔE),
+    #: full from the second (a photograph that is not faded stays as it is).
+    change_strength: tuple[float, float] | None = _optional(_ramp)
     license: str | None = _optional(_string)
     training: dict[str, Any] | None = _optional(_object)
     #: reported figures: the project's held-out benchmark (benchmarks/quality.py)

@@ -5,6 +5,7 @@ They are the floor every learned model is measured against.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import cv2
@@ -149,10 +150,14 @@ class NonLocalMeans(Restorer):
             "noise level measured in the image.",
         )
 
-    def analyse(self, image: np.ndarray) -> dict[str, Any]:
+    def analyse(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         return {"sigma": estimate_noise_sigma(image)}
 
-    def estimate_strength(self, image: np.ndarray) -> float:
+    def estimate_strength(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> float:
         sigma = estimate_noise_sigma(image) * 255.0
         return float(np.clip(sigma / 3.0, 0.0, 1.0))
 
@@ -260,11 +265,15 @@ class WienerDeblur(Restorer):
             "spectrum, regularised against the measured noise.",
         )
 
-    def analyse(self, image: np.ndarray) -> dict[str, Any]:
+    def analyse(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         noise = estimate_noise_sigma(image)
         return {"noise_sigma": noise, "blur_sigma": estimate_blur_sigma(image, noise)}
 
-    def estimate_strength(self, image: np.ndarray) -> float:
+    def estimate_strength(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> float:
         return float(np.clip(estimate_blur_sigma(image) / 1.0, 0.0, 1.0))
 
     def process(

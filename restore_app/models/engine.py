@@ -35,8 +35,10 @@ ProgressFn = Callable[[int, int], None]
 MIN_TILE = 128
 #: Inpainting crops are cut into pieces of at most this side.
 MAX_CROP = 1024
-#: Pixels compared at a time over a whole image (bounds memory).
+#: Pixels looked up or compared at a time over a whole image (bounds memory).
 BAND_PIXELS = 1 << 20
+#: Longer side of the reduced whole-image copy a global restorer measures.
+THUMBNAIL = 512
 #: Width, in pixels, of the inward feather of a mask-limited denoise or deblur.
 FEATHER = 8
 
@@ -173,6 +175,39 @@ def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
     return pieces
 
 
+def _look_up(run: _Run, table: np.ndarray, strength: float) -> list[Box]:
+    """The whole 8- or 16-bit image through per-channel tables (a restorer
+    whose pixels depend on their own value alone), at ``strength``.
+
+    Each channel's native table holds, for every input value, exactly what the
+    tiled path computes for that value (:meth:`_Run.commit`), so both give the
+    same pixels; looking up costs one pass over the image.
+    """
+    h, w, c = run.src.shape
+    if table.shape != (c, 65536):
+        raise ModelError(f"a table of shape {table.shape} for a {c}-channel image")
+    top = np.iinfo(run.src.dtype).max
+    values = np.arange(top + 1, dtype=run.src.dtype)
+    orig = to_float(values)
+    index = np.rint(orig * 65535.0).astype(np.int64)
+    weight = np.float32(strength)
+    # A band of rows at a time: the lookup's index array is 8 bytes a pixel.
+    band = max(1, BAND_PIXELS // w)
+    run.total = c
+    for ch in range(c):
+        restored = table[ch][index]
+        native = from_float(orig + (restored - orig) * weight, run.src.dtype)
+        for y0 in range(0, h, band):
+            run.check()
+            src = run.src[y0 : y0 + band, :, ch]
+            looked_up = native[src]
+            if run.protect is not None:
+                looked_up = np.where(run.protect[y0 : y0 + band], src, looked_up)
+            run.out[y0 : y0 + band, :, ch] = looked_up
+        run.progress()
+    return [Box(0, 0, w, h)]
+
+
 def _filter(
     run: _Run, mask: np.ndarray | None, tile_size: int, strength: float
 ) -> list[Box]:
@@ -229,6 +264,8 @@ def restore(
     tile_size: int = 512,
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    options: dict[str, Any] | None = None,
+    recorded: dict[str, Any] | None = None,
 ) -> RestoreResult:
     """Restore ``pixels`` (``(H, W, C)``, C = 1 or 3, uint8/uint16/float32 [0, 1]).
 
@@ -239,7 +276,10 @@ def restore(
     denoise and deblur; None lets the restorer choose from the degradation it
     measures. ``restorer`` runs a restorer object as it is, instead of the
     registry's of ``restorer_id`` (one that is not installed: a test's own, a
-    plug-in's). Returns pixels of the same shape and dtype. Raises
+    plug-in's). ``options`` are the task's own choices (``keep_tone`` for
+    colour); ``recorded`` are the parameters a treatment record holds: used as
+    they are instead of measuring the image again, so a replay gives the same
+    pixels. Returns pixels of the same shape and dtype. Raises
     :class:`Cancelled` if ``cancel`` is set, MaskError / ModelError on bad input.
     """
     task = Task(task)
@@ -261,13 +301,12 @@ def restore(
     if strength is not None and not 0.0 <= float(strength) <= 1.0:
         raise ModelError(f"strength must be between 0 and 1, got {strength}")
 
-    params: dict[str, Any] = {}
-    if task != Task.INPAINT:
-        sample = _analysis_sample(pixels)
-        params.update(restorer.analyse(sample))
-        if strength is None:
-            strength = restorer.estimate_strength(sample)
-    params["strength"] = 1.0 if strength is None else float(strength)
+    if recorded is not None:
+        params = {**(options or {}), **recorded}
+        if "strength" not in params:
+            params["strength"] = 1.0 if strength is None else float(strength)
+    else:
+        params = measure(pixels, restorer, strength, options)
 
     dev = resolve_device(device) if restorer.uses_device else "cpu"
     tile = int(tile_size)
@@ -280,6 +319,12 @@ def restore(
                 boxes = _inpaint(run, mask)
             elif params["strength"] <= 0.0 or (mask is not None and not mask.any()):
                 boxes = []
+            elif (
+                mask is None
+                and pixels.dtype in (np.uint8, np.uint16)
+                and (table := restorer.table(params)) is not None
+            ):
+                boxes = _look_up(run, table, params["strength"])
             else:
                 boxes = _filter(run, mask, tile, params["strength"])
             break
@@ -327,9 +372,41 @@ def changed_pixels(before: np.ndarray, after: np.ndarray, boxes: list[Box]) -> i
     return count
 
 
-def _analysis_sample(pixels: np.ndarray, side: int = 1024) -> np.ndarray:
-    """A centred float crop for measuring noise and blur without converting it all."""
+def measure(
+    pixels: np.ndarray,
+    restorer: Restorer,
+    strength: float | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters :func:`restore` runs ``restorer`` with on ``pixels``:
+    the task's options, what the restorer measures in the image, and the
+    strength (``strength``, or the one it chooses). Passed to ``restore`` as
+    ``recorded``, they apply one image's measurement to a part of it (the
+    window's preview of a colour correction)."""
+    params: dict[str, Any] = dict(options or {})
+    if restorer.task != Task.INPAINT:
+        sample = _analysis_sample(pixels, restorer.whole_image_analysis)
+        params.update(restorer.analyse(sample, options))
+        if strength is None:
+            strength = restorer.estimate_strength(sample, options)
+    params["strength"] = 1.0 if strength is None else float(strength)
+    return params
+
+
+def _analysis_sample(
+    pixels: np.ndarray, whole: bool = False, side: int = 1024
+) -> np.ndarray:
+    """What a restorer measures: a centred float crop of ``side``² (noise and
+    blur, at full resolution), or with ``whole`` the whole image reduced to at
+    most ``THUMBNAIL`` pixels on its longer side (area-averaged)."""
     h, w = pixels.shape[:2]
+    if whole:
+        import cv2
+
+        f = min(THUMBNAIL / max(h, w), 1.0)
+        size = (max(round(w * f), 1), max(round(h * f), 1))
+        small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        return to_float(small.reshape(size[1], size[0], -1))
     y0, x0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
     return to_float(pixels[y0 : y0 + side, x0 : x0 + side])
 

@@ -46,6 +46,11 @@ class RestoreJob:
     protect: np.ndarray | None = None
     restorer_id: str | None = None
     strength: float | None = None
+    #: the task's own choices (``keep_tone`` for colour)
+    options: dict[str, Any] | None = None
+    #: the whole image ``pixels`` is a crop of, where the restorer measures
+    #: the whole image (colour): the crop gets the whole image's correction
+    whole: np.ndarray | None = None
     device: str = "auto"
     tile_size: int = 512
     origin: tuple[int, int] = (0, 0)
@@ -64,6 +69,7 @@ class BatchJob:
     task: str
     restorer_id: str | None = None
     strength: float | None = None
+    options: dict[str, Any] | None = None
     files: tuple[Path, ...] | None = None
     masks: dict[Path, Path] | None = None
     protects: dict[Path, Path] | None = None
@@ -128,8 +134,13 @@ def run(job: Job, on_progress: Progress) -> Any:
 
 
 def _run_restore(job: RestoreJob, on_progress: Progress) -> Any:
-    from restore_app.models.engine import restore
+    from restore_app.models.engine import measure, restore
+    from restore_app.models.registry import default_restorer_id, get_restorer
 
+    recorded = None
+    if job.whole is not None:
+        restorer = get_restorer(job.restorer_id or default_restorer_id(job.task))
+        recorded = measure(job.whole, restorer, job.strength, job.options)
     return restore(
         job.pixels,
         task=job.task,
@@ -141,6 +152,8 @@ def _run_restore(job: RestoreJob, on_progress: Progress) -> Any:
         tile_size=job.tile_size,
         on_progress=on_progress,
         cancel=job.cancel,
+        options=job.options,
+        recorded=recorded,
     )
 
 
@@ -210,6 +223,7 @@ def _run_batch(job: BatchJob, on_progress: Progress) -> Any:
         task=job.task,
         restorer_id=job.restorer_id,
         strength=job.strength,
+        options=job.options,
         overwrite=job.overwrite,
         device=job.device,
         tile_size=job.tile_size,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -116,7 +117,9 @@ class LearnedRestorer(Restorer):
                 self._device = device
 
     # Running --------------------------------------------------------------
-    def estimate_strength(self, image: np.ndarray) -> float:
+    def estimate_strength(
+        self, image: np.ndarray, options: Mapping[str, Any] | None = None
+    ) -> float:
         # Blind models measure the degradation themselves, from the pixels;
         # full strength lets them apply exactly what they judged necessary. A
         # denoiser with a noise ramp in its card still smooths fine texture of

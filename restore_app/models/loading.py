@@ -178,22 +178,12 @@ def pad_to(x: Tensor, size: SizeRequirements) -> Tensor:
     return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
-def load_network(
-    path: Path, architecture: str, config: dict[str, Any] | None
-) -> LoadedModel:
-    """The network in ``path``, in eval mode.
-
-    ``architecture`` is a built-in one (``"NAFNet"``, ``"FFCInpaint"``,
-    ``"DamageUNet"``) with its ``config``, or ``"spandrel"`` to let spandrel
-    detect it from the weights (or a TorchScript inpainting export).
-    """
-    state = read_state_dict(path)
-    if architecture == "spandrel":
-        return _spandrel(path, state)
-    from spandrel import SizeRequirements
-
+def build_network(path: Path, architecture: str, config: dict[str, Any] | None):
+    """The built-in ``architecture`` with ``config``, its weights read from
+    ``path``, in eval mode (a torch module; spandrel is not needed)."""
     from restore_app.models import archs
 
+    state = read_state_dict(path)
     if not isinstance(state, dict):
         raise ModelError(f"{path.name}: expected a state dict of {architecture}")
     try:
@@ -204,7 +194,25 @@ def load_network(
         raise ModelError(
             f"{path.name}: weights do not fit {architecture}: {first}"
         ) from None
-    net.eval()
+    return net.eval()
+
+
+def load_network(
+    path: Path, architecture: str, config: dict[str, Any] | None
+) -> LoadedModel:
+    """The network in ``path``, in eval mode.
+
+    ``architecture`` is a built-in one (``"NAFNet"``, ``"FFCInpaint"``,
+    ``"DamageUNet"``) with its ``config``, or ``"spandrel"`` to let spandrel
+    detect it from the weights (or a TorchScript inpainting export).
+    """
+    if architecture == "spandrel":
+        return _spandrel(path, read_state_dict(path))
+    from spandrel import SizeRequirements
+
+    from restore_app.models import archs
+
+    net = build_network(path, architecture, config)
     return LoadedModel(
         module=net,
         size=SizeRequirements(

@@ -125,13 +125,23 @@ def get_restorer(restorer_id: str) -> Restorer:
             return r
     for info in list_restorers():
         if info.id == restorer_id:
-            from restore_app.models.learned import LearnedRestorer
-
-            restorer = LearnedRestorer(info)
+            restorer = _learned(info)
             _CACHE[restorer_id] = restorer
             return restorer
     known = ", ".join(i.id for i in list_restorers())
     raise ModelError(f"unknown model '{restorer_id}' (known: {known})")
+
+
+def _learned(info: RestorerInfo) -> Restorer:
+    """The restorer of a model card: a colour card's network chooses curves
+    for the whole image; every other card's network maps pixels to pixels."""
+    if info.task == Task.COLOR:
+        from restore_app.models.color import CurvesColor
+
+        return CurvesColor(info)
+    from restore_app.models.learned import LearnedRestorer
+
+    return LearnedRestorer(info)
 
 
 def forget_restorer(restorer_id: str) -> None:

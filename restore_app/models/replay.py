@@ -153,6 +153,9 @@ def replay(
             strength=params.get("strength") if task != "inpaint" else None,
             device=device,
             tile_size=int(op.get("tile_size") or 512),
+            # A colour correction is its recorded curves, applied again as
+            # they are rather than chosen again.
+            recorded=params if task == "color" else None,
         )
         pixels = result.pixels
         entry = {**result.operation, "replay_of": str(record_file)}

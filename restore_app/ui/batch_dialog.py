@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.core.naming import default_output_dir
-from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS
+from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS, task_options
 
 TASKS = tuple(
     (str(t), TASK_LABELS[t] + (" (each image's mask)" if t == "inpaint" else ""))
@@ -45,6 +45,12 @@ class BatchChoice:
     files: tuple[Path, ...]
     output_dir: Path
     overwrite: bool
+    keep_tone: bool = False
+
+    @property
+    def options(self) -> dict[str, bool] | None:
+        """The task's own options (colour's ``keep_tone``); None: none."""
+        return task_options(self.task, keep_tone=self.keep_tone)
 
 
 class BatchDialog(QDialog):
@@ -86,6 +92,8 @@ class BatchDialog(QDialog):
         box.addWidget(self.auto_strength)
         box.addLayout(row)
         form.addRow("Strength", box)
+        self.keep_tone = QCheckBox("Keep each print's tone (sepia, selenium)")
+        form.addRow("", self.keep_tone)
 
         self.only_selected = QRadioButton(f"The {len(selected)} selected images")
         self.every_image = QRadioButton(f"All {len(all_paths)} images of the folder")
@@ -142,6 +150,7 @@ class BatchDialog(QDialog):
         self._on_strength()
 
     def _on_strength(self) -> None:
+        self.keep_tone.setVisible(self.task == "color")
         inpaint = self.task == "inpaint"
         self.auto_strength.setEnabled(not inpaint)
         self.strength.setEnabled(not inpaint and not self.auto_strength.isChecked())
@@ -173,4 +182,5 @@ class BatchDialog(QDialog):
             files=tuple(files),
             output_dir=Path(self.output.text()).expanduser(),
             overwrite=self.overwrite.isChecked(),
+            keep_tone=self.keep_tone.isChecked(),
         )

@@ -332,6 +332,7 @@ class FileActions(QObject):
             restorer_id=c.restorer_id,
             strength=c.strength,
             overwrite=c.overwrite,
+            options=c.options,
         )
 
     _UNSET: Any = object()
@@ -344,11 +345,13 @@ class FileActions(QObject):
         restorer_id: str | None = None,
         strength: Any = _UNSET,
         overwrite: bool = False,
+        options: Any = _UNSET,
     ) -> int:
         """Run ``task`` over the chosen images with their own masks, on the worker.
 
-        ``restorer_id`` and ``strength`` (None: automatic) default to the Tools
-        panel's when it shows the same task.
+        ``restorer_id``, ``strength`` (None: automatic) and ``options``
+        (colour's ``keep_tone``) default to the Tools panel's when it shows the
+        same task.
         """
         if files is None:
             files = self.chosen()
@@ -358,6 +361,8 @@ class FileActions(QObject):
             restorer_id = settings.restorer or None
         if strength is self._UNSET:
             strength = settings.chosen_strength if same else None
+        if options is self._UNSET:
+            options = settings.options if same else None
         job = batch_job(
             self.session,
             self.workspace.preferences,
@@ -366,6 +371,7 @@ class FileActions(QObject):
             output_dir,
             restorer_id=restorer_id,
             strength=strength,
+            options=options,
             overwrite=overwrite,
         )
         self.message.emit(f"Batch {task} of {len(files)} image(s)…")

@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         self.tools.preview_requested.connect(self.preview_tool)
         ev = self.workspace.tools.events
         ev.layer.connect(self._on_tools_layer_changed)
-        for sig in (ev.task, ev.restorer, ev.strength, ev.auto_strength):
+        for sig in (ev.task, ev.restorer, ev.strength, ev.auto_strength, ev.keep_tone):
             sig.connect(self._on_task_settings_changed)
         self.damage.detect_requested.connect(self.detect_damage)
         self.damage.detect_all_requested.connect(self.detect_damage_in_folder)

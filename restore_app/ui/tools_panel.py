@@ -168,7 +168,8 @@ class ToolsPanel(QWidget):
         self.strength_slider = _slider(0, 100, 60)
         self.auto_strength = QCheckBox("Auto")
         self.auto_strength.setToolTip(
-            "Choose the strength from the noise or blur measured in the image"
+            "Choose the strength from what is measured in the image: noise, blur "
+            "or fading"
         )
         self.strength_value = QLabel()
         # Wide enough for "0.60" and "auto" alike, so nothing moves.
@@ -182,6 +183,11 @@ class ToolsPanel(QWidget):
         form.addRow("Task", self.task_combo)
         form.addRow("Model", self.model_combo)
         form.addRow("Strength", srow)
+        self.keep_tone = QCheckBox("Keep tone")
+        self.keep_tone.setToolTip(
+            "Color: keep a print's sepia or selenium tone and restore only its contrast"
+        )
+        form.addRow(self.keep_tone)
         self.scope_label = QLabel()
         self.scope_label.setWordWrap(True)
         self.scope_label.setStyleSheet("color: gray")
@@ -210,6 +216,9 @@ class ToolsPanel(QWidget):
         )
         self.auto_strength.toggled.connect(
             lambda v: self._edit(lambda: setattr(state, "auto_strength", v))
+        )
+        self.keep_tone.toggled.connect(
+            lambda v: self._edit(lambda: setattr(state, "keep_tone", v))
         )
         layout.addWidget(restore_box)
         layout.addStretch(1)
@@ -316,6 +325,8 @@ class ToolsPanel(QWidget):
             inpaint = s.task == Task.INPAINT
             self.strength_slider.setEnabled(not inpaint and not s.auto_strength)
             self.auto_strength.setEnabled(not inpaint)
+            self.keep_tone.setChecked(s.keep_tone)
+            self.keep_tone.setVisible(s.task == Task.COLOR)
             if inpaint:
                 self.strength_value.setText("–")
             elif s.auto_strength:

@@ -21,4 +21,10 @@ def test_models_json_and_list_subcommand_agree(cli) -> None:
     data = json.loads(plain.out)
     assert data == json.loads(listed.out)
     assert {"id", "task", "kind", "source"} <= set(data[0])
-    assert {d["task"] for d in data} == {"inpaint", "denoise", "deblur", "detect"}
+    assert {d["task"] for d in data} == {
+        "inpaint",
+        "denoise",
+        "deblur",
+        "color",
+        "detect",
+    }

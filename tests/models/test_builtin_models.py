@@ -15,11 +15,14 @@ from restore_app.models.engine import restore
 from restore_app.models.registry import list_restorers
 
 DATA = Path(__file__).parents[1] / "data"
-# The built-in restorers (the built-in detector has its own tests).
+# The built-in pixel-to-pixel restorers (the detector and the colour restorer,
+# which chooses curves for a whole image, have their own tests).
 BUILT_IN = {
     i.id: i
     for i in list_restorers()
-    if i.kind == "learned" and i.source == "built-in" and i.task != "detect"
+    if i.kind == "learned"
+    and i.source == "built-in"
+    and i.task not in ("detect", "color")
 }
 
 

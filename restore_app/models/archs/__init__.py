@@ -2,7 +2,7 @@
 
 NAFNet comes from spandrel, so the project's denoising and deblurring weights
 also load in other tools that use spandrel; the inpainting network and the
-damage detector are our own.
+damage detector and the colour restorer's curve network are our own.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ def build(architecture: str, config: dict[str, Any]) -> nn.Module:
         from restore_app.models.archs.damage_unet import DamageUNet
 
         return DamageUNet(**config)
+    if architecture == "CurvesNet":
+        from restore_app.models.archs.color_curves import CurvesNet
+
+        return CurvesNet(**config)
     raise ValueError(f"unknown architecture {architecture}")
 
 
