@@ -19,9 +19,15 @@ def _write(path, seed: int) -> None:
     assert cv2.imwrite(str(path), img)
 
 
-def test_a_rescan_on_disk_is_never_exported_saved_or_run_against(
-    qtbot, window, tmp_path
-):
+def _rescan(path) -> None:
+    """Replace ``path`` with another scan (another size and time)."""
+    _write(path, 2)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+def _open_with_a_mask(qtbot, window, tmp_path):
+    """(scan, its document, the mask painted on it), the scan in ``scans/``."""
     folder = tmp_path / "scans"
     folder.mkdir()
     scan = folder / "d.png"
@@ -30,19 +36,23 @@ def test_a_rescan_on_disk_is_never_exported_saved_or_run_against(
     mask = np.zeros(doc.mask.shape, bool)
     mask[40:50, 20:140] = True
     doc.set_mask(mask, "Paint mask")
+    return scan, doc, mask
+
+
+def test_a_rescan_on_disk_is_never_exported_saved_or_run_against(
+    qtbot, window, tmp_path
+):
+    scan, doc, mask = _open_with_a_mask(qtbot, window, tmp_path)
     window.workspace.tools.apply_task_settings(
         {"task": "inpaint", "restorer": "inpaint.telea"}
     )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         window.run_tool()
     window.session.flush()
-    state = folder / ".restore"
+    state = scan.parent / ".restore"
     assert state.exists()
 
-    # A rescan replaces the file (another size and time).
-    _write(scan, 2)
-    st = scan.stat()
-    os.utime(scan, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    _rescan(scan)
 
     errors = []
     window.jobs.error.connect(errors.append)
@@ -78,21 +88,12 @@ def test_the_window_batch_takes_no_mask_saved_for_another_version(
     from restore_app.app.batch import batch_job
     from restore_app.core.tasks import Task
 
-    folder = tmp_path / "scans"
-    folder.mkdir()
-    scan = folder / "d.png"
-    _write(scan, 1)
-    doc = open_and_wait(qtbot, window, [scan])
-    mask = np.zeros(doc.mask.shape, bool)
-    mask[40:50, 20:140] = True
-    doc.set_mask(mask, "Paint mask")
+    scan, doc, mask = _open_with_a_mask(qtbot, window, tmp_path)
     doc.set_mask(mask, "Protect", "protect")
     window.session.flush()
     prefs = window.workspace.preferences
     job = batch_job(window.session, prefs, Task.INPAINT, [scan], tmp_path / "o")
     assert list(job.masks) == [scan.resolve()] and list(job.protects)
-    _write(scan, 2)  # a rescan
-    st = scan.stat()
-    os.utime(scan, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    _rescan(scan)
     job = batch_job(window.session, prefs, Task.INPAINT, [scan], tmp_path / "o")
     assert job.masks == {} and job.protects == {}
