@@ -64,6 +64,22 @@ def _overlay(base: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> np.ndarra
     return out
 
 
+def _params_text(params: dict[str, Any]) -> str:
+    """Parameters as a person reads them: ``strength 0.60; sigma 0.0123``,
+    numbers to four significant digits, lists and tables spelled out."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if isinstance(value, list | tuple):
+            return "(" + ", ".join(text(v) for v in value) + ")"
+        if isinstance(value, dict):
+            return "; ".join(f"{k} {text(v)}" for k, v in value.items())
+        return str(value)
+
+    return "; ".join(f"{k} {text(v)}" for k, v in params.items())
+
+
 def _stated(recorded: str | None, reported: str | None) -> str:
     """A report row from the record's value and the one stated when reporting."""
     if reported and reported != recorded:
@@ -155,6 +171,9 @@ def write_report(
             if path.is_file() and before is not None:
                 doc_shape = read_image(source).pixels.shape[:2]
                 masks.append((entry["name"], read_mask(path, doc_shape)))
+        # The protect layer is the original, not damage: said apart.
+        protected = [m for name, m in masks if name == "protect"]
+        masks = [(name, m) for name, m in masks if name != "protect"]
         if masks and before is not None:
             pdf.add_page()
             pdf.set_font("Helvetica", "B", 11)
@@ -191,6 +210,17 @@ def write_report(
                 pdf.cell(20, 5, str(region_count(m)))
                 pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "-")
                 pdf.ln()
+            for m in protected:
+                pdf.ln(1)
+                pdf.cell(
+                    0,
+                    5,
+                    f"Protected as original (never changed, not damage): "
+                    f"{int(m.sum()):,} pixels, {100 * m.sum() / m.size:.2f} % of "
+                    "the image",
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
 
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 11)
@@ -200,13 +230,16 @@ def write_report(
         pdf.set_font("Helvetica", "B", 9)
         who = op.get("restorer_name") or op.get("restorer", "")
         title = f"{i}. {op.get('task', '')}: {who}"
+        if op.get("task") == "damage-record":
+            title = f"{i}. Repaired area: {op.get('repaired_pixels', 0):,} pixels"
         pdf.cell(0, 5, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=8)
         for key in ("restorer", "weights_sha256", "params", "mask_sha256",
                     "protect_sha256", "device", "time"):  # fmt: skip
             if op.get(key) is not None:
+                value = _params_text(op[key]) if key == "params" else op[key]
                 pdf.multi_cell(
-                    0, 4, f"   {key}: {op[key]}", new_x="LMARGIN", new_y="NEXT"
+                    0, 4, f"   {key}: {value}", new_x="LMARGIN", new_y="NEXT"
                 )
     if record.get("warnings"):
         pdf.ln(2)

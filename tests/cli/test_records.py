@@ -144,3 +144,33 @@ def test_a_replay_record_keeps_what_the_record_said(cli, tmp_path) -> None:
     assert op["protect_sha256"] == first["operations"][0]["protect_sha256"]
     assert op["mask_sha256"] == first["operations"][0]["mask_sha256"]
     assert op["replay_of"].endswith("out.png.json")
+
+
+def test_the_report_reads_as_a_person_reads(cli, tmp_path) -> None:
+    """Parameters spelled out, not a Python dict; the repaired area with a
+    heading of its own; the protected region apart from the damage table."""
+    import json
+
+    from pypdf import PdfReader
+
+    save_png(tmp_path / "scan.png", photo())
+    save_mask(tmp_path / "mask.png", scratch_mask())
+    keep = np.zeros((96, 128), bool)
+    keep[:, :20] = True
+    save_mask(tmp_path / "keep.png", keep)
+    r = cli("denoise", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--protect", "keep.png", "--model", "denoise.nlm",
+            "--strength", "0.6")  # fmt: skip
+    assert r.code == 0, r.err
+    record_file = tmp_path / "out.png.json"
+    record = json.loads(record_file.read_text())
+    record["operations"].append({"task": "damage-record", "repaired_pixels": 1234})
+    record_file.write_text(json.dumps(record))
+    assert cli("report", "out.png.json").code == 0
+    pages = PdfReader(tmp_path / "out.png.report.pdf").pages
+    text = " ".join(" ".join(p.extract_text().split()) for p in pages)
+    assert "{'" not in text and "strength 0.6" in text
+    assert "2. Repaired area: 1,234 pixels" in text
+    assert "Protected as original (never changed, not damage): 1,920 pixels" in text
+    table = text[text.index("Damage map") : text.index("Protected as original")]
+    assert "protect" not in table
