@@ -27,6 +27,11 @@ class DamageKind:
     description: str = ""
 
 
+#: The colour of the protect layer ("original — do not repair"), on the canvas
+#: and in the report: a deep blue that no kind's colour (the crack's is a light
+#: blue) nor the working mask's default red is near.
+PROTECT_RGB = (20, 40, 220)
+
 #: Every damage kind, in label order. Label 0 means "no damage".
 DAMAGE_KINDS: tuple[DamageKind, ...] = (
     DamageKind(

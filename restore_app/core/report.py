@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.damage import DAMAGE_KINDS, PROTECT_RGB
 from restore_app.core.image import read_image
 
 #: Longest side of the images placed in the report, in pixels.
@@ -56,11 +56,22 @@ def _mask_colour(name: str, i: int) -> tuple[int, int, int]:
     return _PALETTE[i % len(_PALETTE)]
 
 
-def _overlay(base: np.ndarray, masks: list[tuple[str, np.ndarray]]) -> np.ndarray:
+def _overlay(
+    base: np.ndarray,
+    masks: list[tuple[str, np.ndarray]],
+    protected: list[np.ndarray] = (),
+) -> np.ndarray:
     out = (base.astype(np.float32) * 0.55).astype(np.uint8)
+    size = (base.shape[1], base.shape[0])
     for i, (name, m) in enumerate(masks):
-        m = cv2.resize(m.astype(np.uint8), (base.shape[1], base.shape[0])) > 0
+        m = cv2.resize(m.astype(np.uint8), size) > 0
         out[m] = _mask_colour(name, i)
+    for m in protected:
+        m = cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out = np.ascontiguousarray(out)
+        # An outline, not a fill: the protected region is not damage.
+        cv2.drawContours(out, contours, -1, PROTECT_RGB, 2)
     return out
 
 
@@ -180,7 +191,7 @@ def write_report(
             pdf.cell(0, 6, "Damage map", new_x="LMARGIN", new_y="NEXT")
             width = pdf.w - 2 * pdf.l_margin
             height = width * before.shape[0] / before.shape[1]
-            place(_overlay(before, masks), "map.png", pdf.l_margin, width)
+            place(_overlay(before, masks, protected), "map.png", pdf.l_margin, width)
             pdf.ln(height + 3)
             from restore_app.core.masks import region_count
 
@@ -215,7 +226,7 @@ def write_report(
                 pdf.cell(
                     0,
                     5,
-                    f"Protected as original (never changed, not damage): "
+                    f"Protected as original (outlined; never changed, not damage): "
                     f"{int(m.sum()):,} pixels, {100 * m.sum() / m.size:.2f} % of "
                     "the image",
                     new_x="LMARGIN",

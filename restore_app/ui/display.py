@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtGui import QColor, QColorSpace, QImage
 
 from restore_app.app.tool_state import DEFAULT_OVERLAY_OPACITY, DEFAULT_OVERLAY_RGB
-from restore_app.core.damage import colour_labels, kind, layer_kind
+from restore_app.core.damage import PROTECT_RGB, colour_labels, kind, layer_kind
 
 DTILE = 256
 
@@ -80,10 +80,8 @@ def color_space_for(icc: bytes | None) -> QColorSpace | None:
     return cs
 
 
-#: Overlay colour of the "original — do not repair" layer: a deep blue that
-#: no damage kind's colour (the crack's is a light blue) nor the working
-#: mask's default red is near.
-PROTECT_COLOR = QColor(20, 40, 220)
+#: Overlay colour of the "original — do not repair" layer.
+PROTECT_COLOR = QColor(*PROTECT_RGB)
 
 
 class TileCache:

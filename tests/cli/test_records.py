@@ -171,6 +171,6 @@ def test_the_report_reads_as_a_person_reads(cli, tmp_path) -> None:
     text = " ".join(" ".join(p.extract_text().split()) for p in pages)
     assert "{'" not in text and "strength 0.6" in text
     assert "2. Repaired area: 1,234 pixels" in text
-    assert "Protected as original (never changed, not damage): 1,920 pixels" in text
+    assert "(outlined; never changed, not damage): 1,920 pixels" in text
     table = text[text.index("Damage map") : text.index("Protected as original")]
     assert "protect" not in table
