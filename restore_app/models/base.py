@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
+from restore_app.core.errors import ModelError
 from restore_app.core.tasks import Task
 from restore_app.models.card import ModelCard
 
@@ -36,6 +37,12 @@ class RestorerInfo:
     weights_sha256: str | None = None
     description: str = ""
     card: ModelCard | None = None
+
+    def required_card(self) -> ModelCard:
+        """The card of a learned model (a ModelError, in one line, without)."""
+        if self.card is None:
+            raise ModelError(f"{self.id}: a learned model needs its model card")
+        return self.card
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -152,10 +152,8 @@ class CurvesColor(Restorer):
     whole_image_analysis = True
 
     def __init__(self, info: RestorerInfo) -> None:
-        if info.card is None:
-            raise ModelError(f"{info.id}: a learned model needs its model card")
         self.info = info
-        self.card: ModelCard = info.card
+        self.card: ModelCard = info.required_card()
         self._net: Any = None
         self._lock = threading.Lock()
         self._tables: dict[ToneCurves, np.ndarray] = {}

@@ -88,10 +88,8 @@ class LearnedRestorer(Restorer):
     uses_device = True
 
     def __init__(self, info: RestorerInfo) -> None:
-        if info.card is None:
-            raise ModelError(f"{info.id}: a learned model needs its model card")
         self.info = info
-        self.card: ModelCard = info.card
+        self.card: ModelCard = info.required_card()
         self.reach = self.card.reach if self.card.reach is not None else 32
         self._model: LoadedModel | None = None
         self._device = ""

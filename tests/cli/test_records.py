@@ -123,14 +123,20 @@ def test_the_report_says_what_is_stated_when_reporting(cli, tmp_path) -> None:
     assert "Purpose (not given)" in " ".join(text.split())
 
 
+def _scan_mask_and_protect(folder) -> None:
+    """scan.png, mask.png (a scratch) and keep.png (its first 20 columns
+    protected: 1,920 pixels) in ``folder``."""
+    save_png(folder / "scan.png", photo())
+    save_mask(folder / "mask.png", scratch_mask())
+    keep = np.zeros((96, 128), bool)
+    keep[:, :20] = True
+    save_mask(folder / "keep.png", keep)
+
+
 def test_a_replay_record_keeps_what_the_record_said(cli, tmp_path) -> None:
     import json
 
-    save_png(tmp_path / "scan.png", photo())
-    save_mask(tmp_path / "mask.png", scratch_mask())
-    keep = np.zeros((96, 128), bool)
-    keep[:, :20] = True
-    save_mask(tmp_path / "keep.png", keep)
+    _scan_mask_and_protect(tmp_path)
     r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
             "--protect", "keep.png", "--model", "inpaint.telea",
             "--object-id", "INV-9", "--operator", "C. Keeper")  # fmt: skip
@@ -153,11 +159,7 @@ def test_the_report_reads_as_a_person_reads(cli, tmp_path) -> None:
 
     from pypdf import PdfReader
 
-    save_png(tmp_path / "scan.png", photo())
-    save_mask(tmp_path / "mask.png", scratch_mask())
-    keep = np.zeros((96, 128), bool)
-    keep[:, :20] = True
-    save_mask(tmp_path / "keep.png", keep)
+    _scan_mask_and_protect(tmp_path)
     r = cli("denoise", "scan.png", "--mask", "mask.png", "-o", "out.png",
             "--protect", "keep.png", "--model", "denoise.nlm",
             "--strength", "0.6")  # fmt: skip
