@@ -49,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="CPU threads (default: one core fewer than the machine has)",
     )
+    t.add_argument(
+        "--film-shapes",
+        type=Path,
+        default=None,
+        help="the traced film damage shapes (detect; default: "
+        ".data/film-damage-shapes/film-aa-shapes.json.gz)",
+    )
     t.add_argument("--quick", action="store_true", help="a one-minute CPU run")
     t.add_argument(
         "--export",
@@ -124,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 quick=args.quick,
                 batch=args.batch,
                 patch=args.patch,
+                film_shapes=args.film_shapes,
                 **({"lr": args.lr} if args.lr else {}),
             )
 

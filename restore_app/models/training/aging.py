@@ -101,6 +101,24 @@ def _draw(
 # --- picture detail that is not damage ----------------------------------------
 
 
+def _discs(img: np.ndarray, rng: np.random.Generator) -> None:
+    h, w = img.shape[:2]
+    x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
+    step = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1)]) * rng.uniform(6, 40)
+    tone = np.full(3, rng.uniform(0.02, 0.25), np.float32)
+    r = float(rng.uniform(1.0, 5.0))
+    for i in range(int(rng.integers(1, 5))):
+        c = (int((x + i * step[0]) * 16), int((y + i * step[1]) * 16))
+        layer = np.zeros((h, w), np.float32)
+        cv2.circle(layer, c, int(r * 16), 1.0, -1, cv2.LINE_AA, 4)
+        layer = cv2.GaussianBlur(layer, (0, 0), float(rng.uniform(0.3, 1.0)))
+        a = layer[..., None]
+        img[:] = img * (1 - a) + tone * a
+        if rng.random() < 0.5:
+            hl = (c[0] + int(r * 5), c[1] - int(r * 5))
+            cv2.circle(img, hl, max(int(r * 5), 8), (0.9, 0.9, 0.9), -1, cv2.LINE_AA, 4)
+
+
 def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
     """Draw damage-like picture detail into ``img`` in place."""
     h, w = img.shape[:2]
@@ -112,6 +130,11 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
         # Wires and twigs are mostly dark against the sky; a bright thin line
         # on a print is far more often a crack or a scratch.
         dark = rng.random() < (0.85 if what in (1, 2) else 0.6)
+        if what == 0 and rng.random() < 0.5:
+            # buttons and pupils: small dark discs, a catchlight or a lighter
+            # rim at times, in a row or a pair; on a small print a speck's size
+            _discs(img, rng)
+            continue
         if what == 0:  # catchlights: small bright highlights, in pairs at times
             for _ in range(int(rng.integers(1, 3))):
                 c = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
@@ -411,7 +434,7 @@ def _jagged(pts: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndar
 def _losses(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
     alpha = np.zeros((h, w), np.float32)
     for _ in range(int(rng.integers(1, 3))):
-        if rng.random() < 0.5:  # torn edge or corner
+        if rng.random() < 0.8:  # torn edge or corner: where losses happen
             side = int(rng.integers(0, 4))
             depth = rng.uniform(6, 50) * style.width_scale**0.5
             t = np.linspace(0, 1, 10)
@@ -427,7 +450,7 @@ def _losses(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
                 pts = np.stack([along, h + 2 - inward], 1)
             else:
                 pts = np.stack([inward - 2, along], 1)
-        else:  # flaked emulsion inside the print
+        else:  # flaked emulsion inside the print (rarer than at the edges)
             c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
             r = rng.uniform(3, 25) * style.width_scale**0.5
             k = int(rng.integers(5, 10))

@@ -27,7 +27,7 @@ from restore_app.core.damage import kind
 from restore_app.core.detect_scores import Counts
 from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
-from restore_app.models.training import aging
+from restore_app.models.training import aging, film
 from restore_app.models.training import data as D
 from restore_app.models.training.loop import TrainingLoop
 from restore_app.models.training.train import save_fp16
@@ -50,6 +50,16 @@ DAMAGE_WEIGHT = 3.0
 #: (:func:`crop_small`): a small print's faces and knits are what else looks
 #: like damage.
 SMALL_SHARE = 0.25
+#: Share of training crops damaged as film scans (negatives and slides) with
+#: the real traced shapes of :mod:`restore_app.models.training.film`; the rest
+#: are aged, damaged prints.
+FILM_SHARE = 0.35
+#: The hand-labelled real prints kept for choosing checkpoints and thresholds
+#: (``benchmarks/real_truth``; the others are only scored there).
+REAL_CHOOSING = ("old_w_scratch_a", "old_w_scratch_c")
+#: Weight of the real prints' F1 against the synthetic validation's in the
+#: score that chooses checkpoints and the threshold.
+REAL_WEIGHT = 0.5
 #: Detection thresholds the validation sweeps to pick the best checkpoint.
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.96, 0.05))
 #: The finer sweep that sets the shipped detector's own threshold (what the
@@ -124,17 +134,51 @@ def make_set(
     patch: int,
     seed: int,
     style: aging.DamageStyle = aging.TRAIN_STYLE,
+    film_shapes: tuple[film.Shape, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A fixed set of samples: (damaged (N, P, P, 3), labels (N, P, P), undamaged)."""
+    """A fixed set of samples: (damaged (N, P, P, 3), labels (N, P, P), undamaged).
+
+    With ``film_shapes``, every third sample is a film scan (negatives and
+    slides in turn) damaged with them; the others are damaged prints.
+    """
     rng = np.random.default_rng(seed)
     xs, ys, cs = [], [], []
     for i in range(count):
         crop = crop_scaled(photos[i % len(photos)], patch, rng, 1.5)
-        x, y, c = aging.sample(crop, rng, style)
+        if film_shapes and i % 3 == 2:
+            medium = film.MEDIA[(i // 3) % len(film.MEDIA)]
+            x, y, c = film.sample(crop, rng, film_shapes, medium)
+        else:
+            x, y, c = aging.sample(crop, rng, style)
         xs.append(x)
         ys.append(y)
         cs.append(c)
     return np.stack(xs), np.stack(ys), np.stack(cs)
+
+
+def real_choosing(
+    names: tuple[str, ...] = REAL_CHOOSING,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The hand-labelled real prints for choosing: (float32 RGB, bool truth) each,
+    where both the print and its truth are found (none otherwise)."""
+    root = Path(__file__).resolve().parents[3]
+    truth_dir = root / "benchmarks" / "real_truth"
+    folders = (
+        root / "resources" / "samples",
+        root / ".data" / "old-photos",
+        root.parent / "shared" / "datasets" / "old-photos",
+    )
+    out = []
+    for name in names:
+        truth = truth_dir / f"{name}.png"
+        image = next(
+            (f / f"{name}.png" for f in folders if (f / f"{name}.png").is_file()), None
+        )
+        if image is None or not truth.is_file():
+            continue
+        rgb = D.load_rgb(image).astype(np.float32) / 255.0
+        out.append((rgb, cv2.imread(str(truth), cv2.IMREAD_UNCHANGED) > 0))
+    return out
 
 
 def damage_probability(logits: torch.Tensor) -> torch.Tensor:
@@ -158,6 +202,7 @@ class DetectorTrainer(TrainingLoop):
         batch: int | None = None,
         patch: int | None = None,
         lr: float = 2e-3,
+        film_shapes: Path | None = None,
     ) -> None:
         self.device = device
         self.out_dir = out_dir / "detect"
@@ -175,16 +220,23 @@ class DetectorTrainer(TrainingLoop):
         self.val_names = [p.name for p in val]
         self.photos = [D.load_rgb(p) for p in train]
         self.rng = np.random.default_rng(seed)
+        shapes_path = film_shapes or film.default_shapes_path()
+        self.film_shapes = film.load_shapes(shapes_path)
         vx, vy, vc = make_set(
             [D.load_rgb(p) for p in val],
             8 if quick else 96,
             self.patch if quick else 256,
             seed=4242,
+            film_shapes=film.load_shapes(shapes_path, held_out=True),
         )
         self.val_x, self.val_y, self.val_clean = vx, vy, vc
+        self.real = real_choosing()
         # Scores are comparable only on the same validation samples: a run
         # resumed after the data changed starts its choice of the best afresh.
-        self.val_fingerprint = hashlib.sha256(vx.tobytes() + vy.tobytes()).hexdigest()
+        digest = hashlib.sha256(vx.tobytes() + vy.tobytes())
+        for rgb, truth in self.real:
+            digest.update(rgb.tobytes() + truth.tobytes())
+        self.val_fingerprint = digest.hexdigest()
         self.model = build(ARCHITECTURE, CONFIG).to(device)
         self.ema = copy.deepcopy(self.model).eval().requires_grad_(False)
         self.ema_steps = 0
@@ -199,6 +251,9 @@ class DetectorTrainer(TrainingLoop):
         # step a run resumed at without the optimiser's moments.
         self.warm_from = 0
         self.elapsed = 0.0
+        # Seconds trained when this schedule began: 0, or the shipped weights'
+        # minutes when a run goes on from them (a fine-tune has its own schedule).
+        self.schedule_from = 0.0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
         self.started_from = "scratch"
@@ -223,6 +278,7 @@ class DetectorTrainer(TrainingLoop):
             "opt": self.opt.state_dict(),
             "step": self.step,
             "elapsed": self.elapsed,
+            "schedule_from": self.schedule_from,
             "history": json.dumps(self.history),
             "best": json.dumps(self.best),
             "started_from": self.started_from,
@@ -250,6 +306,7 @@ class DetectorTrainer(TrainingLoop):
             self.opt.load_state_dict(state["opt"])
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed"])
+        self.schedule_from = float(state.get("schedule_from", 0.0))
         self.history = json.loads(state["history"])
         self.best = json.loads(state["best"])
         if state.get("validation") != self.val_fingerprint:
@@ -275,6 +332,7 @@ class DetectorTrainer(TrainingLoop):
         self.step = int(training.get("steps", 0))
         self.warm_from = self.step
         self.elapsed = float(training.get("minutes", 0.0)) * 60
+        self.schedule_from = self.elapsed
         self.history = list(training.get("validation_history", []))
         self.best = None  # measured afresh on this run's validation samples
         self.started_from = str(training.get("started_from", path.name))
@@ -283,18 +341,24 @@ class DetectorTrainer(TrainingLoop):
     # --- one step -------------------------------------------------------------
     def _lr(self) -> float:
         warm = min(1.0, (self.step - self.warm_from + 1) / 200)
-        t = min(self.elapsed / 60.0 / max(self.total_minutes, 1e-6), 1.0)
+        run = (self.elapsed - self.schedule_from) / 60.0
+        t = min(run / max(self.total_minutes, 1e-6), 1.0)
         return self.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
 
     def batch_arrays(self) -> tuple[torch.Tensor, torch.Tensor]:
         xs, ys = [], []
         for _ in range(self.batch):
-            if self.rng.random() < SMALL_SHARE:
-                crop = crop_small(self.photos, self.patch, self.rng)
-            else:
+            if self.rng.random() < FILM_SHARE:
                 img = self.photos[int(self.rng.integers(0, len(self.photos)))]
                 crop = crop_scaled(img, self.patch, self.rng)
-            x, y, _ = aging.sample(crop, self.rng)
+                x, y, _ = film.sample(crop, self.rng, self.film_shapes)
+            else:
+                if self.rng.random() < SMALL_SHARE:
+                    crop = crop_small(self.photos, self.patch, self.rng)
+                else:
+                    img = self.photos[int(self.rng.integers(0, len(self.photos)))]
+                    crop = crop_scaled(img, self.patch, self.rng)
+                x, y, _ = aging.sample(crop, self.rng)
             xs.append(x)
             ys.append(y)
         x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).to(self.device)
@@ -331,18 +395,42 @@ class DetectorTrainer(TrainingLoop):
             kinds.append(_LABELS[classes])
         return np.concatenate(probs), np.concatenate(kinds)
 
+    @torch.no_grad()
+    def predict_whole(self, rgb: np.ndarray, model=None) -> np.ndarray:
+        """Damage probability (H, W) of one whole image, padded to the
+        network's stride."""
+        model = model or self.ema
+        h, w = rgb.shape[:2]
+        ph, pw = -h % 16, -w % 16
+        x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+        t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
+        return (
+            damage_probability(model(t.to(self.device)).float())[0, :h, :w]
+            .cpu()
+            .numpy()
+        )
+
     def validate(self, thresholds=THRESHOLDS) -> dict[str, Any]:
-        """F1 on the validation samples at each threshold; the best one's details."""
+        """F1 on the validation samples and on the real prints kept for choosing,
+        at each threshold; the best one's details. ``score`` (what chooses) is
+        their weighted mean (the synthetic F1 alone without real prints)."""
         prob, kinds = self.predict(self.val_x)
         clean_prob, _ = self.predict(self.val_clean)
+        real = [(self.predict_whole(rgb), truth) for rgb, truth in self.real]
         truth = self.val_y > 0
-        best: dict[str, Any] = {"f1": -1.0}
+        best: dict[str, Any] = {"score": -1.0}
         for thr in thresholds:
             c = Counts()
             for p, t in zip(prob >= thr, truth, strict=True):
                 c.add(p, t)
-            if c.f1 > best["f1"]:
-                best = {"threshold": thr, **c.as_dict()}
+            r = Counts()
+            for p, t in real:
+                r.add(p >= thr, t)
+            score = (1 - REAL_WEIGHT) * c.f1 + REAL_WEIGHT * r.f1 if real else c.f1
+            if score > best["score"]:
+                best = {"threshold": thr, "score": round(score, 4), **c.as_dict()}
+                if real:
+                    best["real"] = r.as_dict()
         thr = best["threshold"]
         best["false_alarms"] = round(float((clean_prob >= thr).mean()), 5)
         per_kind = {}
@@ -361,7 +449,7 @@ class DetectorTrainer(TrainingLoop):
         scores.update(step=self.step, minutes=round(self.elapsed / 60, 2))
         self.history.append(scores)
         on_log(f"detect validation {json.dumps(scores)}")
-        if self.best is None or scores["f1"] > self.best["f1"]:
+        if self.best is None or scores["score"] > self.best.get("score", -1.0):
             self.best = scores
             self.save(self.best_path)
         self.save()
@@ -423,7 +511,7 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
     for ema_state, step, elapsed in candidates:
         trainer.ema.load_state_dict(ema_state)
         scores = trainer.validate(FINE_THRESHOLDS)
-        if best is None or scores["f1"] > best["f1"]:
+        if best is None or scores["score"] > best["score"]:
             best = {**scores, "step": step, "minutes": round(elapsed / 60, 2)}
             chosen = ({k: v.clone() for k, v in ema_state.items()}, step, elapsed)
     assert chosen is not None and best is not None
@@ -461,9 +549,14 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
                 "other": [
                     "picture detail drawn as 'no damage': catchlights, "
                     "wires, twigs, eyelashes, text, wood grain, stars",
-                    f"{SMALL_SHARE:.0%} of crops tiled 2×2 from photographs "
+                    f"{SMALL_SHARE:.0%} of print crops tiled 2×2 from photographs "
                     "shrunk whole (small prints: faces and knits a few pixels "
                     "across)",
+                    f"{FILM_SHARE:.0%} of crops are film scans: negatives (light "
+                    "particles) and slides (dark), with film grain, damaged with "
+                    "real traced dust, dirt, hair and scratch shapes (FILM-AA, "
+                    "Ivanova et al. 2023, MIT) at 1,200–4,000 dpi; the shapes of "
+                    f"{', '.join(film.VALIDATION_SCANS)} kept for validation",
                 ],
             },
             "degradations": [
@@ -483,9 +576,10 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
             "hardware": hardware or ", ".join(trainer.hardware_used),
             "mixed_precision": "bfloat16 autocast" if trainer.amp else "none",
             "started_from": trainer.started_from,
-            "checkpoint_chosen_by": "F1 on the validation half (2 px tolerance)",
-            "threshold_chosen_by": "F1 on the validation half, thresholds "
-            "0.05–0.99 by 0.01",
+            "checkpoint_chosen_by": f"F1 on the validation half (2 px tolerance), "
+            f"weighted {1 - REAL_WEIGHT:g} against {REAL_WEIGHT:g} for the F1 on the "
+            f"hand-labelled real prints kept for choosing ({', '.join(REAL_CHOOSING)})",
+            "threshold_chosen_by": "the same score, thresholds 0.05–0.99 by 0.01",
             "margin_chosen_by": "PSNR of the default fill of the proposal on "
             f"{len(trainer.val_x[:MARGIN_SAMPLES])} validation samples, by margin (px)",
             "margin_psnr": margin_psnr,
@@ -493,6 +587,6 @@ def export(trainer: DetectorTrainer, models_dir: Path, hardware: str = "") -> Pa
             "validation_history": trainer.history[-10:],
         },
         validation={},
-        score=best["f1"] if best else None,
+        score=best["score"] if best else None,
     ).write(models_dir / (WEIGHTS.rsplit(".", 1)[0] + CARD_SUFFIX))
     return weights
