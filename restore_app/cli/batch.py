@@ -142,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
             engine=engine,
             auto_masks=args.auto_masks,
             options=options,
-            detect=DetectSettings(args.detector, args.sensitivity, args.kinds),
+            detect=DetectSettings(
+                args.detector, args.sensitivity, args.kinds, args.medium
+            ),
             **lookups,
             overwrite=args.overwrite,
             device=args.device,

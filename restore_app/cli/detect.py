@@ -27,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
         detect_file(
             source,
             output,
-            settings=DetectSettings(args.detector, args.sensitivity, args.kinds),
+            settings=DetectSettings(
+                args.detector, args.sensitivity, args.kinds, args.medium
+            ),
             protect=args.protect,
             layers_dir=args.layers,
             overwrite=args.overwrite,

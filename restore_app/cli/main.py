@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from restore_app import __version__
+from restore_app.core.medium import MEDIA
 from restore_app.core.tasks import DEVICES, RESTORE_TASKS
 
 PROG = "restore-app"
@@ -77,6 +78,13 @@ def _detect_options(p: argparse.ArgumentParser) -> None:
         metavar="K,...",
         default=(),
         help="damage kinds to find: scratch, dust, crack, loss (default: all)",
+    )
+    p.add_argument(
+        "--medium",
+        choices=MEDIA,
+        default="auto",
+        help="what was scanned: a negative (dust shows light), a slide (dust "
+        "shows dark) or a print; auto decides from the scan (default)",
     )
 
 

@@ -81,6 +81,7 @@ class DetectSettings:
     detector_id: str | None = None
     sensitivity: float | None = None  # None: the detector's default
     kinds: tuple[str, ...] = ()  # empty: every kind
+    medium: str = "auto"  # see restore_app.core.medium
 
     def chosen_kinds(self):
         """The kinds asked for; by default those the detector finds."""
@@ -99,6 +100,17 @@ def auto_mask_path(output: Path) -> Path:
     return output.with_name(output.name + ".mask.png")
 
 
+@dataclass
+class Proposed:
+    """Damage found in one scan: what a repair may fill unattended (``labels``,
+    ``mask``), what a person must decide (``doubtful``), and the operation."""
+
+    mask: Any  # bool (H, W): the confident proposal
+    labels: Any  # uint8 (H, W): its kinds, 0 elsewhere
+    doubtful: Any  # bool (H, W)
+    operation: dict[str, Any]
+
+
 def _propose(
     pixels,
     settings: DetectSettings,
@@ -106,8 +118,10 @@ def _propose(
     device: str,
     on_progress: ProgressFn | None,
     cancel: CancelToken | None,
-):
-    """(bool mask, label image, operation) of the damage found in ``pixels``."""
+    dpi=None,
+) -> Proposed:
+    """The damage found in ``pixels``, split by :mod:`restore_app.core.doubt`."""
+    from restore_app.core.doubt import review_regions
     from restore_app.models.detection import detect
 
     proposal = detect(
@@ -117,6 +131,8 @@ def _propose(
         device=device,
         on_progress=on_progress,
         cancel=cancel,
+        medium=settings.medium,
+        dpi=dpi,
     )
     kinds = settings.chosen_kinds()
     sensitivity = (
@@ -125,11 +141,15 @@ def _propose(
         else settings.sensitivity
     )  # 0.5 by default: the detector's own threshold
     labels = proposal.labels(sensitivity, kinds)
+    review = review_regions(pixels, labels, proposal.operation.get("guards"))
+    labels[review.doubtful] = 0
     operation = dict(proposal.operation)
     operation["sensitivity"] = sensitivity
     operation["kinds"] = [k.id for k in kinds]
-    operation["pixels_flagged"] = int((labels > 0).sum())
-    return labels > 0, labels, operation
+    operation["pixels_flagged"] = int(review.confident.sum())
+    operation["pixels_doubtful"] = int(review.doubtful.sum())
+    operation["left_out"] = review.left_out
+    return Proposed(review.confident, labels, review.doubtful, operation)
 
 
 def detect_file(
@@ -148,10 +168,12 @@ def detect_file(
     """Find the damage in the image file ``source``; write it as a mask ``output``.
 
     ``output`` is a lossless 8-bit PNG of the upright image's size, 255 where
-    damage was found. ``layers_dir`` also gets one such mask per kind
-    (``STEM.<kind>.png``) and the label image (``STEM.kinds.png``, values from
-    the damage-kind table). The record ``output.json`` names the detector, its
-    weights, sensitivity, kinds and the source by SHA-256. No metadata of the
+    damage was found with confidence (what ``--auto-masks`` fills).
+    ``layers_dir`` also gets one such mask per kind (``STEM.<kind>.png``), the
+    doubtful regions left for a person (``STEM.doubtful.png``) and the label
+    image (``STEM.kinds.png``, values from the damage-kind table). The record
+    ``output.json`` names the detector, its weights, sensitivity, kinds, the
+    medium, what was left out and why, and the source by SHA-256. No metadata of the
     scan is copied. Everything is written whole or not at all. Returns the files
     written.
     """
@@ -175,6 +197,7 @@ def detect_file(
         layers_dir = Path(layers_dir)
         for k in settings.chosen_kinds():
             layers.append((layers_dir / f"{source.stem}.{k.id}.png", k))
+        layers.append((layers_dir / f"{source.stem}.doubtful.png", "doubtful"))
         layers.append((layers_dir / f"{source.stem}.kinds.png", None))
         summaries = [
             layers_dir / f"{source.stem}.damage.csv",
@@ -189,9 +212,10 @@ def detect_file(
                 )
     if cancel is not None:
         cancel.check()
-    mask, labels, operation = _propose(
-        doc.pixels, settings, protect_array, device, on_progress, cancel
+    found = _propose(
+        doc.pixels, settings, protect_array, device, on_progress, cancel, doc.meta.dpi
     )
+    mask, labels, operation = found.mask, found.labels, found.operation
     if protect is not None:
         operation["protect"] = str(Path(protect).absolute())
     written: list[Path] = []
@@ -202,12 +226,15 @@ def detect_file(
             for path, k in layers:
                 if k is None:
                     write_label_image(labels, path, overwrite=overwrite)
+                elif k == "doubtful":
+                    write_mask(found.doubtful, path, overwrite=overwrite)
                 else:
                     write_mask(labels == k.label, path, overwrite=overwrite)
                 written.append(path)
+                name = k if isinstance(k, str) else k.id if k else "labels"
                 entries.append(
                     {
-                        "kind": k.id if k else "labels",
+                        "kind": name,
                         "path": str(path.absolute()),
                         "sha256": sha256_file(path),
                     }
@@ -353,9 +380,10 @@ def restore_file(
         cancel.check()
     proposed: dict[str, Any] | None = None
     if auto_mask is not None:
-        mask_array, _, proposed = _propose(
-            doc.pixels, auto_mask, protect_array, device, None, cancel
+        found = _propose(
+            doc.pixels, auto_mask, protect_array, device, None, cancel, doc.meta.dpi
         )
+        mask_array, proposed = found.mask, found.operation
         if not mask_array.any():
             raise NothingDetected(
                 f"no damage detected at sensitivity {proposed['sensitivity']:.2f}"
@@ -392,6 +420,11 @@ def restore_file(
                 "sensitivity",
                 "kinds",
                 "pixels_flagged",
+                "pixels_doubtful",
+                "medium",
+                "medium_why",
+                "scale",
+                "left_out",
                 "device",
             )
         }

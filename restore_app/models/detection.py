@@ -262,16 +262,35 @@ def detect(
     tile_size: int = DETECT_TILE,
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    medium: str = "auto",
+    dpi: tuple[float, float] | float | None = None,
 ) -> DamageProposal:
     """Find the damage in ``pixels`` (``(H, W, C)``, C = 1 or 3; uint8, uint16 or
     float32 in [0, 1]).
 
     ``protect`` (bool ``(H, W)``, True = original, never repaired) is never
-    proposed. Returns the proposal with the detector's default sensitivity and
-    an ``operation`` describing the run. Raises Cancelled, MaskError or
-    ModelError.
+    proposed. ``medium`` (see :mod:`restore_app.core.medium`) is what was
+    scanned, or ``auto`` to decide from the scan; ``dpi`` its resolution, by
+    which a fine scan is detected at the scale the detector learned. Returns
+    the proposal with the detector's default sensitivity and an ``operation``
+    describing the run (the medium used and why, the scale, and the eyes and
+    mouths found, which :mod:`restore_app.core.doubt` keeps from unattended
+    repair). Raises Cancelled, MaskError or ModelError.
     """
+    from restore_app.core.doubt import find_guards
+    from restore_app.core.medium import (
+        FILM_DPI,
+        MEDIA,
+        decide,
+        detection_scale,
+        keep_polarity,
+        known_dpi,
+    )
+    from restore_app.core.proposal import threshold
     from restore_app.models.registry import default_restorer_id
+
+    if medium not in MEDIA:
+        raise ModelError(f"unknown medium '{medium}' (known: {', '.join(MEDIA)})")
 
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
         raise ModelError(
@@ -283,11 +302,23 @@ def detect(
         raise MaskError(f"the protect mask is {pw}×{ph} but the image is {w}×{h}")
     detector = get_detector(detector_id or default_restorer_id(Task.DETECT))
     dev = resolve_device(device) if detector.uses_device else "cpu"
+    resolution = known_dpi(dpi)
+    # The scale comes before the medium is decided: by the resolution alone.
+    scale_medium = medium
+    if medium == "auto":
+        film = resolution is not None and resolution >= FILM_DPI
+        scale_medium = "negative" if film else "print"
+    scale = detection_scale(scale_medium, resolution)
+    work = pixels
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        work = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        work = work.reshape(size[1], size[0], pixels.shape[2])
     tile = int(tile_size)
     while True:
         try:
             detector.prepare(dev)
-            prob, kinds = _run(detector, pixels, tile, on_progress, cancel)
+            prob, kinds = _run(detector, work, tile, on_progress, cancel)
             break
         except Exception as exc:
             if dev == "cpu" or not is_out_of_memory(exc):
@@ -296,6 +327,13 @@ def detect(
                 tile //= 2
             else:
                 dev = "cpu"
+    if scale < 1.0:
+        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+        kinds = cv2.resize(kinds, (w, h), interpolation=cv2.INTER_NEAREST)
+    choice = decide(
+        medium, pixels, prob, kinds, resolution, threshold(0.5, detector.midpoint)
+    )
+    prob = keep_polarity(pixels, prob, choice.used)
     operation = {
         "task": "detect",
         "detector": detector.id,
@@ -309,6 +347,9 @@ def detect(
     }
     operation["threshold"] = detector.midpoint
     operation["margin"] = detector.margin
+    operation.update(choice.as_record())
+    operation["scale"] = round(scale, 4)
+    operation["guards"] = find_guards(pixels)
     proposal = DamageProposal(prob, kinds, detector.midpoint, operation)
     return proposal.grown(detector.margin).protected(protect)
 

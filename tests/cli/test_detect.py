@@ -35,6 +35,7 @@ def test_detect_writes_mask_layers_and_record(cli, tmp_path) -> None:
         "coldripple.crack.png",
         "coldripple.damage.csv",
         "coldripple.damage.json",
+        "coldripple.doubtful.png",
         "coldripple.dust.png",
         "coldripple.kinds.png",
         "coldripple.loss.png",
@@ -57,13 +58,20 @@ def test_detect_writes_mask_layers_and_record(cli, tmp_path) -> None:
     assert summary["protected"] is None
     labels = load(tmp_path / "layers" / "coldripple.kinds.png")
     assert ((labels > 0) == (mask == 255)).all()
+    doubtful = load(tmp_path / "layers" / "coldripple.doubtful.png") == 255
+    assert not (doubtful & (mask == 255)).any()
     record = json.loads((tmp_path / "mask.png.json").read_text())
     op = record["operations"][0]
     assert op["task"] == "detect" and op["detector"] == "detect.unet"
     assert len(op["weights_sha256"]) == 64
     assert 0 < op["sensitivity"] < 1
     assert op["kinds"] == ["scratch", "dust", "crack", "loss"]
-    assert len(op["layers"]) == 7
+    assert len(op["layers"]) == 8
+    # the medium used and why; what was left out for a person, and why
+    assert op["medium"] == "print" and op["medium_asked"] == "auto"
+    assert op["medium_why"]
+    assert op["pixels_doubtful"] == int(doubtful.sum())
+    assert sum(r["pixels"] for r in op["left_out"]) == op["pixels_doubtful"]
     assert record["source"]["sha256"] is not None
     assert image.read_bytes() == before
 
@@ -251,3 +259,31 @@ def test_auto_masks_with_nothing_detected_write_nothing_and_say_so(
     assert entries["clean.png"]["status"] == "nothing detected"
     assert entries["clean.png"]["output"] is None
     assert entries["damaged.png"]["status"] == "done"
+
+
+def test_medium_is_asked_for_recorded_and_checked(cli, tmp_path) -> None:
+    image = _aged(tmp_path)
+    for medium in ("negative", "slide", "print"):
+        r = cli("detect", image, "-o", f"{medium}.png", "--medium", medium)
+        assert r.code == 0, r.err
+        op = json.loads((tmp_path / f"{medium}.png.json").read_text())["operations"]
+        assert op[0]["medium"] == medium and op[0]["medium_why"] == "asked for"
+    # On a negative only light damage is proposed, on a slide only dark.
+    import cv2
+
+    gray = load(image).mean(-1).astype(np.uint8)
+    img, around = gray.astype(float), cv2.medianBlur(gray, 9).astype(float)
+    for medium, sign in (("negative", 1), ("slide", -1)):
+        m = load(tmp_path / f"{medium}.png") == 255
+        assert np.mean(np.sign(img - around)[m] == sign) > 0.6
+    r = cli("detect", image, "-o", "x.png", "--medium", "film")
+    assert r.code == 2 and "--medium" in r.err.strip().splitlines()[-1]
+    assert not (tmp_path / "x.png").exists()
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(image, scans / image.name)
+    r = cli("batch", scans, "-o", tmp_path / "out", "--op", "detect",
+            "--medium", "slide")  # fmt: skip
+    assert r.code == 0, r.err
+    rec = json.loads((tmp_path / "out" / "coldripple.png.json").read_text())
+    assert rec["operations"][0]["medium"] == "slide"
