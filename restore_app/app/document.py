@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from psygnal import Signal
 
 from restore_app.app.undo import UndoCommand, UndoStack
 from restore_app.core import dates
 from restore_app.core.damage import DAMAGE_KINDS, kind, layer_kind, layer_name
+from restore_app.core.doubt import RegionReview, review_regions
 from restore_app.core.history import (
     TILE,
     Box,
@@ -92,6 +94,34 @@ class AcceptProposal(DeltaCommand):
         self.doc.begin_review(self.proposal, self.review)
 
 
+class KeepRegion(UndoCommand):
+    """Keeping a doubtful region of the proposal (or no longer keeping one): a
+    point inside it joins (leaves) the review's ``kept`` list."""
+
+    def __init__(self, doc: Document, point: list[int], keep: bool) -> None:
+        super().__init__(
+            "Keep a doubtful region" if keep else "Leave a doubtful region"
+        )
+        self.doc = doc
+        self.point = point
+        self.keep = keep
+        # No pixels change: the kept list travels in the review's saved state.
+        self.parts: list[tuple[str, TileDelta]] = []
+
+    def _set(self, keep: bool) -> None:
+        kept = [p for p in self.doc.review.get("kept", []) if p != self.point]
+        if keep:
+            kept.append(self.point)
+        self.doc.review["kept"] = kept
+        self.doc.notify("proposal", None)
+
+    def redo(self) -> None:
+        self._set(self.keep)
+
+    def undo(self) -> None:
+        self._set(not self.keep)
+
+
 class MaskEdit:
     """Records a stroke on one mask layer ("mask", the working mask, or
     "protect", the original that must not be repaired) and, on the working mask
@@ -170,6 +200,10 @@ class Document:
         # What changed since the last sidecar save.
         self.dirty: set[str] = set()
         self.revision = 0
+        # The review's split into accepted and doubtful regions, with the
+        # revision of what it depends on (see _split).
+        self.revision_of_review = 0
+        self._split_cache: tuple[Any, RegionReview] | None = None
         #: how often each 64² tile of the pixels was written: a job notes them
         #: when it starts, and its result lands only where nothing it read or
         #: writes has changed since (see app.jobs)
@@ -228,6 +262,8 @@ class Document:
     def notify(self, name: str, box: Box | None) -> None:
         """Record that ``name`` changed in ``box`` and tell the views."""
         self.revision += 1
+        if name in ("proposal", "rejected", "pixels"):
+            self.revision_of_review += 1
         if name == "pixels":
             self._count_pixel_write(box)
         self.dirty.add(name)
@@ -406,18 +442,102 @@ class Document:
         crop = DamageProposal(
             self.proposal.probability[y0:y1, x0:x1],
             self.proposal.kinds[y0:y1, x0:x1],
+            self.proposal.midpoint,  # sensitivity 0.5 is the detector's own cut
         )
         kinds = review_kinds(self.review.get("kinds"))
         labels = crop.labels(self.review["sensitivity"], kinds)
         labels[self.rejected[y0:y1, x0:x1]] = 0
         return labels
 
+    def _split(self) -> RegionReview:
+        """The proposal under review split into what may be accepted and what
+        is doubtful (:mod:`restore_app.core.doubt`), the kept regions among the
+        accepted; computed once per change of the review."""
+        review = self.review
+        key = (self.revision_of_review, review.get("sensitivity"),
+               tuple(review.get("kinds") or ()), str(review.get("kept")))  # fmt: skip
+        if self._split_cache is not None and self._split_cache[0] == key:
+            return self._split_cache[1]
+        assert self.proposal is not None
+        labels = self.proposed_labels()
+        split = review_regions(
+            self.pixels, labels, self.proposal.operation.get("guards")
+        )
+        kept = self.review.get("kept") or []
+        if kept and split.doubtful.any():
+            n, comp = cv2.connectedComponents(split.doubtful.astype(np.uint8), 8)
+            ids = {int(comp[y, x]) for x, y in kept if 0 <= y < self.height
+                   and 0 <= x < self.width} - {0}  # fmt: skip
+            if ids:
+                keep = np.isin(comp, list(ids))
+                split = RegionReview(
+                    split.confident | keep, split.doubtful & ~keep, split.left_out
+                )
+        self._split_cache = (key, split)
+        return split
+
+    def doubtful(
+        self, x0: int = 0, y0: int = 0, x1: int | None = None, y1: int | None = None
+    ) -> np.ndarray:
+        """bool: the proposed regions left for the person to decide, in a box."""
+        x1 = self.width if x1 is None else x1
+        y1 = self.height if y1 is None else y1
+        if self.proposal is None:
+            return np.zeros((y1 - y0, x1 - x0), bool)
+        return self._split().doubtful[y0:y1, x0:x1]
+
+    def accepted_labels(self) -> np.ndarray:
+        """uint8 labels of what Accept takes: the proposal without its doubtful
+        regions (those the person kept are taken)."""
+        if self.proposal is None:
+            return np.zeros((self.height, self.width), np.uint8)
+        labels = self.proposed_labels()
+        labels[self._split().doubtful] = 0
+        return labels
+
+    def toggle_region(self, x: int, y: int, reach: int = 3) -> Any:
+        """Drop the proposed region under (x, y) whole, or restore it if it was
+        dropped; keep a doubtful one, or leave it again. One undo step; None
+        where no proposed region is within ``reach`` pixels."""
+        if self.proposal is None:
+            return None
+        crop = DamageProposal(
+            self.proposal.probability, self.proposal.kinds, self.proposal.midpoint
+        )
+        every = crop.mask(self.review["sensitivity"],
+                          review_kinds(self.review.get("kinds")))  # fmt: skip
+        y0, y1 = max(0, y - reach), min(self.height, y + reach + 1)
+        x0, x1 = max(0, x - reach), min(self.width, x + reach + 1)
+        near = np.argwhere(every[y0:y1, x0:x1])
+        if not len(near):
+            return None
+        d = (near[:, 0] + y0 - y) ** 2 + (near[:, 1] + x0 - x) ** 2
+        py, px = (int(v) for v in near[int(d.argmin())] + (y0, x0))
+        n, comp = cv2.connectedComponents(every.astype(np.uint8), connectivity=8)
+        region = comp == comp[py, px]
+        split = self._split()
+        point = [px, py]
+        kept = [p for p in self.review.get("kept", []) if region[p[1], p[0]]]
+        if split.doubtful[py, px] or kept:
+            cmd: Any = KeepRegion(self, kept[0] if kept else point, not kept)
+        else:
+            dropped = bool(self.rejected[py, px])
+            new = self.rejected & ~region if dropped else self.rejected | region
+            parts = self._mask_parts(new, "rejected")
+            if not parts:
+                return None
+            text = "Restore a proposed region" if dropped else "Drop a proposed region"
+            cmd = DeltaCommand(self, text, parts)
+        self.undo_stack.push(cmd)
+        self.last_command = cmd
+        return cmd
+
     def accept_into_damage_map(self) -> DeltaCommand | None:
         """Add the reviewed proposal to the damage map, each kind to its layer, as
         one undo step (the working mask is not touched)."""
         if self.proposal is None:
             return None
-        labels = self.proposed_labels()
+        labels = self.accepted_labels()
         parts = []
         for k in DAMAGE_KINDS:
             hit = labels == k.label
@@ -447,7 +567,7 @@ class Document:
         """Add the reviewed proposal to the working mask, as one undo step."""
         if self.proposal is None:
             return None
-        parts = self._mask_parts(self.mask | (self.proposed_labels() > 0))
+        parts = self._mask_parts(self.mask | (self.accepted_labels() > 0))
         # The review's erasures end with it (and come back on undo).
         rec = TileRecorder(self.rejected)
         box = mask_bounds(self.rejected)
@@ -557,6 +677,7 @@ class Document:
                     meta.get("sensitivity", self.proposal.default_sensitivity)
                 ),
                 "kinds": list(meta.get("kinds", [k.id for k in DAMAGE_KINDS])),
+                "kept": [list(p) for p in meta.get("kept", [])],
             }
             if saved.rejected is not None:
                 self.rejected[:] = saved.rejected

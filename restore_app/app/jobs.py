@@ -245,6 +245,7 @@ class JobController:
         doc: Document,
         detector_id: str | None = None,
         view: tuple[int, int, int, int] | None = None,
+        medium: str = "auto",
     ) -> int | None:
         """Find the damage of ``doc`` for review; a large scan's ``view`` first."""
         first = None
@@ -259,6 +260,8 @@ class JobController:
                     origin=(x0, y0),
                     target=doc,
                     purpose="region",
+                    medium=medium,
+                    dpi=doc.image.meta.dpi,
                 )
                 first = self._submit(job, _Pending(doc, "detect-region", None))
         job = DetectJob(
@@ -270,15 +273,19 @@ class JobController:
             device=self.device,
             target=doc,
             purpose="image",
+            medium=medium,
+            dpi=doc.image.meta.dpi,
         )
         self.message.emit("Detecting damage…")
         whole = self._submit(job, _Pending(doc, "detect", None))
         return first if first is not None else whole
 
-    def detect_folder(self, paths: list[Path], save: Any) -> int:
+    def detect_folder(self, paths: list[Path], save: Any, medium: str = "auto") -> int:
         """Propose the damage of images not open, in the background; ``save(path,
         proposal)`` keeps each (on the worker thread)."""
-        job = DetectFolderJob(paths=tuple(paths), save=save, device=self.device)
+        job = DetectFolderJob(
+            paths=tuple(paths), save=save, device=self.device, medium=medium
+        )
         self.message.emit(f"Detecting damage in {len(paths)} image(s)…")
         return self._submit(job, _Pending(None, "detect-folder", None))
 

@@ -24,6 +24,7 @@ class Tool(StrEnum):
     RECT = "rect"
     LASSO = "lasso"
     HEAL = "heal"
+    REVIEW = "review"
     PAN = "pan"
 
 
@@ -34,6 +35,9 @@ TOOLS = (
     (Tool.RECT, "Rectangle", "R"),
     (Tool.LASSO, "Lasso", "L"),
     (Tool.HEAL, "Heal", "H"),
+    # A click drops a proposed region whole, or brings it back; keeps a
+    # doubtful one (while a damage proposal is shown).
+    (Tool.REVIEW, "Review", "V"),
     (Tool.PAN, "Pan", "P"),
 )
 
@@ -124,6 +128,8 @@ class ToolState:
     strength: float = DEFAULT_STRENGTH
     auto_strength: bool = True
     keep_tone: bool = False
+    #: what was scanned, for detection (``restore_app.core.medium``)
+    medium: str = "auto"
     #: each task's default model id: what a task shows until the person picks
     defaults: dict[str, str] = field(default_factory=dict)
 

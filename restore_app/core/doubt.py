@@ -194,18 +194,24 @@ def _ring(region: np.ndarray, inner: int, outer: int) -> np.ndarray:
 
 
 def _judge(
-    gray: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int], full: tuple
+    image: np.ndarray,
+    origin: tuple[int, int],
+    region: np.ndarray,
+    box: tuple[int, int, int, int],
 ) -> str | None:
-    """Why a region (bool, in its padded crop ``gray``) is doubtful, or None."""
+    """Why a region is doubtful, or None: ``region`` is bool in the crop of the
+    whole gray ``image`` at ``origin``; ``box`` its bounds in the image."""
+    ox, oy = origin
+    gray = image[oy : oy + region.shape[0], ox : ox + region.shape[1]]
     ys, xs = np.nonzero(region)
     area = len(ys)
     x0, y0, x1, y1 = box
-    h, w = full
+    h, w = image.shape
     inside = float(gray[region].mean())
     at_border = x0 == 0 or y0 == 0 or x1 == w or y1 == h
     if at_border and inside < _DARK and area >= _BORDER_SHARE * h * w:
         return "dark_border"
-    if _continues(gray, ys, xs):
+    if _continues(image, ys + oy, xs + ox):
         return "picture_edge"
     side = max(x1 - x0, y1 - y0)
     ring = _ring(region, 2, 5)
@@ -258,7 +264,7 @@ def review_regions(
         cx0, cy0 = max(0, x - pad), max(0, y - pad)
         cx1, cy1 = min(w, x + bw + pad), min(h, y + bh + pad)
         region = lab[cy0:cy1, cx0:cx1] == i
-        why = _judge(gray[cy0:cy1, cx0:cx1], region, (x, y, x + bw, y + bh), shape)
+        why = _judge(gray, (cx0, cy0), region, (x, y, x + bw, y + bh))
         if why is None:
             continue
         doubtful[cy0:cy1, cx0:cx1] |= region

@@ -96,6 +96,8 @@ class DetectJob:
     origin: tuple[int, int] = (0, 0)
     target: Any = None
     purpose: str = "image"
+    medium: str = "auto"
+    dpi: tuple[float, float] | None = None
     job_id: int = field(default_factory=next_job_id)
     cancel: CancelToken = field(default_factory=CancelToken)
 
@@ -113,6 +115,7 @@ class DetectFolderJob:
     save: Any
     detector_id: str | None = None
     device: str = "auto"
+    medium: str = "auto"
     job_id: int = field(default_factory=next_job_id)
     cancel: CancelToken = field(default_factory=CancelToken)
 
@@ -167,6 +170,8 @@ def _run_detect(job: DetectJob, on_progress: Progress) -> Any:
         device=job.device,
         on_progress=on_progress,
         cancel=job.cancel,
+        medium=job.medium,
+        dpi=job.dpi,
     )
 
 
@@ -186,6 +191,8 @@ def _run_detect_folder(job: DetectFolderJob, on_progress: Progress) -> Any:
                 detector_id=job.detector_id,
                 device=job.device,
                 cancel=job.cancel,
+                medium=job.medium,
+                dpi=doc.meta.dpi,
             )
             job.save(path, proposal)
         except Cancelled:

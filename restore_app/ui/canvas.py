@@ -124,6 +124,7 @@ class Canvas(QWidget):
                 alpha=doc.image.alpha,
                 icc=doc.image.meta.icc_profile,
                 proposal=doc.proposed_labels,
+                doubtful=doc.doubtful,
                 protect=lambda x0, y0, x1, y1: doc.protect[y0:y1, x0:x1],
                 damage=doc.damage.get,
             )
@@ -581,6 +582,8 @@ class Canvas(QWidget):
             self._drag = "lasso"
             self._points = [q]
             self._erase_shape = alt
+        elif self.tools.tool == Tool.REVIEW:
+            self.doc.toggle_region(int(q.x()), int(q.y()))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()

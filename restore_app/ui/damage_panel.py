@@ -7,10 +7,13 @@ window, which owns the worker.
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -21,8 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from restore_app.app.document import Document
+from restore_app.app.tool_state import ToolState
 from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.medium import MEDIA
 from restore_app.models.detection import DETECTED_KINDS
+
+_MEDIUM_NAMES = {
+    "auto": "Auto",
+    "negative": "Negative film",
+    "slide": "Slide",
+    "print": "Print",
+}
 
 
 def _swatch(rgb: tuple[int, int, int]) -> QLabel:
@@ -37,11 +49,27 @@ class DamagePanel(QWidget):
     detect_requested = Signal()
     detect_all_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tools: ToolState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc: Document | None = None
+        self.tools = tools
         self._updating = False
         layout = QVBoxLayout(self)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Medium"))
+        self.medium = QComboBox()
+        for m in MEDIA:
+            self.medium.addItem(_MEDIUM_NAMES[m], m)
+        self.medium.setToolTip(
+            "What was scanned: on a negative dust shows light, on a slide dark; "
+            "Auto decides from the scan"
+        )
+        self.medium.setCurrentIndex(MEDIA.index(tools.medium))
+        self.medium.currentIndexChanged.connect(self._on_medium)
+        tools.events.medium.connect(self._show_medium)
+        row.addWidget(self.medium, 1)
+        layout.addLayout(row)
 
         buttons = QHBoxLayout()
         self.detect_button = QPushButton("Detect Damage")
@@ -158,10 +186,26 @@ class DamagePanel(QWidget):
                 n = int((labels > 0).sum())
                 share = 100.0 * n / max(labels.size, 1)
                 detector = doc.proposal.operation.get("detector_name", "")
-                self.summary.setText(f"{n:,} px proposed ({share:.2f} %)")
+                doubtful = doc.doubtful()
+                lines = [f"{n:,} px proposed ({share:.2f} %)"]
+                counts = _regions_by_kind(np.where(doubtful, 0, labels))
+                if counts:
+                    lines.append("Regions: " + ", ".join(f"{c} {k}" for k, c in counts))
+                d = _regions_by_kind(np.where(doubtful, labels, 0))
+                if d:
+                    lines.append(
+                        f"Doubtful, left for you: {sum(c for _, c in d)} (hatched)"
+                    )
+                medium = doc.proposal.operation.get("medium")
+                if medium:
+                    lines.append(f"Seen as {_MEDIUM_NAMES[medium].lower()}")
+                self.summary.setText("\n".join(lines))
                 self.summary.setToolTip(
                     (f"Found by {detector}. " if detector else "")
-                    + "Erase false alarms, paint what was missed, then accept."
+                    + "Review (V): click a region to drop it or bring it back, "
+                    "or a hatched doubtful one to keep it. Erase false alarms, "
+                    "paint what was missed, then accept. "
+                    + doc.proposal.operation.get("medium_why", "")
                 )
             else:
                 self.sensitivity_label.setText("–")
@@ -174,6 +218,12 @@ class DamagePanel(QWidget):
             self._updating = False
 
     # -- the person's choices ---------------------------------------------------------
+
+    def _on_medium(self, index: int) -> None:
+        self.tools.medium = MEDIA[index]
+
+    def _show_medium(self, medium: str) -> None:
+        self.medium.setCurrentIndex(MEDIA.index(medium))
 
     def _on_sensitivity(self, value: int) -> None:
         if not self._updating and self.doc is not None:
@@ -191,3 +241,14 @@ class DamagePanel(QWidget):
     def dismiss(self) -> None:
         if self.doc is not None:
             self.doc.end_review()
+
+
+def _regions_by_kind(labels: np.ndarray) -> list[tuple[str, int]]:
+    """(kind name, number of connected regions) of each kind present."""
+    out = []
+    for k in DAMAGE_KINDS:
+        hit = labels == k.label
+        if hit.any():
+            n, _ = cv2.connectedComponents(hit.astype(np.uint8), connectivity=8)
+            out.append((k.name.lower(), n - 1))
+    return out

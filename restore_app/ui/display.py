@@ -57,6 +57,16 @@ def downscale(region: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+def _block_max(a: np.ndarray, step: int) -> np.ndarray:
+    """The largest value in each ``step``² block (edges padded with 0)."""
+    h, w = a.shape
+    padded = np.pad(a, ((0, (-h) % step), (0, (-w) % step)))
+    blocks = padded.reshape(
+        padded.shape[0] // step, step, padded.shape[1] // step, step
+    )
+    return blocks.max(axis=(1, 3))
+
+
 def _qimage(arr: np.ndarray) -> QImage:
     """Wrap (h, w, 1|3|4) uint8 display data in a QImage that owns a copy."""
     arr = np.ascontiguousarray(arr)
@@ -138,8 +148,10 @@ class TileFactory:
         proposal: Callable[[int, int, int, int], np.ndarray] | None = None,
         protect: Callable[[int, int, int, int], np.ndarray] | None = None,
         damage: Callable[[str], np.ndarray | None] | None = None,
+        doubtful: Callable[[int, int, int, int], np.ndarray] | None = None,
     ) -> None:
         self.width, self.height = width, height
+        self._doubtful = doubtful
         self._readers = {"image": current, "original": original}
         self._mask = mask
         self._repaired = repaired
@@ -221,21 +233,26 @@ class TileFactory:
             labels = np.zeros((y1 - y0, x1 - x0), np.uint8)
         else:
             labels = self._proposal(x0, y0, x1, y1)
+        doubtful = (
+            self._doubtful(x0, y0, x1, y1).view(np.uint8)
+            if self._doubtful is not None
+            else np.zeros(labels.shape, np.uint8)
+        )
         step = 1 << level
         if step > 1:
             # Zoomed out, a level pixel shows a kind found anywhere under it, so
             # thin scratches stay visible.
-            h, w = labels.shape
-            ph, pw = (-h) % step, (-w) % step
-            padded = np.pad(labels, ((0, ph), (0, pw)))
-            blocks = padded.reshape(
-                padded.shape[0] // step, step, padded.shape[1] // step, step
-            )
-            labels = blocks.max(axis=(1, 3))
+            labels, doubtful = (_block_max(a, step) for a in (labels, doubtful))
         rgb = colour_labels(labels)
         out = np.empty((*labels.shape, 4), dtype=np.uint8)
         out[..., :3] = rgb
         out[..., 3] = np.where(labels > 0, 200, 0).astype(np.uint8)
+        # Doubtful regions (left for the person to decide) are hatched: every
+        # other diagonal stripe strong, the rest faint.
+        yy, xx = np.indices(labels.shape)
+        stripe = ((xx + yy + x0 // step + y0 // step) // 2) % 2 == 0
+        hatch = (labels > 0) & (doubtful > 0)
+        out[..., 3][hatch] = np.where(stripe[hatch], 220, 50)
         return _qimage(out)
 
     def difference_tile(self, level: int, ty: int, tx: int) -> QImage:

@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         )
         self.tools = ToolsPanel(self.workspace)
         self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.damage = DamagePanel()
+        self.damage = DamagePanel(self.workspace.tools)
         self._dock("Damage", self.damage, Qt.DockWidgetArea.RightDockWidgetArea)
         self.damage_map = DamageMapPanel()
         map_dock = self._dock(
@@ -592,7 +592,11 @@ class MainWindow(QMainWindow):
         """Propose the damage of the current image for review."""
         if self.doc is not None:
             self.canvas.set_preview(None, None)
-            self.jobs.detect(self.doc, view=self.canvas.visible_image_box())
+            self.jobs.detect(
+                self.doc,
+                view=self.canvas.visible_image_box(),
+                medium=self.workspace.tools.medium,
+            )
 
     def detect_damage_in_folder(self) -> int | None:
         """Propose the damage of the chosen images in the background; each
@@ -604,11 +608,13 @@ class MainWindow(QMainWindow):
         for path in paths:
             doc = self.session.docs.get(path)
             if doc is not None:
-                self.jobs.detect(doc)
+                self.jobs.detect(doc, medium=self.workspace.tools.medium)
         closed = tuple(p for p in paths if p not in self.session.docs)
         if not closed:
             return None
-        return self.jobs.detect_folder(list(closed), self._save_proposal)
+        return self.jobs.detect_folder(
+            list(closed), self._save_proposal, self.workspace.tools.medium
+        )
 
     def _save_proposal(self, path: Path, proposal) -> None:
         # Runs on the worker thread: it only writes the image's sidecar.

@@ -136,7 +136,10 @@ def test_benchmarks_write_figures_into_cards_and_never_the_defaults(builtin: Pat
     detect = _benchmark("detect")
     ids = ("detect.unet", "detect.tophat")
     detect._update_cards(
-        list_restorers("detect"), {d: {"f1": 0.1} for d in ids}, {d: {} for d in ids}
+        list_restorers("detect"),
+        {d: {"f1": 0.1} for d in ids},
+        {d: {} for d in ids},
+        {d: {} for d in ids},
     )
 
     assert (builtin / DEFAULTS_FILE).read_bytes() == defaults

@@ -6,8 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
 from ui_helpers import new_window, open_and_wait
 
 DATA = Path(__file__).parents[1] / "data"
@@ -62,7 +65,9 @@ def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(cx, cy))
     erased = doc.rejected.copy()
     assert erased[cy, cx] and erased.sum() < proposed.sum()
-    reviewed = proposed & ~erased
+    # Doubtful regions (picture detail that looks like damage) are not accepted
+    # unless the person keeps them.
+    reviewed = proposed & ~erased & ~doc.doubtful()
 
     # Accept: the reviewed proposal becomes the mask in one undo step.
     steps = doc.undo_stack.index()
@@ -124,3 +129,104 @@ def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     report = again.files.last_report
     assert len(report.done) == 1, (report.skipped, report.failed)
     again.close()
+
+
+def _doubtful_line_print(folder: Path) -> Path:
+    """A print with a long straight picture edge crossing it (a collar, a
+    frame) and light specks of dust on flat areas."""
+    rng = np.random.default_rng(3)
+    img = np.full((160, 200, 3), 90, np.uint8)
+    img[:, 100:] = 170  # a straight edge the whole height of the picture
+    img = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+    for x, y in ((30, 30), (60, 120), (150, 40), (170, 130)):
+        cv2.circle(img, (x, y), 2, (250, 250, 245), -1)
+    path = folder / "edge.png"
+    cv2.imwrite(str(path), img[..., ::-1])
+    return path
+
+
+def test_review_tool_drops_and_restores_regions_and_keeps_doubtful_ones(
+    qtbot, window, tmp_path
+):
+    import json
+
+    from restore_app.core.proposal import DamageProposal
+
+    doc = open_and_wait(qtbot, window, [_aged_folder(tmp_path)])
+    doc = _detect(qtbot, window)
+    canvas = window.canvas
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    window.set_tool("review")
+    assert window.workspace.tools.tool == "review"
+    accepted = doc.accepted_labels() > 0
+    n, comp = cv2.connectedComponents(accepted.astype(np.uint8), connectivity=8)
+    assert n > 2
+    sizes = np.bincount(comp.ravel())[1:]
+    region = comp == 1 + int(sizes.argmax())
+    ys, xs = np.nonzero(region)
+    x, y = int(xs[0]), int(ys[0])
+    steps = doc.undo_stack.index()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert doc.undo_stack.index() == steps + 1
+    assert not (doc.accepted_labels()[region] > 0).any()  # dropped whole
+    others = accepted & ~region
+    assert np.array_equal((doc.accepted_labels() > 0) & ~region, others)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert doc.undo_stack.index() == steps + 2
+    assert np.array_equal(doc.accepted_labels() > 0, accepted)  # restored
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not (doc.accepted_labels()[region] > 0).any()
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(doc.accepted_labels() > 0, accepted)
+
+    # A region along a picture edge is doubtful: drawn apart, not accepted
+    # until kept with a click.
+    folder = tmp_path / "edge"
+    folder.mkdir()
+    path = _doubtful_line_print(folder)
+    doc = open_and_wait(qtbot, window, [folder])
+    canvas.zoom_to(1.0, QPointF(0, 0))
+    canvas.offset = QPointF(0, 0)
+    prob = np.zeros((doc.height, doc.width), np.uint8)
+    prob[30:130, 98:101] = 255  # right on the straight edge, which runs on
+    prob[28:33, 28:33] = 255  # a speck of dust
+    kinds = np.full(prob.shape, 1, np.uint8)
+    doc.propose(DamageProposal(prob, kinds, 0.5, {"guards": []}))
+    edge = prob > 0
+    edge[28:33, 28:33] = False
+    assert doc.doubtful()[edge].all() and not doc.doubtful()[28:33, 28:33].any()
+    tile = canvas.factory.proposal_tile(0, 0, 0).convertToFormat(
+        QImage.Format.Format_RGBA8888
+    )
+    rows = np.frombuffer(tile.constBits(), np.uint8).reshape(tile.height(), -1)
+    alpha = rows[:, : tile.width() * 4].reshape(tile.height(), tile.width(), 4)[..., 3]
+    assert set(np.unique(alpha[edge])) == {50, 220}  # hatched
+    assert set(np.unique(alpha[28:33, 28:33])) == {200}
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(99, 80))
+    assert not doc.doubtful().any()
+    assert (doc.accepted_labels()[edge] > 0).all()
+    assert json.dumps(doc.proposal_meta()["kept"])  # kept with the review
+    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.doubtful()[edge].all()
+    assert path.is_file()
+
+
+@pytest.mark.parametrize("sensitivity", [0.3, 0.5, 0.8])
+def test_window_detect_and_accept_give_the_command_lines_pixels(
+    qtbot, window, tmp_path, sensitivity
+):
+    from restore_app.models.batch import DetectSettings, detect_file
+
+    folder = _aged_folder(tmp_path)
+    doc = open_and_wait(qtbot, window, [folder])
+    doc = _detect(qtbot, window)
+    window.damage.sensitivity.setValue(round(sensitivity * 100))
+    qtbot.keyClick(
+        window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
+    out = tmp_path / "cli.png"
+    detect_file(doc.path, out, settings=DetectSettings(sensitivity=sensitivity))
+    cli = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0
+    assert cli.any()
+    assert np.array_equal(doc.mask, cli)
