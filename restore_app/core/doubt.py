@@ -12,7 +12,8 @@ proposal as *doubtful*, when:
   (a collar, a window frame, a horizon): damage stops, picture edges go on;
 - it is small and does not stand out from texture around it (knit, foliage):
   damage differs from its surroundings by more than they vary;
-- it is a round dark disc as big as a button or a pupil;
+- it is round and shaded, lit on one side and in shadow on the other, as big
+  as a button or an eye (a speck of dust is flat);
 - it is a dark area at the border of the scan (a plate or mount edge, the
   scanner's lid), not light paper.
 
@@ -37,7 +38,7 @@ REASONS = {
     "eye_or_mouth": "on an eye or a mouth",
     "picture_edge": "a straight edge the picture continues",
     "texture": "does not stand out from the texture around it",
-    "disc": "round and dark, like a button or a pupil",
+    "disc": "round and shaded, like a button or an eye",
     "dark_border": "a dark area at the border, not paper",
 }
 _KIND_ID = {k.label: k.id for k in DAMAGE_KINDS}
@@ -56,12 +57,17 @@ _EDGE_CONTRAST = 0.035
 _SMALL = 40
 #: Surroundings varying at least this much (standard deviation, of 1) are texture.
 _TEXTURE_STD = 0.05
-#: Disc sizes (pixel area) of buttons and pupils, and how round they must be.
-_DISC_AREA = (16, 900)
-_DISC_ROUND = 0.65
-#: Darkest mean (of 1) and least share of the image a border area is judged by.
+#: Disc sizes (pixel area) of buttons and pupils, how compact they must be
+#: (longest side over shortest, share of their box filled), and the least
+#: light and shadow (of 1) that show one lit from a side.
+_DISC_AREA = (12, 900)
+_DISC_ASPECT = 2.0
+_DISC_FILL = 0.4
+_DISC_CONTRAST = 0.08
+#: A region this dark (mean, of 1) within this many pixels of the scan's border
+#: is the border of a plate or mount, or the scanner's lid, not damage.
 _DARK = 0.2
-_BORDER_SHARE = 0.002
+_BORDER_REACH = 3
 
 
 @dataclass
@@ -208,8 +214,9 @@ def _judge(
     x0, y0, x1, y1 = box
     h, w = image.shape
     inside = float(gray[region].mean())
-    at_border = x0 == 0 or y0 == 0 or x1 == w or y1 == h
-    if at_border and inside < _DARK and area >= _BORDER_SHARE * h * w:
+    m = _BORDER_REACH
+    at_border = x0 <= m or y0 <= m or x1 >= w - m or y1 >= h - m
+    if at_border and inside < _DARK:
         return "dark_border"
     if _continues(image, ys + oy, xs + ox):
         return "picture_edge"
@@ -222,15 +229,29 @@ def _judge(
         spread = float(around.std())
         if spread >= _TEXTURE_STD and abs(inside - float(around.mean())) < spread:
             return "texture"
-    if _DISC_AREA[0] <= area <= _DISC_AREA[1] and inside < float(around.mean()):
-        r = max(x1 - x0, y1 - y0) / 2
-        if (
-            area / (np.pi * r * r) >= _DISC_ROUND
-            and (x1 - x0) / (y1 - y0) < 1.5
-            and (y1 - y0) / (x1 - x0) < 1.5
-        ):
-            return "disc"
+    if _DISC_AREA[0] <= area <= _DISC_AREA[1] and _shaded_disc(gray, region, box):
+        return "disc"
     return None
+
+
+def _shaded_disc(
+    gray: np.ndarray, region: np.ndarray, box: tuple[int, int, int, int]
+) -> bool:
+    """A round object lit from one side: a highlight and a shadow both, where
+    a speck of dust or a flake is flat (a button, an eye with its catchlight)."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    if max(bw, bh) > _DISC_ASPECT * min(bw, bh) or region.sum() < _DISC_FILL * bw * bh:
+        return False
+    zone = _ring(region, 0, 2) | region
+    outer = _ring(region, 3, 6)
+    if not outer.any():
+        return False
+    ref = float(np.median(gray[outer]))
+    spread = max(3 * float(gray[outer].std()), _DISC_CONTRAST)
+    light = float(np.percentile(gray[zone], 95)) - ref
+    dark = ref - float(np.percentile(gray[zone], 5))
+    return light > spread and dark > spread
 
 
 def review_regions(
