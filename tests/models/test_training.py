@@ -320,7 +320,12 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     margins = card["training"]["margin_psnr"]
     assert card["mask_margin"] in detector.MARGINS
     assert margins[str(card["mask_margin"])] == max(margins.values())
-    assert chosen["score"] >= best["score"] - 1e-9  # the finer sweep finds no worse
+    # the finer sweep finds no worse: a better score within the false-alarm cap,
+    # or fewer false alarms where no threshold keeps within it
+    if best["false_alarms"] <= detector.FALSE_ALARM_CAP:
+        assert chosen["score"] >= best["score"] - 1e-9
+    else:
+        assert chosen["false_alarms"] <= best["false_alarms"]
     # A run started from the exported weights continues the run behind them:
     # the same weights, its steps, minutes and history from the card, and a
     # fresh optimiser that warms up again.
