@@ -435,7 +435,7 @@ def update_cards(results: dict) -> None:
                     "per_kernel": [r[info.id] for r in results["deblur"]["kernels"]],
                 }
             }
-        elif task == "inpaint" and "inpaint" in results:
+        elif task == "inpaint" and info.id in results.get("inpaint", {}):
             figures = {"kodak24_free_form": results["inpaint"][info.id]}
         else:
             continue

@@ -114,6 +114,18 @@ class Restorer(ABC):
     def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
         """Load weights onto ``device`` ("cpu", "cuda", "mps"); cheap if done."""
 
+    def finish_fill(
+        self,
+        filled: np.ndarray,
+        image: np.ndarray,
+        mask: np.ndarray,
+        origin: tuple[int, int],
+    ) -> np.ndarray:
+        """A fill's last step, on the crop it filled (float32 ``(H, W, C)``)
+        with the crop's surroundings ``image``, its ``mask`` and its top-left
+        corner ``origin`` in the whole image. Returns ``filled`` by default."""
+        return filled
+
     @abstractmethod
     def process(
         self,

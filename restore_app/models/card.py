@@ -158,6 +158,9 @@ class ModelCard:
     #: the picture by less than the first mean colour difference (CIELAB ΔE),
     #: full from the second (a photograph that is not faded stays as it is).
     change_strength: tuple[float, float] | None = _optional(_ramp)
+    #: a fill that continues the surrounding grain into what it fills
+    #: (:mod:`restore_app.core.grain`); its network's own output otherwise
+    grain: bool | None = _optional(_flag)
     license: str | None = _optional(_string)
     training: dict[str, Any] | None = _optional(_object)
     #: reported figures: the project's held-out benchmark (benchmarks/quality.py)

@@ -170,6 +170,7 @@ def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
         ]
         image = to_float(run.out[sl])
         filled = run.restorer.process(image, local, run.params, run.cancel)
+        filled = run.restorer.finish_fill(filled, image, local, (crop.x0, crop.y0))
         run.commit(crop, filled, local.astype(np.float32))
         run.progress()
     return pieces

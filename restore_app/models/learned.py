@@ -137,6 +137,21 @@ class LearnedRestorer(Restorer):
         crop = image[y0 : y0 + STRENGTH_SIDE, x0 : x0 + STRENGTH_SIDE]
         return removed_level(crop, self.process(crop, None, {}))
 
+    def finish_fill(
+        self,
+        filled: np.ndarray,
+        image: np.ndarray,
+        mask: np.ndarray,
+        origin: tuple[int, int],
+    ) -> np.ndarray:
+        """With a card asking for grain, the surroundings' grain continued
+        into the fill, drawn by position in the image (tiling gives the same)."""
+        if not self.card.grain:
+            return filled
+        from restore_app.core.grain import continue_grain
+
+        return continue_grain(filled, image, mask, origin)
+
     def process(
         self,
         image: np.ndarray,
