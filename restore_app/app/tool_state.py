@@ -15,6 +15,7 @@ from typing import Any
 from psygnal import evented
 
 from restore_app.core.damage import layer_kind
+from restore_app.core.selection import DEFAULT_TOLERANCE
 from restore_app.core.tasks import Task, task_options
 
 
@@ -24,6 +25,7 @@ class Tool(StrEnum):
     RECT = "rect"
     LASSO = "lasso"
     HEAL = "heal"
+    WAND = "wand"
     REVIEW = "review"
     PAN = "pan"
 
@@ -35,6 +37,9 @@ TOOLS = (
     (Tool.RECT, "Rectangle", "R"),
     (Tool.LASSO, "Lasso", "L"),
     (Tool.HEAL, "Heal", "H"),
+    # A click adds the connected area like the clicked colour (Alt: takes it
+    # out), fitted to its edges, to the layer being painted.
+    (Tool.WAND, "Magic Wand", "W"),
     # A click drops a proposed region whole, or brings it back; keeps a
     # doubtful one (while a damage proposal is shown).
     (Tool.REVIEW, "Review", "V"),
@@ -119,6 +124,8 @@ class ToolState:
     layer: str = MASK_LAYER
     brush_size: float = DEFAULT_BRUSH_SIZE
     grow_px: int = DEFAULT_GROW_PX
+    #: how unlike the clicked colour the magic wand's area may be (0–100)
+    wand_tolerance: float = DEFAULT_TOLERANCE
     overlay_rgb: tuple[int, int, int] = DEFAULT_OVERLAY_RGB
     overlay_opacity: float = DEFAULT_OVERLAY_OPACITY
     show_mask: bool = True

@@ -584,6 +584,14 @@ class Canvas(QWidget):
             self._erase_shape = alt
         elif self.tools.tool == Tool.REVIEW:
             self.doc.toggle_region(int(q.x()), int(q.y()))
+        elif self.tools.tool == Tool.WAND:
+            self.doc.select_similar(
+                int(q.x()),
+                int(q.y()),
+                self.tools.wand_tolerance,
+                self.tools.layer,
+                subtract=alt,
+            )
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
 from restore_app.app.workspace import Workspace
+from restore_app.core.selection import TOLERANCE_RANGE
 from restore_app.core.tasks import RESTORE_TASKS, TASK_LABELS, Task
 
 
@@ -130,6 +131,19 @@ class ToolsPanel(QWidget):
         row.addWidget(grow)
         row.addWidget(shrink)
         row.addWidget(self.grow_spin)
+        mv.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Wand tolerance"))
+        self.tolerance_spin = QSpinBox()
+        self.tolerance_spin.setRange(*TOLERANCE_RANGE)
+        self.tolerance_spin.setToolTip(
+            "How unlike the clicked colour the Magic Wand's area may be (W; "
+            "Alt+click takes an area out)"
+        )
+        self.tolerance_spin.valueChanged.connect(
+            lambda v: setattr(state, "wand_tolerance", float(v))
+        )
+        row.addWidget(self.tolerance_spin)
         mv.addLayout(row)
         row = QHBoxLayout()
         for label, action in (("Load…", "load"), ("Save…", "save")):
@@ -297,6 +311,7 @@ class ToolsPanel(QWidget):
                     b.setChecked(False)
                 self._layer_group.setExclusive(True)
             self.grow_spin.setValue(s.grow_px)
+            self.tolerance_spin.setValue(int(round(s.wand_tolerance)))
             self.opacity_slider.setValue(int(round(s.overlay_opacity * 100)))
             self.color_button.setStyleSheet(
                 f"background-color: {QColor(*s.overlay_rgb).name()}; color: white"
