@@ -430,13 +430,13 @@ def shake_kernels(count: int, seed: int) -> list[np.ndarray]:
     """The training code's hand-held camera-shake kernels (31², sum 1)."""
     import torch
 
-    from restore_app.models.training.degrade import KERNEL, _shake_kernels
+    from restore_app.training.degrade import KERNEL, shake_kernels
 
     g = torch.Generator().manual_seed(seed)
     r = KERNEL // 2
     ax = torch.arange(-r, r + 1, dtype=torch.float32)
     yy, xx = torch.meshgrid(ax, ax, indexing="ij")
-    k = _shake_kernels(count, g, "cpu", xx, yy)
+    k = shake_kernels(count, g, "cpu", xx, yy)
     k = k / k.sum(dim=(1, 2), keepdim=True)
     return [_centre(clean_kernel(x.double().numpy())) for x in k]
 
@@ -469,7 +469,7 @@ def main() -> int:
 
     import torch
 
-    from restore_app.models.training.data import load_rgb, split_photos
+    from restore_app.training.data import load_rgb, split_photos
 
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -57,9 +57,9 @@ from restore_app.models.registry import (  # noqa: E402
     default_restorer_id,
     list_restorers,
 )
-from restore_app.models.training import aging  # noqa: E402
-from restore_app.models.training.data import load_rgb  # noqa: E402
-from restore_app.models.training.detector import (  # noqa: E402
+from restore_app.training import aging  # noqa: E402
+from restore_app.training.data import load_rgb  # noqa: E402
+from restore_app.training.detector import (  # noqa: E402
     detector_split,
     make_set,
 )

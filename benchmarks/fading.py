@@ -4,7 +4,7 @@ Both act on optical density, where fading acts: a print's three dye layers
 (cyan, magenta, yellow) absorb the red, green and blue light, and the density
 ``D = -log10(reflectance)`` of each layer is proportional to the dye left in it.
 
-- the project's own model (``restore_app.models.training.fading``), which the
+- the project's own model (``restore_app.training.fading``), which the
   colour restorer is trained on: each layer keeps a share of its dye, a
   yellow-brown stain adds density mostly in the blue, flare lifts the blacks,
   and the scan is 8-bit, with or without JPEG.
@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from restore_app.models.color import to_linear
-from restore_app.models.training import fading
-from restore_app.models.training.fading import FLOOR, scan
+from restore_app.training import fading
+from restore_app.training.fading import FLOOR, scan
 
 #: Integral density per unit of analytical dye (rows: red, green, blue
 #: channel; columns: cyan, magenta, yellow dye), typical of chromogenic

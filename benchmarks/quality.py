@@ -78,7 +78,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --- data ----------------------------------------------------------------------
 def heldout_crops(photos: Path) -> list[tuple[str, np.ndarray]]:
-    from restore_app.models.training.data import load_rgb, split_photos
+    from restore_app.training.data import load_rgb, split_photos
 
     _, val = split_photos(photos)
     crops = []
@@ -104,7 +104,7 @@ def add_noise(img: np.ndarray, sigma: float, seed: int) -> np.ndarray:
 def add_grain(img: np.ndarray, seed: int) -> np.ndarray:
     import torch
 
-    from restore_app.models.training.degrade import film_grain
+    from restore_app.training.degrade import film_grain
 
     g = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
@@ -237,7 +237,7 @@ def run(photos: Path) -> dict:
         return out
 
     # Inpainting.
-    from restore_app.models.training.degrade import mask_bank
+    from restore_app.training.degrade import mask_bank
 
     masks = mask_bank(len(crops), SIDE, 2024)
     rows = []
@@ -307,7 +307,7 @@ def degraded_cases(task: str, photos: Path):
     """(degraded, clean, mask) of each case of ``task``, in :func:`run`'s order."""
     crops = heldout_crops(photos)
     if task == "inpaint":
-        from restore_app.models.training.degrade import mask_bank
+        from restore_app.training.degrade import mask_bank
 
         for (_, clean), m in zip(crops, mask_bank(len(crops), SIDE, 2024), strict=True):
             m = m.astype(bool)
@@ -519,7 +519,7 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 def figures(photos: Path, folder: Path) -> list[Path]:
     """One picture per task: degraded, classical, learned, original, side by side."""
-    from restore_app.models.training.degrade import mask_bank
+    from restore_app.training.degrade import mask_bank
 
     folder.mkdir(parents=True, exist_ok=True)
     name, clean = heldout_crops(photos)[1]

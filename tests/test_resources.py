@@ -56,6 +56,9 @@ def test_wheel_carries_the_resources(wheel: Path) -> None:
         assert f"restore_app/_resources/samples/{sample.name}" in names
     assert "restore_app/_resources/icons/restore-app.svg" in names
     assert "restore_app/resources.py" in names
+    # the training code runs from a checkout only
+    assert not [n for n in names if n.startswith("restore_app/training/")]
+    assert "restore_app/core/grain.py" in names
 
 
 def test_installed_wheel_finds_its_resources(wheel: Path, tmp_path: Path) -> None:

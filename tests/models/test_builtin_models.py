@@ -73,7 +73,7 @@ def test_the_denoiser_sees_film_grain_as_noise() -> None:
     the automatic strength follows what the network removes, and removes it."""
     import torch
 
-    from restore_app.models.training.degrade import film_grain
+    from restore_app.training.degrade import film_grain
 
     clean = _clean("twowings")
     t = torch.from_numpy(clean.transpose(2, 0, 1).astype(np.float32) / 255)[None]
@@ -108,7 +108,7 @@ def _fill_margin_over_telea(masks: list[np.ndarray]) -> float:
 def test_inpainting_beats_telea_on_mixed_damage() -> None:
     """Scratches, cracks, dust, blotches, tears and strokes drawn by the training's
     own mask generator, from seeds and at a size the training never used."""
-    from restore_app.models.training.degrade import mask_bank
+    from restore_app.training.degrade import mask_bank
 
     masks = [mask_bank(1, 192, seed)[0].astype(bool) for seed in (51, 52, 53)]
     assert _fill_margin_over_telea(masks) > 0.75

@@ -13,7 +13,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 from restore_app.models.color import ToneCurves, to_linear, to_srgb
 from restore_app.models.engine import restore
-from restore_app.models.training.fading import fade
+from restore_app.training.fading import fade
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: A fixed dark-storage fading (cyan lost, yellow stain, a little flare): not

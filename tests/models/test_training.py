@@ -15,9 +15,9 @@ from safetensors.torch import load_file
 from restore_app.models import registry
 from restore_app.models.card import ModelCard
 from restore_app.models.engine import restore
-from restore_app.models.training.data import dead_leaves
-from restore_app.models.training.train import TASKS, Trainer, cpu_has_bf16, export
 from restore_app.resources import models_dir
+from restore_app.training.data import dead_leaves
+from restore_app.training.train import TASKS, Trainer, cpu_has_bf16, export
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -165,7 +165,7 @@ def test_prefilled_inpainting_starts_at_navier_stokes_and_learns(photos, tmp_pat
 
 
 def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
-    from restore_app.models.training.degrade import (
+    from restore_app.training.degrade import (
         KERNEL,
         _motion_kernels,
         blur_kernels,
@@ -194,12 +194,12 @@ def test_hard_motion_kernels_are_thin_strokes_of_equal_weight():
 
 def test_fill_masks_include_wide_brush_strokes():
     """The fill learns the wide losses people paint, not only thin damage."""
-    from restore_app.models.training.degrade import _stroke, mask_bank
+    from restore_app.training.degrade import mask_bank, stroke
 
     rng = np.random.default_rng(0)
     for _ in range(20):
         m = np.zeros((256, 256), np.uint8)
-        _stroke(m, rng)
+        stroke(m, rng)
         half = cv2.distanceTransform(m, cv2.DIST_L2, 5).max()
         assert half >= 4  # at least 8 px wide
     bank = mask_bank(100, 256, 0)
@@ -209,7 +209,7 @@ def test_fill_masks_include_wide_brush_strokes():
 
 
 def test_a_share_of_denoising_crops_stays_clean():
-    from restore_app.models.training import degrade
+    from restore_app.training import degrade
 
     x = torch.rand(64, 3, 16, 16)
     g = torch.Generator().manual_seed(3)
@@ -225,8 +225,8 @@ def test_a_share_of_denoising_crops_stays_clean():
 def test_the_noise_ramp_spares_clean_photos_and_keeps_noise_and_grain_cleaned():
     from restore_app.core.estimate import strength_for
     from restore_app.models.learned import removed_level
-    from restore_app.models.training.data import dead_leaves
-    from restore_app.models.training.strength import CLEAN_FLOOR, fit_noise_strength
+    from restore_app.training.data import dead_leaves
+    from restore_app.training.strength import CLEAN_FLOOR, fit_noise_strength
 
     rng = np.random.default_rng(0)
     photos = [dead_leaves(256, rng) for _ in range(6)]
@@ -248,7 +248,7 @@ def test_the_noise_ramp_spares_clean_photos_and_keeps_noise_and_grain_cleaned():
 
 
 def test_small_print_crops_shrink_whole_photographs_into_four_cells():
-    from restore_app.models.training import detector
+    from restore_app.training import detector
 
     # Two photos, each a ramp across its width in a channel of its own.
     ramp = np.tile(np.linspace(0, 255, 300)[None, :, None], (200, 1, 3))
@@ -268,7 +268,7 @@ def test_small_print_crops_shrink_whole_photographs_into_four_cells():
 
 def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch):
     from restore_app.models import detection
-    from restore_app.models.training import detector
+    from restore_app.training import detector
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -365,7 +365,7 @@ FILM_SHAPES = DATA / "film-shapes-sample.json.gz"
 
 @pytest.mark.parametrize(("medium", "sign"), [("negative", 1), ("slide", -1)])
 def test_film_damage_shows_light_on_negatives_and_dark_on_slides(medium, sign):
-    from restore_app.models.training import film
+    from restore_app.training import film
 
     library = film.load_shapes(FILM_SHAPES)
     assert {s.kind for s in library} == {"dust", "scratch"}
@@ -391,7 +391,7 @@ def test_film_damage_shows_light_on_negatives_and_dark_on_slides(medium, sign):
 
 
 def test_film_shapes_of_the_validation_scans_are_kept_apart():
-    from restore_app.models.training import film
+    from restore_app.training import film
 
     train = film.load_shapes(FILM_SHAPES)
     held = film.load_shapes(FILM_SHAPES, held_out=True)

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from restore_app.core.damage import kind
-from restore_app.models.training.aging import GT_OPACITY, scan
+from restore_app.training.aging import GT_OPACITY, scan
 
 #: The media film damage is drawn for, and the polarity a particle shows on each.
 MEDIA = ("negative", "slide")
@@ -65,7 +65,7 @@ class Shape:
 
 def default_shapes_path() -> Path:
     """The shapes file in the checkout's ignored data folder, else the shared one."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]
     for p in (
         root / ".data" / "film-damage-shapes" / "film-aa-shapes.json.gz",
         root.parent
@@ -251,7 +251,7 @@ def sample(
     """One film training sample from a clean RGB crop (float32 [0, 1]).
 
     Returns (damaged scan, label image, the same scan without damage), as
-    :func:`restore_app.models.training.aging.sample` does for prints.
+    :func:`restore_app.training.aging.sample` does for prints.
     """
     medium = medium or MEDIA[int(rng.integers(0, len(MEDIA)))]
     img = np.ascontiguousarray(clean, np.float32)

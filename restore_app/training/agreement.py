@@ -1,6 +1,6 @@
 """How closely a model's GPU output matches its CPU output, and how fast each runs.
 
-``python -m restore_app.models.training agreement --models DIR --data PHOTOS``
+``python -m restore_app.training agreement --models DIR --data PHOTOS``
 runs every model card in DIR through the engine on the held-out photos, once
 on the CPU in float32 and once on CUDA (float16 where the model allows), and
 writes the differences into each card under ``cpu_gpu_agreement``.
@@ -22,8 +22,8 @@ def measure(models: Path, data: Path, side: int = 512) -> dict[str, dict]:
 
     from restore_app.models.engine import restore
     from restore_app.models.registry import get_restorer, list_restorers
-    from restore_app.models.training.data import load_rgb, split_photos
-    from restore_app.models.training.degrade import mask_bank
+    from restore_app.training.data import load_rgb, split_photos
+    from restore_app.training.degrade import mask_bank
 
     _, val = split_photos(data)
     img = load_rgb(val[0])

@@ -1,6 +1,6 @@
 """Training the built-in models: resumable, time-limited, CPU or GPU.
 
-``python -m restore_app.models.training train --task denoise --data PHOTOS``
+``python -m restore_app.training train --task denoise --data PHOTOS``
 trains (or continues) one model for ``--minutes``, saving a checkpoint every
 few minutes and at the end; ``export`` writes fp16 safetensors and the model
 card into a models folder. See the README's "Training" section.
@@ -23,9 +23,9 @@ import torch
 
 from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
-from restore_app.models.training import data as D
-from restore_app.models.training import degrade as G
-from restore_app.models.training.loop import TrainingLoop
+from restore_app.training import data as D
+from restore_app.training import degrade as G
+from restore_app.training.loop import TrainingLoop
 
 
 @dataclass
@@ -502,7 +502,7 @@ def export(trainer: Trainer, models_dir: Path, device_name: str) -> Path:
 def _fit_noise_strength(trainer: Trainer) -> tuple[list[float], dict[str, Any]]:
     """The denoiser's noise ramp for its automatic strength, fitted with the
     averaged weights on the photos it trained on."""
-    from restore_app.models.training.strength import fit_noise_strength
+    from restore_app.training.strength import fit_noise_strength
 
     photos = [img.permute(1, 2, 0).cpu().numpy() for img in trainer.sampler.images]
     model = trainer.ema

@@ -1,4 +1,4 @@
-"""``python -m restore_app.models.training {train,export} ...``"""
+"""``python -m restore_app.training {train,export} ...``"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from restore_app.core.tasks import RESTORE_TASKS, Task
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m restore_app.models.training")
+    p = argparse.ArgumentParser(prog="python -m restore_app.training")
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train (or continue training) one model")
     t.add_argument("--task", required=True, choices=[str(t) for t in Task])
@@ -86,14 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--data", required=True, type=Path, action="append")
     args = p.parse_args(argv)
     if args.cmd == "strength":
-        from restore_app.models.training.strength import fit_into_card
+        from restore_app.training.strength import fit_into_card
 
         print(json.dumps(fit_into_card(args.card, args.data), indent=2))
         return 0
     if args.cmd == "train-all":
         return _train_all(args)
     if args.cmd == "agreement":
-        from restore_app.models.training.agreement import measure, write_into_cards
+        from restore_app.training.agreement import measure, write_into_cards
 
         results = measure(args.models, args.data)
         write_into_cards(args.models, results)
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from restore_app.models.training.train import Trainer, export, hardware
+    from restore_app.training.train import Trainer, export, hardware
 
     if args.cmd == "train":
         device = args.device
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         minutes = 1.0 if args.quick and args.minutes == 60.0 else args.minutes
         total = args.total_minutes or minutes
         if args.task == "detect":
-            from restore_app.models.training import detector
+            from restore_app.training import detector
 
             trainer = detector.DetectorTrainer(
                 args.data,
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"exported {write(trainer, args.export)}")
         return 0
     if args.task == "detect":
-        from restore_app.models.training import detector
+        from restore_app.training import detector
 
         dt = detector.DetectorTrainer(args.data, args.out, "cpu", total_minutes=1.0)
         dt.resume(dt.checkpoint_path)
@@ -194,7 +194,7 @@ def _train_all(args: argparse.Namespace) -> int:
         cmd = [
             sys.executable,
             "-m",
-            "restore_app.models.training",
+            "restore_app.training",
             "train",
             "--task",
             task,

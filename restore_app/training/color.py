@@ -1,12 +1,12 @@
 """Train the colour restorer's curve network on faded training photographs.
 
-    python -m restore_app.models.training.color --data .data/photos-train \
+    python -m restore_app.training.color --data .data/photos-train \
         --data .data/photos-train-extra --minutes 20 --export resources/models
 
 Each example is a crop of a training photograph (the detector's train split:
 held-out photos are never read), from a detail to the whole picture, seen
 whole, and one of: faded by the project's fading model
-(:mod:`restore_app.models.training.fading`), to be brought back; a yellowed
+(:mod:`restore_app.training.fading`), to be brought back; a yellowed
 black-and-white print, to be brought back to neutral; the photo itself, a
 neutral black-and-white version of it, or the photo under a deliberate light
 cast, to be left exactly as it is. The loss
@@ -29,9 +29,9 @@ import torch
 
 from restore_app.models.archs.color_curves import SIDE, CurvesNet, apply_curves, split
 from restore_app.models.card import ModelCard
-from restore_app.models.training import fading
-from restore_app.models.training.data import load_rgb
-from restore_app.models.training.detector import detector_split
+from restore_app.training import fading
+from restore_app.training.data import load_rgb
+from restore_app.training.detector import detector_split
 
 #: Side of the copy the loss is measured on.
 LOSS_SIDE = 128
@@ -122,7 +122,7 @@ def loss_of(net: CurvesNet, x, full, target) -> torch.Tensor:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m restore_app.models.training.color")
+    p = argparse.ArgumentParser(prog="python -m restore_app.training.color")
     p.add_argument("--data", type=Path, action="append", required=True)
     p.add_argument("--minutes", type=float, default=20.0)
     p.add_argument("--batch", type=int, default=32)

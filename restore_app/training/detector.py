@@ -1,8 +1,8 @@
 """Training the damage detector: resumable, time-limited, CPU or GPU.
 
-``python -m restore_app.models.training train --task detect --data PHOTOS
+``python -m restore_app.training train --task detect --data PHOTOS
 [--data MORE]`` trains the detector on clean photographs aged and damaged by
-:mod:`restore_app.models.training.aging`. Every 8th photo of each folder by
+:mod:`restore_app.training.aging`. Every 8th photo of each folder by
 name is held out and split in two: the validation half picks the checkpoint and
 the default sensitivity; the test half is read only by ``benchmarks/detect.py``.
 """
@@ -27,10 +27,10 @@ from restore_app.core.damage import kind
 from restore_app.core.detect_scores import Counts
 from restore_app.models.archs import build
 from restore_app.models.device import cpu_has_bf16
-from restore_app.models.training import aging, film
-from restore_app.models.training import data as D
-from restore_app.models.training.loop import TrainingLoop
-from restore_app.models.training.train import save_fp16
+from restore_app.training import aging, film
+from restore_app.training import data as D
+from restore_app.training.loop import TrainingLoop
+from restore_app.training.train import save_fp16
 
 ARCHITECTURE = "DamageUNet"
 #: The damage kinds the detector learns, in the order of its classes 1, 2, …
@@ -51,7 +51,7 @@ DAMAGE_WEIGHT = 3.0
 #: like damage.
 SMALL_SHARE = 0.25
 #: Share of training crops damaged as film scans (negatives and slides) with
-#: the real traced shapes of :mod:`restore_app.models.training.film`; the rest
+#: the real traced shapes of :mod:`restore_app.training.film`; the rest
 #: are aged, damaged prints.
 FILM_SHARE = 0.35
 #: The hand-labelled real prints kept for choosing checkpoints and thresholds
@@ -165,7 +165,7 @@ def real_choosing(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The hand-labelled real prints for choosing: (float32 RGB, bool truth) each,
     where both the print and its truth are found (none otherwise)."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]
     truth_dir = root / "benchmarks" / "real_truth"
     folders = (
         root / "resources" / "samples",

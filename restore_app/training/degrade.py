@@ -169,9 +169,7 @@ def blur_kernels(
     motion = _motion_kernels(n, g, dev, xx, yy)
     # A third of the motion blurs are hand-held shake, longer and less regular.
     shake = torch.rand(n, generator=g, device=dev) < 1 / 3
-    motion = torch.where(
-        shake.view(-1, 1, 1), _shake_kernels(n, g, dev, xx, yy), motion
-    )
+    motion = torch.where(shake.view(-1, 1, 1), shake_kernels(n, g, dev, xx, yy), motion)
     u = torch.rand(n, generator=g, device=dev)
     kinds = ((u >= 0.25).long() + (u >= 0.55).long()).view(-1, 1, 1)
     k = torch.where(kinds == 0, gauss, torch.where(kinds == 1, disc, motion))
@@ -223,7 +221,7 @@ def _motion_kernels(
     return torch.where(pick.view(-1, 1, 1), hard, smooth)
 
 
-def _shake_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
+def shake_kernels(n: int, g: torch.Generator, dev, xx, yy) -> torch.Tensor:
     """Hand-held camera shake (N, 31, 31): a random walk with inertia, 5–27 px
     across, its weight where the camera dwelt, as Levin et al. recorded.
 
@@ -386,7 +384,7 @@ def _tear(m: np.ndarray, rng: np.random.Generator) -> None:
     cv2.fillPoly(m, [np.int32(pts)], 1)
 
 
-def _stroke(m: np.ndarray, rng: np.random.Generator) -> None:
+def stroke(m: np.ndarray, rng: np.random.Generator) -> None:
     # A brush stroke painted over a wide loss (a torn-off corner's edge, a
     # stain, writing): 8–48 px wide, bending at a few points, as people paint
     # masks in the window.
@@ -402,7 +400,7 @@ def _stroke(m: np.ndarray, rng: np.random.Generator) -> None:
     cv2.polylines(m, [np.int32(pts)], False, 1, int(rng.integers(8, 49)))
 
 
-_DAMAGE = (_scratch, _crack, _dust, _blotch, _tear, _stroke)
+_DAMAGE = (_scratch, _crack, _dust, _blotch, _tear, stroke)
 # How often each kind is drawn: thin damage most, wide strokes and tears less.
 _DAMAGE_SHARE = (0.25, 0.15, 0.15, 0.15, 0.1, 0.2)
 

@@ -25,7 +25,7 @@ import torch
 
 from restore_app.core.estimate import strength_for
 from restore_app.models.learned import STRENGTH_SIDE, removed_level
-from restore_app.models.training.degrade import film_grain
+from restore_app.training.degrade import film_grain
 
 #: Gaussian noise (8-bit σ) of the fitting cases; 0 is the clean photo itself.
 NOISE_LEVELS = (0.0, 3.0, 5.0, 10.0, 15.0, 25.0, 50.0)
@@ -129,7 +129,7 @@ def fit_into_card(card_path: Path, data: list[Path]) -> dict:
     the CPU, and write the ramp and its figures into the card."""
     from restore_app.models.card import ModelCard
     from restore_app.models.loading import load_network
-    from restore_app.models.training.data import load_rgb, split_photos
+    from restore_app.training.data import load_rgb, split_photos
 
     card = ModelCard.read(card_path)
     model = load_network(card.weights_path, card.architecture, card.config)
