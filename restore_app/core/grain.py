@@ -98,7 +98,7 @@ def _grain_field(
 
 def _ring(mask: np.ndarray) -> np.ndarray:
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * RING + 1, 2 * RING + 1))
-    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     m = mask.astype(np.uint8)
     return (cv2.dilate(m, k) > 0) & ~(cv2.dilate(m, near) > 0)
 
@@ -110,17 +110,20 @@ def continue_grain(
     origin: tuple[int, int] = (0, 0),
     seed: int = 0,
 ) -> np.ndarray:
-    """``filled`` (float32 ``(H, W, C)``, [0, 1]) with the grain of ``image``'s
-    surroundings of ``mask`` (bool ``(H, W)``) added inside the mask; ``origin``
+    """``filled`` (float32 ``(H, W, C)``, [0, 1]) with the grain of the
+    surroundings of ``mask`` (bool ``(H, W)``) added inside the mask (``image``,
+    the crop before the fill, is the same outside it); ``origin``
     is the crop's top-left corner in the whole image (where the grain is drawn
     from). Pixels outside the mask are returned as they are."""
     ring = _ring(mask) & ~mask
     if ring.sum() < MIN_RING or not mask.any():
         return filled
     h, w, c = filled.shape
-    hp_image = _high_pass(image)
-    hp_fill = _high_pass(filled)
-    lum = image.mean(axis=2)
+    # The surroundings are measured on the filled crop (the same pixels outside
+    # the mask): the hole's old content would leak into the ring's high-pass.
+    hp_image = _high_pass(filled)
+    hp_fill = hp_image
+    lum = filled.mean(axis=2)
     lum_fill = cv2.GaussianBlur(filled, (0, 0), HIGH_PASS_SIGMA).mean(axis=2)
     ring_lum = lum[ring]
     split = float(np.median(ring_lum))
