@@ -27,7 +27,8 @@ from restore_app.core.tasks import Task
 from restore_app.core.tiling import Box
 from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
-HEAL_RESTORER = "inpaint.telea"
+#: The heal brush's fill: instant, and grain continued into it.
+HEAL_RESTORER = "inpaint.telea-grain"
 #: Scans larger than this (pixels) are first detected in the visible region.
 DETECT_REGION_FIRST = 4_000_000
 #: context kept around a mask's bounding box so crop results match whole-image runs

@@ -91,6 +91,9 @@ def _fit_to_edges(
     ):
         return area
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models from OpenCV's global random state: the
+    # same click must give the same area, whatever ran before.
+    cv2.setRNGSeed(0)
     try:
         cv2.grabCut(
             small_rgb, gc, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK

@@ -44,9 +44,19 @@ class OpenCVInpaint(Restorer):
 
     reach = 24
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, grain: bool = False) -> None:
         self._method = method
-        if method == "telea":
+        self._grain = grain
+        if method == "telea" and grain:
+            self.info = RestorerInfo(
+                id="inpaint.telea-grain",
+                task=Task.INPAINT,
+                name="Fast fill with grain (Telea)",
+                kind="classical",
+                description="OpenCV fast-marching inpainting, then the grain "
+                "around the fill continued into it; the heal brush's fill.",
+            )
+        elif method == "telea":
             self.info = RestorerInfo(
                 id="inpaint.telea",
                 task=Task.INPAINT,
@@ -66,6 +76,20 @@ class OpenCVInpaint(Restorer):
             )
         else:
             raise ValueError(method)
+
+    def finish_fill(
+        self,
+        filled: np.ndarray,
+        image: np.ndarray,
+        mask: np.ndarray,
+        origin: tuple[int, int],
+    ) -> np.ndarray:
+        """With grain, the surroundings' grain continued into the fill."""
+        if not self._grain:
+            return filled
+        from restore_app.core.grain import continue_grain
+
+        return continue_grain(filled, image, mask, origin)
 
     def process(
         self,
@@ -299,6 +323,7 @@ class WienerDeblur(Restorer):
 def classical_restorers() -> list[Restorer]:
     return [
         OpenCVInpaint("telea"),
+        OpenCVInpaint("telea", grain=True),
         OpenCVInpaint("ns"),
         ExemplarInpaint(),
         NonLocalMeans(),

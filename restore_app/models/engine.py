@@ -97,8 +97,10 @@ class _Run:
         protect: np.ndarray | None,
         on_progress: ProgressFn | None,
         cancel: CancelToken | None,
+        origin: tuple[int, int] = (0, 0),
     ) -> None:
         self.src = pixels
+        self.origin = origin
         self.out = pixels.copy()
         self.restorer = restorer
         self.params = params
@@ -170,7 +172,10 @@ def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
         ]
         image = to_float(run.out[sl])
         filled = run.restorer.process(image, local, run.params, run.cancel)
-        filled = run.restorer.finish_fill(filled, image, local, (crop.x0, crop.y0))
+        ox, oy = run.origin
+        filled = run.restorer.finish_fill(
+            filled, image, local, (crop.x0 + ox, crop.y0 + oy)
+        )
         run.commit(crop, filled, local.astype(np.float32))
         run.progress()
     return pieces
@@ -267,6 +272,7 @@ def restore(
     cancel: CancelToken | None = None,
     options: dict[str, Any] | None = None,
     recorded: dict[str, Any] | None = None,
+    origin: tuple[int, int] = (0, 0),
 ) -> RestoreResult:
     """Restore ``pixels`` (``(H, W, C)``, C = 1 or 3, uint8/uint16/float32 [0, 1]).
 
@@ -280,7 +286,10 @@ def restore(
     plug-in's). ``options`` are the task's own choices (``keep_tone`` for
     colour); ``recorded`` are the parameters a treatment record holds: used as
     they are instead of measuring the image again, so a replay gives the same
-    pixels. Returns pixels of the same shape and dtype. Raises
+    pixels. ``origin`` is where ``pixels`` sit in the whole image, (x, y) of
+    their top-left corner, when they are a part of it (a preview, a heal
+    stroke): what a restorer draws by position (a fill's grain) then matches
+    the whole image's. Returns pixels of the same shape and dtype. Raises
     :class:`Cancelled` if ``cancel`` is set, MaskError / ModelError on bad input.
     """
     task = Task(task)
@@ -312,7 +321,7 @@ def restore(
     dev = resolve_device(device) if restorer.uses_device else "cpu"
     tile = int(tile_size)
     while True:
-        run = _Run(pixels, restorer, params, protect, on_progress, cancel)
+        run = _Run(pixels, restorer, params, protect, on_progress, cancel, origin)
         try:
             restorer.prepare(dev)
             if task == Task.INPAINT:

@@ -157,6 +157,7 @@ def _run_restore(job: RestoreJob, on_progress: Progress) -> Any:
         cancel=job.cancel,
         options=job.options,
         recorded=recorded,
+        origin=job.origin,
     )
 
 

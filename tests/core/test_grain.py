@@ -74,3 +74,24 @@ def test_a_clean_picture_gets_no_grain_and_a_crop_gets_the_same_grain():
     a = (whole - smooth)[crop][mask[crop]]
     b = (part - smooth[crop])[mask[crop]]
     assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95
+
+
+def test_a_part_of_the_image_gets_the_whole_images_grain():
+    """A heal stroke or a preview fills a crop: told where it sits, it gets
+    the pixels the whole image's fill gives there."""
+    from restore_app.models.engine import restore
+
+    img = np.clip(np.rint(_grainy(2) * 255), 0, 255).astype(np.uint8)
+    mask = np.zeros(img.shape[:2], bool)
+    mask[55:62, 70:100] = True
+    whole = restore(img, task="inpaint", restorer_id="inpaint.telea-grain", mask=mask)
+    box = (slice(10, 110), slice(20, 150))
+    part = restore(
+        img[box], task="inpaint", restorer_id="inpaint.telea-grain",
+        mask=mask[box], origin=(20, 10),
+    )  # fmt: skip
+    assert np.array_equal(whole.pixels[box], part.pixels)
+    plain = restore(img, task="inpaint", restorer_id="inpaint.telea", mask=mask)
+    assert _ratio(whole.pixels.astype(np.float32) / 255, mask) > 2 * _ratio(
+        plain.pixels.astype(np.float32) / 255, mask
+    )
