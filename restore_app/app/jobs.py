@@ -23,7 +23,7 @@ from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
 from restore_app.core.identity import SourceChangedError
 from restore_app.core.masks import mask_bounds, mask_sha256
-from restore_app.core.tasks import Task
+from restore_app.core.tasks import Task, task_options
 from restore_app.core.tiling import Box
 from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
@@ -195,7 +195,11 @@ class JobController:
         return self._submit(job, _Pending(doc, "preview", None))
 
     def heal(
-        self, doc: Document, points: list[tuple[float, float]], radius: float
+        self,
+        doc: Document,
+        points: list[tuple[float, float]],
+        radius: float,
+        cover_rim: bool = True,
     ) -> int | None:
         """Fill a heal-brush stroke with the fast classical inpainter at once."""
         if not points:
@@ -234,6 +238,7 @@ class JobController:
             mask=region,
             protect=_protect_crop(doc, (x0, y0, x1, y1)),
             restorer_id=HEAL_RESTORER,
+            options=task_options(Task.INPAINT, cover_rim=cover_rim),
             device=self.device,
             origin=(x0, y0),
             target=doc,
@@ -352,6 +357,9 @@ class JobController:
             self._show_proposal(pending, result)
             return
         doc = pending.doc
+        if getattr(result, "mask", None) is not None and pending.region is not None:
+            # The mask the fill used: grown over the damage's rim.
+            pending = dataclasses.replace(pending, region=result.mask)
         rebased = False
         if pending.purpose != "preview":
             moved = doc.pixels_changed_since(pending.tiles)

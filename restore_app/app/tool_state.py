@@ -70,11 +70,15 @@ class TaskSettings:
     strength: float = DEFAULT_STRENGTH
     auto_strength: bool = True
     keep_tone: bool = False
+    #: a fill of a painted mask grows it over the damage's rim
+    cover_rim: bool = True
 
     @property
     def options(self) -> dict[str, bool] | None:
         """The task's own options for the engine (None: it has none)."""
-        return task_options(self.task, keep_tone=self.keep_tone)
+        return task_options(
+            self.task, keep_tone=self.keep_tone, cover_rim=self.cover_rim
+        )
 
     @property
     def chosen_strength(self) -> float | None:
@@ -91,6 +95,7 @@ class TaskSettings:
             "strength": self.strength,
             "auto_strength": self.auto_strength,
             "keep_tone": self.keep_tone,
+            "cover_rim": self.cover_rim,
         }
 
     @classmethod
@@ -111,6 +116,7 @@ class TaskSettings:
             strength=strength,
             auto_strength=bool(data.get("auto_strength", True)),
             keep_tone=bool(data.get("keep_tone", False)),
+            cover_rim=bool(data.get("cover_rim", True)),
         )
 
 
@@ -135,6 +141,7 @@ class ToolState:
     strength: float = DEFAULT_STRENGTH
     auto_strength: bool = True
     keep_tone: bool = False
+    cover_rim: bool = True
     #: what was scanned, for detection (``restore_app.core.medium``)
     medium: str = "auto"
     #: each task's default model id: what a task shows until the person picks
@@ -190,7 +197,12 @@ class ToolState:
     @property
     def task_settings(self) -> TaskSettings:
         return TaskSettings(
-            self.task, self.restorer, self.strength, self.auto_strength, self.keep_tone
+            self.task,
+            self.restorer,
+            self.strength,
+            self.auto_strength,
+            self.keep_tone,
+            self.cover_rim,
         )
 
     def apply_task_settings(self, settings: TaskSettings | dict[str, Any]) -> None:
@@ -198,10 +210,13 @@ class ToolState:
         the task's default."""
         if isinstance(settings, dict):
             settings = TaskSettings.from_dict(settings)
-        names = ("task", "restorer", "strength", "auto_strength", "keep_tone")
+        names = (
+            "task", "restorer", "strength", "auto_strength", "keep_tone", "cover_rim"
+        )  # fmt: skip
         with self._together(*names):
             self.task = settings.task
             self.restorer = settings.restorer or self.defaults.get(str(self.task), "")
             self.strength = settings.strength
             self.auto_strength = settings.auto_strength
             self.keep_tone = settings.keep_tone
+            self.cover_rim = settings.cover_rim

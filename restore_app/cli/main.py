@@ -192,6 +192,12 @@ def _keep_tone_option(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="color: keep a print's tone (sepia, selenium) and restore only contrast",
     )
+    p.add_argument(
+        "--no-rim",
+        action="store_true",
+        help="inpaint: fill the mask as painted (by default it grows over the "
+        "light or dark rim just outside a crack, as far as the rim shows)",
+    )
 
 
 def options_of(task: str, args: argparse.Namespace) -> dict[str, bool] | None:
@@ -201,7 +207,10 @@ def options_of(task: str, args: argparse.Namespace) -> dict[str, bool] | None:
     keep_tone = bool(getattr(args, "keep_tone", False))
     if keep_tone and task != "color":
         raise UsageError("--keep-tone is an option of color only")
-    return task_options(task, keep_tone=keep_tone)
+    no_rim = bool(getattr(args, "no_rim", False))
+    if no_rim and task != "inpaint":
+        raise UsageError("--no-rim is an option of inpaint only")
+    return task_options(task, keep_tone=keep_tone, cover_rim=not no_rim)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,10 +27,16 @@ TASK_LABELS = {
 
 
 def task_options(
-    task: Task | str, *, keep_tone: bool = False
+    task: Task | str, *, keep_tone: bool = False, cover_rim: bool = False
 ) -> dict[str, bool] | None:
-    """The engine's options of ``task`` (colour's ``keep_tone``); None: none."""
-    return {"keep_tone": True} if Task(task) == Task.COLOR and keep_tone else None
+    """The engine's options of ``task`` (colour's ``keep_tone``, a painted
+    fill's ``cover_rim``); None: none."""
+    task = Task(task)
+    if task == Task.COLOR and keep_tone:
+        return {"keep_tone": True}
+    if task == Task.INPAINT and cover_rim:
+        return {"cover_rim": True}
+    return None
 
 
 #: Where learned models run: "auto" picks CUDA, then Apple MPS, then the CPU.

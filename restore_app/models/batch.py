@@ -388,6 +388,9 @@ def restore_file(
             raise NothingDetected(
                 f"no damage detected at sensitivity {proposed['sensitivity']:.2f}"
             )
+        # A detected mask reaches the detector's own margin: not grown again.
+        options = {k: v for k, v in (options or {}).items() if k != "cover_rim"}
+        options = options or None
     result = restore(
         doc.pixels,
         task=task,
@@ -438,6 +441,9 @@ def restore_file(
             "are not in the output"
         )
     used = []
+    if result.mask is not None:
+        # The mask the fill used (grown over the rim), so a replay repeats it.
+        mask_array = result.mask
     if mask_array is not None:
         used.append((f"01-{task}", mask_array))
     if protect_array is not None:

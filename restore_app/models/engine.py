@@ -50,6 +50,9 @@ class RestoreResult:
     pixels: np.ndarray
     operation: dict[str, Any]
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: a fill's mask as painted and grown over the damage's rim (None: the
+    #: mask it was given)
+    mask: np.ndarray | None = None
 
 
 def to_float(pixels: np.ndarray) -> np.ndarray:
@@ -286,7 +289,9 @@ def restore(
     plug-in's). ``options`` are the task's own choices (``keep_tone`` for
     colour); ``recorded`` are the parameters a treatment record holds: used as
     they are instead of measuring the image again, so a replay gives the same
-    pixels. ``origin`` is where ``pixels`` sit in the whole image, (x, y) of
+    pixels. ``options["cover_rim"]`` grows a fill's mask over the damage's
+    rim first (:mod:`restore_app.core.rim`; the result's ``mask`` is the one
+    used). ``origin`` is where ``pixels`` sit in the whole image, (x, y) of
     their top-left corner, when they are a part of it (a preview, a heal
     stroke): what a restorer draws by position (a fill's grain) then matches
     the whole image's. Returns pixels of the same shape and dtype. Raises
@@ -303,10 +308,23 @@ def restore(
     if mask is not None:
         # asarray: no copy of a mask that is already boolean (100 MB at 100 MP).
         mask = np.asarray(mask, dtype=bool)
+        painted = mask
         if protect is not None:
             mask = mask & ~np.asarray(protect, dtype=bool)
     if protect is not None:
         protect = np.asarray(protect, dtype=bool)
+
+    rim, used = None, None
+    if task == Task.INPAINT and recorded is None and (options or {}).get("cover_rim"):
+        # A painted mask grows over the damage's rim; a replay gets the grown
+        # mask from its record and does not grow it again.
+        from restore_app.core.rim import grow_to_rim
+
+        assert mask is not None
+        grown = grow_to_rim(pixels, mask, protect)
+        rim = int(grown.sum() - mask.sum())
+        mask = grown
+        used = painted | grown
 
     if strength is not None and not 0.0 <= float(strength) <= 1.0:
         raise ModelError(f"strength must be between 0 and 1, got {strength}")
@@ -362,7 +380,9 @@ def restore(
         # What the record and the XMP say was done: pixels whose value changed.
         "changed_pixels": changed_pixels(pixels, run.out, boxes),
     }
-    return RestoreResult(run.out, operation, [b.as_tuple() for b in boxes])
+    if rim is not None:
+        operation["rim_pixels"] = rim  # what the mask grew by to cover the rim
+    return RestoreResult(run.out, operation, [b.as_tuple() for b in boxes], used)
 
 
 def changed_pixels(before: np.ndarray, after: np.ndarray, boxes: list[Box]) -> int:

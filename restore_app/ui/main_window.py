@@ -648,7 +648,7 @@ class MainWindow(QMainWindow):
 
     def _on_canvas_heal_requested(self, points, radius: float) -> None:
         if self.doc is not None:
-            self.jobs.heal(self.doc, points, radius)
+            self.jobs.heal(self.doc, points, radius, self.workspace.tools.cover_rim)
 
     def _on_jobs_preview_ready(self, doc: Document, origin, pixels) -> None:
         if doc is self.doc:

@@ -202,6 +202,12 @@ class ToolsPanel(QWidget):
             "Color: keep a print's sepia or selenium tone and restore only its contrast"
         )
         form.addRow(self.keep_tone)
+        self.cover_rim = QCheckBox("Cover the rim")
+        self.cover_rim.setToolTip(
+            "Fill: grow a painted mask (and the heal brush) over the light or dark "
+            "rim just outside a crack or scratch, as far as it shows"
+        )
+        form.addRow(self.cover_rim)
         self.scope_label = QLabel()
         self.scope_label.setWordWrap(True)
         self.scope_label.setStyleSheet("color: gray")
@@ -233,6 +239,9 @@ class ToolsPanel(QWidget):
         )
         self.keep_tone.toggled.connect(
             lambda v: self._edit(lambda: setattr(state, "keep_tone", v))
+        )
+        self.cover_rim.toggled.connect(
+            lambda v: self._edit(lambda: setattr(state, "cover_rim", v))
         )
         layout.addWidget(restore_box)
         layout.addStretch(1)
@@ -342,6 +351,8 @@ class ToolsPanel(QWidget):
             self.auto_strength.setEnabled(not inpaint)
             self.keep_tone.setChecked(s.keep_tone)
             self.keep_tone.setVisible(s.task == Task.COLOR)
+            self.cover_rim.setChecked(s.cover_rim)
+            self.cover_rim.setVisible(inpaint)
             if inpaint:
                 self.strength_value.setText("–")
             elif s.auto_strength:

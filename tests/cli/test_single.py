@@ -173,3 +173,30 @@ def test_unknown_model_is_one_line(cli, tmp_path) -> None:
     assert run.code == 1
     assert len(run.err_lines) == 1 and "deblur.nope" in run.err
     assert not (tmp_path / "b.png").exists()
+
+
+def test_inpaint_covers_the_rim_unless_told_not_to(cli, tmp_path) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
+    from test_rim import crack
+
+    from restore_app.core.masks import read_mask, write_mask
+
+    img, core, _ = crack()
+    save_png(tmp_path / "scan.png", img)
+    write_mask(core, tmp_path / "m.png")
+    for args, grows in (((), True), (("--no-rim",), False)):
+        out = f"out{len(args)}.png"
+        r = cli("inpaint", "scan.png", "--mask", "m.png", "-o", out,
+                "--model", "inpaint.telea", *args)  # fmt: skip
+        assert r.code == 0, r.err
+        (op,) = json.loads((tmp_path / f"{out}.json").read_text())["operations"]
+        used = read_mask(tmp_path / f"{out}.masks" / "01-inpaint.png", core.shape)
+        assert ("rim_pixels" in op) == grows
+        assert (used.sum() > core.sum()) == grows and used[core].all()
+    r = cli("denoise", "scan.png", "-o", "d.png", "--no-rim")
+    assert r.code == 2 and r.err_lines == [
+        "restore-app: error: --no-rim is an option of inpaint only"
+    ]
