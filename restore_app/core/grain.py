@@ -154,19 +154,20 @@ def continue_grain(
     mono = _grain_field(x0, y0, h, w, c, size, seed)
     out = filled.copy()
     inside = mask
-    t = np.clip(
-        (lum_fill - float(np.median(lum[dark])))
-        / max(float(np.median(lum[light]) - np.median(lum[dark])), 1e-3),
-        0.0,
-        1.0,
-    )
+    # Where the fill's brightness lies between the ring's dark and light halves
+    # (the grain level follows it); a ring of one brightness has one level.
+    enough = min(dark.sum(), light.sum()) >= MIN_RING // 2
+    if enough:
+        lo_lum, hi_lum = float(np.median(lum[dark])), float(np.median(lum[light]))
+        t = np.clip((lum_fill - lo_lum) / max(hi_lum - lo_lum, 1e-3), 0.0, 1.0)
+    else:
+        t = np.zeros_like(lum_fill)
     for i in range(c):
-        lo = _mad(hp_image[..., i][dark]) if dark.sum() >= MIN_RING // 2 else None
-        hi = _mad(hp_image[..., i][light]) if light.sum() >= MIN_RING // 2 else None
-        lo = hi if lo is None else lo
-        hi = lo if hi is None else hi
-        if lo is None or hi is None:
-            continue
+        if enough:
+            lo = _mad(hp_image[..., i][dark])
+            hi = _mad(hp_image[..., i][light])
+        else:
+            lo = hi = _mad(hp_image[..., i][ring])
         want = lo + (hi - lo) * t  # the ring's level at the fill's brightness
         have = _mad(hp_fill[..., i][inside])
         add = np.sqrt(np.maximum(want**2 - have**2, 0.0))

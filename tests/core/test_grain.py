@@ -95,3 +95,15 @@ def test_a_part_of_the_image_gets_the_whole_images_grain():
     assert _ratio(whole.pixels.astype(np.float32) / 255, mask) > 2 * _ratio(
         plain.pixels.astype(np.float32) / 255, mask
     )
+
+
+def test_a_ring_of_one_brightness_gets_one_level_not_nan():
+    """A fill inside a sky blown out to white (kodim20's): most of the ring is
+    at the top value, so it has no half lighter than its median."""
+    rng = np.random.default_rng(0)
+    img = np.ones((80, 100, 3), np.float32)
+    img[rng.random((80, 100)) < 0.3] = 0.97  # a little texture below the top
+    mask = np.zeros((80, 100), bool)
+    mask[30:40, 20:80] = True
+    out = continue_grain(img, img, mask)
+    assert np.isfinite(out).all() and float(np.abs(out - img).max()) < 0.05
