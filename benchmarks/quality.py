@@ -556,7 +556,46 @@ def figures(photos: Path, folder: Path) -> list[Path]:
         cv2.imwrite(str(path), np.concatenate(tiles, axis=1)[:, :, :])
         written.append(path)
     written.append(_real_strokes(folder))
+    written.append(grain_crops(folder))
     return written
+
+
+def grain_crops(folder: Path) -> Path:
+    """Three crops at 100 %, each damaged, filled by the smooth learned fill and
+    by the fill with grain: a real crack on a grainy old print (masked by its
+    hand-labelled truth), a 15 px stroke through hair and one through a knitted
+    sweater (old_a). No ground truth: to be looked at."""
+    from restore_app.resources import samples_dir
+
+    crops = []
+    a = cv2.imread(str(ROOT / ".data/old-photos/old_w_scratch_a.png"))
+    truth = cv2.imread(str(ROOT / "benchmarks/real_truth/old_w_scratch_a.png"), 0)
+    if a is not None and truth is not None:
+        box = (slice(225, 355), slice(380, 496))
+        crack = cv2.dilate((truth == 3).astype(np.uint8), np.ones((3, 3))) > 0
+        crops.append((a[..., ::-1][box], crack[box], "crack, grainy print"))
+    old = cv2.imread(str(samples_dir() / "old_a.png"))[..., ::-1]
+    m = np.zeros(old.shape[:2], np.uint8)
+    cv2.line(m, (95, 95), (205, 105), 1, 15)
+    cv2.line(m, (60, 300), (230, 330), 1, 15)
+    crops.append((old[60:140, 80:220], m[60:140, 80:220] > 0, "stroke, hair"))
+    crops.append((old[270:360, 50:240], m[270:360, 50:240] > 0, "stroke, knit"))
+    rows = []
+    for img, mask, what in crops:
+        img = np.ascontiguousarray(img)
+        damaged = img.copy()
+        damaged[mask] = 255
+        tiles = [_label(damaged, what)]
+        for rid, title in (("inpaint.ffc", "smooth"), ("inpaint.ffc-grain", "grain")):
+            out = restore(damaged, task="inpaint", restorer_id=rid, mask=mask).pixels
+            tiles.append(_label(out, title))
+        rows.append(np.concatenate(tiles, axis=1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "fill-grain.png"
+    cv2.imwrite(str(path), np.concatenate(rows, axis=0))
+    return path
 
 
 def _real_strokes(folder: Path) -> Path:
