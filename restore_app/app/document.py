@@ -12,7 +12,7 @@ from psygnal import Signal
 from restore_app.app.undo import UndoCommand, UndoStack
 from restore_app.core import dates
 from restore_app.core.damage import DAMAGE_KINDS, kind, layer_kind, layer_name
-from restore_app.core.doubt import RegionReview, review_regions
+from restore_app.core.doubt import RegionReview, review_regions, with_kept
 from restore_app.core.history import (
     TILE,
     Box,
@@ -492,19 +492,10 @@ class Document:
             return self._split_cache[1]
         assert self.proposal is not None
         labels = self.proposed_labels()
-        split = review_regions(
-            self.pixels, labels, self.proposal.operation.get("guards")
+        split = with_kept(
+            review_regions(self.pixels, labels, self.proposal.operation.get("guards")),
+            self.review.get("kept"),
         )
-        kept = self.review.get("kept") or []
-        if kept and split.doubtful.any():
-            n, comp = cv2.connectedComponents(split.doubtful.astype(np.uint8), 8)
-            ids = {int(comp[y, x]) for x, y in kept if 0 <= y < self.height
-                   and 0 <= x < self.width} - {0}  # fmt: skip
-            if ids:
-                keep = np.isin(comp, list(ids))
-                split = RegionReview(
-                    split.confident | keep, split.doubtful & ~keep, split.left_out
-                )
         self._split_cache = (key, split)
         return split
 

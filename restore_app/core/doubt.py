@@ -254,6 +254,22 @@ def _shaded_disc(
     return light > spread and dark > spread
 
 
+def with_kept(review: RegionReview, kept: list[list[int]] | None) -> RegionReview:
+    """``review`` with the doubtful regions a person kept (a point (x, y) inside
+    each) moved to the confident ones."""
+    if not kept or not review.doubtful.any():
+        return review
+    h, w = review.doubtful.shape
+    n, comp = cv2.connectedComponents(review.doubtful.view(np.uint8), connectivity=8)
+    ids = {int(comp[y, x]) for x, y in kept if 0 <= y < h and 0 <= x < w} - {0}
+    if not ids:
+        return review
+    keep = np.isin(comp, list(ids))
+    return RegionReview(
+        review.confident | keep, review.doubtful & ~keep, review.left_out
+    )
+
+
 def review_regions(
     pixels: np.ndarray,
     labels: np.ndarray,

@@ -610,8 +610,11 @@ class Sidecar:
 
     def write_proposal_mask(self, source: Path) -> Path | None:
         """Write the saved proposal of ``source``, at its reviewed sensitivity and
-        kinds less what was erased, as ``proposal-mask.png`` for a batch; None
-        when there is no proposal (or nothing in it)."""
+        kinds less what was erased and less its doubtful regions (but those the
+        person kept) — what Accept takes — as ``proposal-mask.png`` for a batch;
+        None when there is no proposal (or nothing in it)."""
+        from restore_app.core.doubt import review_regions, with_kept
+        from restore_app.core.image import read_image
         from restore_app.core.proposal import DamageProposal, review_kinds
 
         name = source.name
@@ -630,12 +633,20 @@ class Sidecar:
             return None
         meta = state.proposal
         proposal = DamageProposal(prob, kinds, float(meta.get("midpoint", 0.5)))
-        mask = proposal.mask(meta.get("sensitivity"), review_kinds(meta.get("kinds")))
+        labels = proposal.labels(
+            meta.get("sensitivity"), review_kinds(meta.get("kinds"))
+        )
         rejected = d / "rejected.png"
         if rejected.exists():
             r = _decode_mask(rejected, hw)
             if r is not None:
-                mask &= ~r
+                labels[r] = 0
+        if not labels.any():
+            return None
+        pixels = read_image(source).pixels
+        guards = (meta.get("operation") or {}).get("guards")
+        split = with_kept(review_regions(pixels, labels, guards), meta.get("kept"))
+        mask = split.confident
         if not mask.any():
             return None
         path = d / "proposal-mask.png"

@@ -121,6 +121,17 @@ def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     doc2 = open_and_wait(qtbot, again, [folder], index=1)
     assert doc2.proposal is not None and doc2.status == "proposed"
     assert (doc2.proposed_labels() > 0).any()
+    # The folder's detection proposes the command line's pixels, and the
+    # window's batch takes what Accept would.
+    from restore_app.models.batch import detect_file
+
+    detect_file(second, tmp_path / "cli.png")
+    cli = cv2.imread(str(tmp_path / "cli.png"), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.array_equal(doc2.accepted_labels() > 0, cli)
+    car = again.session.sidecar_for(second)
+    written = car.write_proposal_mask(second)
+    assert written is not None
+    assert np.array_equal(cv2.imread(str(written), cv2.IMREAD_GRAYSCALE) > 0, cli)
 
     # The window's batch inpaint uses a reviewed proposal as the image's mask.
     out = tmp_path / "out"
