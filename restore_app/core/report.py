@@ -29,17 +29,22 @@ _PALETTE = (
 )
 
 
+def to_display(px: np.ndarray) -> np.ndarray:
+    """8-bit RGB of native pixels (uint8, uint16 or float; gray or RGB)."""
+    if px.dtype == np.uint16:
+        px = (px >> 8).astype(np.uint8)
+    elif px.dtype != np.uint8:
+        px = np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(px, 3, axis=2) if px.shape[2] == 1 else px
+
+
 def _preview(path: Path) -> np.ndarray | None:
     """An 8-bit RGB preview of an image file, at most PREVIEW on its long side."""
     try:
         px = read_image(path).pixels
     except Exception:  # noqa: BLE001 - a missing image leaves a gap, not a failure
         return None
-    if px.dtype == np.uint16:
-        px = (px >> 8).astype(np.uint8)
-    elif px.dtype != np.uint8:
-        px = np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    rgb = np.repeat(px, 3, axis=2) if px.shape[2] == 1 else px
+    rgb = to_display(px)
     h, w = rgb.shape[:2]
     f = min(1.0, PREVIEW / max(h, w))
     if f < 1.0:
@@ -99,6 +104,71 @@ def _stated(recorded: str | None, reported: str | None) -> str:
     return recorded or "(not given)"
 
 
+#: How many of the largest repaired regions the report shows at 100 %.
+CROPS = 3
+#: The least side (px) of a crop around a repaired region.
+CROP_SIDE = 96
+
+
+def _scan_text(source: Path) -> str:
+    """The scan's size, bit depth and resolution, as a conservator files them."""
+    try:
+        doc = read_image(source)
+    except Exception:  # noqa: BLE001 - a report is written whatever is missing
+        return "not readable now"
+    h, w = doc.pixels.shape[:2]
+    bits = doc.pixels.dtype.itemsize * 8
+    channels = {1: "gray", 3: "RGB"}.get(doc.pixels.shape[2], "")
+    dpi = doc.meta.dpi
+    res = f"{dpi[0]:.0f} dpi" if dpi else "no resolution recorded"
+    size = f", {w * 25.4 / dpi[0]:.1f} × {h * 25.4 / dpi[1]:.1f} mm" if dpi else ""
+    return f"{w} × {h} px, {bits}-bit {channels}, {res}{size}"
+
+
+def _largest_regions(
+    masks: list[tuple[str, np.ndarray]], n: int
+) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) around the ``n`` largest repaired regions, each
+    at least CROP_SIDE across (where the image allows)."""
+    union = np.zeros_like(masks[0][1])
+    for _, m in masks:
+        union |= m
+    count, _, stats, _ = cv2.connectedComponentsWithStats(union.view(np.uint8), 8)
+    order = np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:n] + 1
+    h, w = union.shape
+    boxes = []
+    for i in order:
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        cx, cy = x + bw // 2, y + bh // 2
+        side_w, side_h = max(bw + 16, CROP_SIDE), max(bh + 16, CROP_SIDE)
+        x0 = int(np.clip(cx - side_w // 2, 0, max(0, w - side_w)))
+        y0 = int(np.clip(cy - side_h // 2, 0, max(0, h - side_h)))
+        boxes.append((x0, y0, min(w, x0 + side_w), min(h, y0 + side_h)))
+    return boxes
+
+
+def _auto_mask_lines(auto: dict[str, Any]) -> list[str]:
+    """What found an automatic mask, and what it left for a person."""
+    lines = [
+        f"mask found automatically by {auto.get('detector', '?')} (weights "
+        f"SHA-256 {auto.get('weights_sha256') or '-'}), sensitivity "
+        f"{auto.get('sensitivity')}, {auto.get('pixels_flagged', 0):,} pixels",
+    ]
+    if auto.get("medium"):
+        lines.append(f"medium: {auto['medium']} ({auto.get('medium_why', '')})")
+    left = auto.get("left_out") or []
+    if left:
+        why: dict[str, int] = {}
+        for region in left:
+            why[region.get("reason", "?")] = why.get(region.get("reason", "?"), 0) + 1
+        said = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in why.items())
+        lines.append(
+            f"left for a person, not filled: {len(left)} regions "
+            f"({auto.get('pixels_doubtful', 0):,} pixels): {said}"
+        )
+    return lines
+
+
 def write_report(
     record_file: str | os.PathLike[str],
     pdf_path: str | os.PathLike[str],
@@ -146,6 +216,7 @@ def write_report(
         )
     ] + [
         ("Date", record.get("time", "")),
+        ("Scan", _scan_text(source)),
         ("Source", f"{source.name}  SHA-256 {record['source'].get('sha256')}"),
         ("Result", f"{output.name}  SHA-256 {record['output'].get('sha256')}"),
         (
@@ -221,6 +292,31 @@ def write_report(
                 pdf.cell(20, 5, str(region_count(m)))
                 pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "-")
                 pdf.ln()
+            crops = _largest_regions(masks, CROPS)
+            if crops and after is not None:
+                pdf.ln(3)
+                pdf.set_font("Helvetica", "B", 11)
+                pdf.cell(
+                    0, 6, "The largest repairs at 100 %", new_x="LMARGIN", new_y="NEXT"
+                )
+                full_before = read_image(source).pixels
+                full_after = read_image(output).pixels
+                for k, (x0, y0, x1, y1) in enumerate(crops):
+                    # 100 %: one scan pixel to one pixel of a 96 dpi screen.
+                    w = min((x1 - x0) * 25.4 / 96, (pdf.w - 2 * pdf.l_margin - 4) / 2)
+                    h = w * (y1 - y0) / (x1 - x0)
+                    if pdf.get_y() + h > pdf.h - pdf.b_margin:
+                        pdf.add_page()
+                    for j, img in enumerate((full_before, full_after)):
+                        crop = to_display(img[y0:y1, x0:x1])
+                        place(crop, f"crop{k}{j}.png", pdf.l_margin + j * (w + 4), w)
+                    pdf.ln(h + 1)
+                    pdf.set_font("Helvetica", size=8)
+                    pdf.cell(
+                        0, 4, f"before | after: x {x0}-{x1}, y {y0}-{y1}",
+                        new_x="LMARGIN", new_y="NEXT",
+                    )  # fmt: skip
+                    pdf.ln(2)
             for m in protected:
                 pdf.ln(1)
                 pdf.cell(
@@ -245,12 +341,18 @@ def write_report(
             title = f"{i}. Repaired area: {op.get('repaired_pixels', 0):,} pixels"
         pdf.cell(0, 5, title, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=8)
-        for key in ("restorer", "weights_sha256", "params", "mask_sha256",
-                    "protect_sha256", "device", "time"):  # fmt: skip
+        for key in ("restorer", "weights_sha256", "params", "mask", "mask_sha256",
+                    "rim_pixels", "protect_sha256", "device", "time"):  # fmt: skip
             if op.get(key) is not None:
                 value = _params_text(op[key]) if key == "params" else op[key]
                 pdf.multi_cell(
                     0, 4, f"   {key}: {value}", new_x="LMARGIN", new_y="NEXT"
+                )
+        auto = op.get("mask_proposed_automatically")
+        if auto:
+            for line in _auto_mask_lines(auto):
+                pdf.multi_cell(
+                    0, 4, f"   {line}", align="L", new_x="LMARGIN", new_y="NEXT"
                 )
     if record.get("warnings"):
         pdf.ln(2)

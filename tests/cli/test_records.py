@@ -176,3 +176,31 @@ def test_the_report_reads_as_a_person_reads(cli, tmp_path) -> None:
     assert "(outlined; never changed, not damage): 1,920 pixels" in text
     table = text[text.index("Damage map") : text.index("Protected as original")]
     assert "protect" not in table
+
+
+def test_the_report_files_the_scan_the_automatic_mask_and_crops_at_full_size(
+    cli, tmp_path
+) -> None:
+    """An automatic repair's report says what found the mask (detector, its
+    weights, sensitivity, medium) and what it left for a person; the scan's
+    size, bit depth and resolution; and the largest repairs at 100 %."""
+    import shutil
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    data = Path(__file__).parents[1] / "data"
+    shutil.copy(data / "aged_coldripple.png", scans / "print.png")
+    r = cli("batch", scans, "-o", tmp_path / "out", "--op", "inpaint", "--auto-masks")
+    assert r.code == 0, r.err
+    assert cli("report", tmp_path / "out" / "print.png.json").code == 0
+    reader = PdfReader(tmp_path / "out" / "print.png.report.pdf")
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert "Scan 192 × 192 px, 8-bit RGB, no resolution recorded" in text
+    assert "mask found automatically by detect.unet (weights SHA-256" in text
+    assert "medium: print" in text
+    assert "The largest repairs at 100 %" in text and "before | after: x " in text
+    images = sum(len(p.images) for p in reader.pages)
+    assert images >= 2 + 1 + 2  # before, after, the map, a pair of crops
