@@ -402,6 +402,10 @@ def changed_pixels(before: np.ndarray, after: np.ndarray, boxes: list[Box]) -> i
     return count
 
 
+#: Decimals a measured (automatic) strength is kept to.
+STRENGTH_DIGITS = 3
+
+
 def measure(
     pixels: np.ndarray,
     restorer: Restorer,
@@ -418,7 +422,13 @@ def measure(
         sample = _analysis_sample(pixels, restorer.whole_image_analysis)
         params.update(restorer.analyse(sample, options))
         if strength is None:
-            strength = restorer.estimate_strength(sample, options)
+            # Measured strengths are kept to STRENGTH_DIGITS decimals: a
+            # network's last bits differ between a process's first run and its
+            # later ones (kernel choice), and the same image must get the same
+            # strength alone, in a batch, resumed or on a cluster.
+            strength = round(
+                float(restorer.estimate_strength(sample, options)), STRENGTH_DIGITS
+            )
     params["strength"] = 1.0 if strength is None else float(strength)
     return params
 
