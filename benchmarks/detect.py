@@ -60,6 +60,7 @@ from restore_app.models.registry import (  # noqa: E402
 from restore_app.training import aging  # noqa: E402
 from restore_app.training.data import load_rgb  # noqa: E402
 from restore_app.training.detector import (  # noqa: E402
+    crop_scaled,
     detector_split,
     make_set,
 )
@@ -179,6 +180,40 @@ def real(detector_ids: list[str], folders: list[Path]) -> dict[str, dict]:
             "recall": round(found / total, 3) if total else None,
             "avoid_flagged": round(flagged / area, 4) if area else None,
             "images": per_image,
+        }
+    return out
+
+
+def synthetic_film(detector_ids: list[str], photos: list[Path], count: int) -> dict:
+    """Film damage on the test half: the held-out scan's traced shapes (never
+    trained on) drawn on negatives and slides in turn; F1 (2 px) with the
+    medium given and with ``auto``. Real film scans with truth are reserved for
+    outside evaluation (``benchmarks/real_sources.md``): this is the stand-in."""
+    from restore_app.training import film
+
+    shapes = film.load_shapes(film.default_shapes_path(), held_out=True)
+    rng = np.random.default_rng(SEED + 1)
+    images = [load_rgb(p) for p in photos]
+    samples = []
+    for i in range(count):
+        crop = crop_scaled(images[i % len(images)], SIDE, rng, 1.5)
+        medium = film.MEDIA[i % 2]
+        x, y, _ = film.sample(crop, rng, shapes, medium)
+        samples.append((to8(x), y > 0, medium))
+    out = {}
+    for did in detector_ids:
+        counts = {k: Counts() for k in ("given", "auto")}
+        right = 0
+        for x, truth, medium in samples:
+            for key, asked in (("given", medium), ("auto", "auto")):
+                p = detect(x, detector_id=did, device="cpu", medium=asked)
+                counts[key].add(p.mask(), truth)
+                if key == "auto":
+                    right += p.operation["medium"] == medium
+        out[did] = {
+            "medium_given": counts["given"].as_dict(),
+            "medium_auto": counts["auto"].as_dict(),
+            "auto_medium_right": f"{right}/{len(samples)}",
         }
     return out
 
@@ -323,6 +358,7 @@ def main() -> int:
 
     rl = real(ids, [samples_dir(), args.old_photos])
     rp = real_prints(ids, [samples_dir(), args.old_photos])
+    sf = synthetic_film(ids, test, args.count // 2)
     header = "| | " + " | ".join(ids) + " |"
     print()
     print(header)
@@ -359,6 +395,18 @@ def main() -> int:
                 p["auto_regions_touching_avoid"] for p in rp[d]["prints"].values()
             ),
         ),  # fmt: skip
+        (
+            "synthetic film (held-out shapes), F1, medium given",
+            lambda d: sf[d]["medium_given"]["f1"],
+        ),  # fmt: skip
+        (
+            "synthetic film, F1, medium auto",
+            lambda d: sf[d]["medium_auto"]["f1"],
+        ),  # fmt: skip
+        (
+            "synthetic film, medium auto named right",
+            lambda d: sf[d]["auto_medium_right"],
+        ),  # fmt: skip
         ("real photos: must-find boxes found", lambda d: rl[d]["recall"]),
         ("real photos: must-avoid pixels flagged", lambda d: rl[d]["avoid_flagged"]),
         ("seconds (synthetic set)", lambda d: syn[d]["seconds"]),
@@ -384,15 +432,21 @@ def main() -> int:
                   f"{r['auto_regions_touching_avoid']} | "
                   f"{r['auto_regions_not_damage_per_mp']} | "
                   f"{r['avoid_proposed']} |")  # fmt: skip
-    results = {"synthetic": syn, "real": rl, "real_prints": rp, "targets": TARGETS}
+    results = {
+        "synthetic": syn,
+        "real": rl,
+        "real_prints": rp,
+        "synthetic_film": sf,
+        "targets": TARGETS,
+    }
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     if args.update_cards:
-        _update_cards(detectors, syn, rl, rp)
+        _update_cards(detectors, syn, rl, rp, sf)
     return 0
 
 
-def _update_cards(detectors, syn, rl, rp) -> None:
+def _update_cards(detectors, syn, rl, rp, sf=None) -> None:
     """The benchmark's figures into the built-in detectors' cards (never their
     score or default sensitivity: those come from the validation half)."""
     for info in detectors:
@@ -402,6 +456,7 @@ def _update_cards(detectors, syn, rl, rp) -> None:
             "synthetic_test": syn[info.id],
             "real_photos": rl[info.id],
             "real_prints": rp[info.id],
+            **({"synthetic_film": sf[info.id]} if sf else {}),
             "baseline": {
                 d: {
                     "synthetic_test": syn[d],
