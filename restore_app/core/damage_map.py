@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,3 +124,47 @@ def as_json(
         body["protected"] = protected
     body["kinds"] = rows
     return json.dumps(body, indent=2) + "\n"
+
+
+def write_damage_map(
+    folder: Path,
+    stem: str,
+    masks: list[tuple[str, np.ndarray]],
+    labels: np.ndarray,
+    rows: list[dict[str, Any]],
+    dpi: tuple[float, float] | None,
+    scan: dict[str, Any],
+    protected: dict[str, Any] | None,
+    *,
+    overwrite: bool = False,
+) -> list[tuple[str, Path]]:
+    """Write a damage map into ``folder``, whole or not at all: ``STEM.NAME.png``
+    for each named mask, the label image ``STEM.kinds.png``, and the summary as
+    ``STEM.damage.csv`` and ``.json``. Returns (what, path) for each file
+    written ("labels", "csv" and "json" for the last three). One writer for the
+    window's export and ``restore-app detect --layers``."""
+    from restore_app.core.atomic import atomic_write_bytes
+    from restore_app.core.masks import write_label_image, write_mask
+
+    written: list[tuple[str, Path]] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, mask in masks:
+            path = folder / f"{stem}.{name}.png"
+            write_mask(mask, path, overwrite=overwrite)
+            written.append((name, path))
+        path = folder / f"{stem}.kinds.png"
+        write_label_image(labels, path, overwrite=overwrite)
+        written.append(("labels", path))
+        for what, text in (
+            ("csv", as_csv(rows, scan)),
+            ("json", as_json(rows, dpi, scan, protected)),
+        ):
+            path = folder / f"{stem}.damage.{what}"
+            atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+            written.append((what, path))
+    except BaseException:
+        for _, path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written

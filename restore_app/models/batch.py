@@ -177,10 +177,10 @@ def detect_file(
     scan is copied. Everything is written whole or not at all. Returns the files
     written.
     """
-    from restore_app.core.atomic import atomic_write_bytes, sha256_file
+    from restore_app.core.atomic import sha256_file
     from restore_app.core.errors import OutputExistsError
     from restore_app.core.image import read_image
-    from restore_app.core.masks import read_mask, write_label_image, write_mask
+    from restore_app.core.masks import read_mask, write_mask
     from restore_app.core.record import record_path, write_record
 
     source, output = Path(source), Path(output)
@@ -221,49 +221,35 @@ def detect_file(
     written: list[Path] = []
     try:
         if layers:
-            layers_dir.mkdir(parents=True, exist_ok=True)
-            entries = []
-            for path, k in layers:
-                if k is None:
-                    write_label_image(labels, path, overwrite=overwrite)
-                elif k == "doubtful":
-                    write_mask(found.doubtful, path, overwrite=overwrite)
-                else:
-                    write_mask(labels == k.label, path, overwrite=overwrite)
-                written.append(path)
-                name = k if isinstance(k, str) else k.id if k else "labels"
-                entries.append(
-                    {
-                        "kind": name,
-                        "path": str(path.absolute()),
-                        "sha256": sha256_file(path),
-                    }
-                )
             # Area per kind: pixels, share, mm² at the scan's resolution, regions.
             from restore_app.core.damage_map import (
-                as_csv,
-                as_json,
                 protected_entry,
                 scan_entry,
                 summarise,
+                write_damage_map,
             )
 
             dpi = doc.meta.dpi
-            rows = summarise(labels, dpi, settings.chosen_kinds())
             sha = doc.identity.sha256 if doc.identity else None
-            scan = scan_entry(source.name, sha, shape, dpi)
-            texts = (
-                as_csv(rows, scan),
-                as_json(rows, dpi, scan, protected_entry(protect_array, dpi)),
+            kinds = settings.chosen_kinds()
+            maps = write_damage_map(
+                layers_dir,
+                source.stem,
+                [(k.id, labels == k.label) for k in kinds]
+                + [("doubtful", found.doubtful)],
+                labels,
+                summarise(labels, dpi, kinds),
+                dpi,
+                scan_entry(source.name, sha, shape, dpi),
+                protected_entry(protect_array, dpi),
+                overwrite=overwrite,
             )
-            for path, text in zip(summaries, texts, strict=True):
-                atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
-                written.append(path)
-                entries.append(
-                    {"kind": path.suffix[1:], "path": str(path.absolute()),
-                     "sha256": sha256_file(path)}
-                )  # fmt: skip
-            operation["layers"] = entries
+            written += [path for _, path in maps]
+            operation["layers"] = [
+                {"kind": what, "path": str(path.absolute()),
+                 "sha256": sha256_file(path)}
+                for what, path in maps
+            ]  # fmt: skip
         write_mask(mask, output, overwrite=overwrite)
         written.append(output)
         written.append(

@@ -225,48 +225,37 @@ class FileActions(QObject):
     def export_damage_map(self, folder: Path) -> list[Path]:
         """Write the current image's damage map: ``STEM.KIND.png`` per layer, the
         label image ``STEM.kinds.png``, and ``STEM.damage.csv`` / ``.json``."""
-        from restore_app.core.atomic import atomic_write_bytes
         from restore_app.core.damage_map import (
-            as_csv,
-            as_json,
             protected_entry,
             scan_entry,
             summarise_layers,
+            write_damage_map,
         )
-        from restore_app.core.masks import write_label_image, write_mask
 
         doc = self.current()
         if doc is None:
             return []
-        stem = doc.path.stem
-        written: list[Path] = []
+        dpi = doc.image.meta.dpi
+        identity = doc.image.identity
+        sha = identity.sha256 if identity else None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            for kid, layer in doc.damage.items():
-                write_mask(layer, folder / f"{stem}.{kid}.png")
-                written.append(folder / f"{stem}.{kid}.png")
-            write_label_image(doc.damage_labels(), folder / f"{stem}.kinds.png")
-            written.append(folder / f"{stem}.kinds.png")
-            dpi = doc.image.meta.dpi
-            rows = summarise_layers(doc.damage, dpi)
-            identity = doc.image.identity
-            sha = identity.sha256 if identity else None
-            scan = scan_entry(doc.path.name, sha, doc.pixels.shape, dpi)
-            protected = protected_entry(doc.protect, dpi)
-            for name, text in (
-                (f"{stem}.damage.csv", as_csv(rows, scan)),
-                (f"{stem}.damage.json", as_json(rows, dpi, scan, protected)),
-            ):
-                atomic_write_bytes(folder / name, text.encode("utf-8"))
-                written.append(folder / name)
+            written = write_damage_map(
+                folder,
+                doc.path.stem,
+                list(doc.damage.items()),
+                doc.damage_labels(),
+                summarise_layers(doc.damage, dpi),
+                dpi,
+                scan_entry(doc.path.name, sha, doc.pixels.shape, dpi),
+                protected_entry(doc.protect, dpi),
+                overwrite=True,
+            )
         except (RestoreError, OSError) as exc:
             # A map is written whole or not at all: no part of it stays behind.
-            for path in written:
-                path.unlink(missing_ok=True)
             self.error.emit(f"Exporting the damage map stopped: {exc}")
             return []
         self.message.emit(f"Damage map written to {folder}")
-        return written
+        return [path for _, path in written]
 
     def export_masks_dialog(self) -> None:
         folder = self._choose_folder(
