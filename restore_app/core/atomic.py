@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from restore_app.core.errors import ImageWriteError, OutputExistsError
+from restore_app.core.errors import ImageWriteError, OutputExistsError, RestoreError
 
 _HASH_CHUNK = 1 << 20
 _UMASK_LOCK = threading.Lock()
@@ -84,7 +85,9 @@ def atomic_output(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[
     _check_target(target, overwrite=overwrite)
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent
+            prefix=f".{target.stem}.",
+            suffix=f"{PART}{target.suffix}",
+            dir=target.parent,
         )
     except OSError as exc:
         raise ImageWriteError(
@@ -129,3 +132,65 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         while chunk := fh.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+#: What a file being written is called: ``.STEM.XXXXXXXX.part.EXT`` beside it.
+PART = ".part"
+_PART_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part(\.[^./]+)?$")
+
+
+def is_partial(path: Path) -> bool:
+    """Whether ``path`` is the temporary of a write that never finished."""
+    return _PART_NAME.match(path.name) is not None
+
+
+def remove_partials(folder: Path) -> int:
+    """Remove what killed writes left in ``folder`` and below (only while no
+    write can be under way there: hold :func:`folder_lock`). Returns how many."""
+    removed = 0
+    for leftover in folder.rglob(f".*{PART}*"):
+        if leftover.is_file() and is_partial(leftover):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+    return removed
+
+
+class FolderBusyError(RestoreError):
+    """Another process holds the folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, name: str, what: str = "folder") -> Iterator[None]:
+    """Hold ``folder`` through the lock file ``name`` in it: an advisory lock the
+    system releases when the process ends however it ends (``flock`` on POSIX,
+    ``msvcrt.locking`` on Windows). FolderBusyError when another process holds
+    it; ImageWriteError when the folder cannot be written."""
+    path = folder / name
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ImageWriteError(
+            f"cannot write into the {what} {folder}: {exc.strerror or exc}"
+        ) from None
+    try:
+        try:
+            _lock(fd)
+        except OSError:
+            raise FolderBusyError(f"another process holds {folder}") from None
+        yield
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _lock(fd: int) -> None:
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

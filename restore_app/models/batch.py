@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -785,8 +783,6 @@ def process(
 
 
 LOCK_NAME = ".restore-batch.lock"
-#: What :func:`restore_app.core.atomic.atomic_output` names a file being written.
-_PART = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part(\.[^./]+)?$")
 
 
 class BatchBusyError(RestoreError):
@@ -796,36 +792,19 @@ class BatchBusyError(RestoreError):
 
 @contextlib.contextmanager
 def batch_lock(output_dir: Path):
-    """Hold ``output_dir`` for one batch: an advisory lock on a lock file, which
-    the system releases when the process ends however it ends. Holding it,
-    leftovers of killed writes are removed; an unwritable folder is refused."""
-    import fcntl
+    """Hold ``output_dir`` for one batch (:func:`restore_app.core.atomic.folder_lock`);
+    holding it, leftovers of killed writes are removed; an unwritable folder is
+    refused."""
+    from restore_app.core.atomic import FolderBusyError, folder_lock, remove_partials
 
-    from restore_app.core.errors import ImageWriteError
-
-    path = output_dir / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise ImageWriteError(
-            f"cannot write into the output folder {output_dir}: {exc.strerror or exc}"
+        with folder_lock(output_dir, LOCK_NAME, "output folder"):
+            remove_partials(output_dir)
+            yield
+    except FolderBusyError:
+        raise BatchBusyError(
+            f"another batch is writing into {output_dir}: wait for it to end"
         ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise BatchBusyError(
-                f"another batch is writing into {output_dir}: wait for it to end"
-            ) from None
-        for leftover in output_dir.rglob(".*.part*"):
-            if leftover.is_file() and _PART.match(leftover.name):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
-        yield
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def is_complete(output: Path, *, verify: bool = False) -> bool:
