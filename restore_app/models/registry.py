@@ -123,12 +123,18 @@ def get_restorer(restorer_id: str) -> Restorer:
         if r.id == restorer_id:
             _CACHE[restorer_id] = r
             return r
-    for info in list_restorers():
+    infos = list_restorers()
+    for info in infos:
         if info.id == restorer_id:
+            if info.task == Task.DETECT:
+                raise ModelError(
+                    f"'{restorer_id}' is a damage detector, not a restorer: "
+                    "it finds damage (restore-app detect), it does not repair it"
+                )
             restorer = _learned(info)
             _CACHE[restorer_id] = restorer
             return restorer
-    known = ", ".join(i.id for i in list_restorers())
+    known = ", ".join(i.id for i in infos if i.task != Task.DETECT)
     raise ModelError(f"unknown model '{restorer_id}' (known: {known})")
 
 

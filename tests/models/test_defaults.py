@@ -162,3 +162,12 @@ def test_benchmarks_write_figures_into_cards_and_never_the_defaults(builtin: Pat
     assert after["denoise-nafnet.json"]["validation"]["targets"] == {
         "denoise: a target": {"met": True, "margin": "+1 dB"}
     }
+
+
+def test_a_detector_asked_for_as_a_restorer_is_named_as_one() -> None:
+    from restore_app.core.errors import ModelError
+    from restore_app.models.registry import get_restorer
+
+    for rid in ("detect.tophat", "detect.unet"):
+        with pytest.raises(ModelError, match="is a damage detector, not a restorer"):
+            get_restorer(rid)

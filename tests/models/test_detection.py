@@ -109,7 +109,7 @@ def test_protect_and_bad_input() -> None:
 def test_detectors_are_not_restorers() -> None:
     from restore_app.models.engine import restore
 
-    with pytest.raises(ModelError, match="is for detect"):
+    with pytest.raises(ModelError, match="is a damage detector, not a restorer"):
         restore(
             np.zeros((8, 8, 3), np.uint8), task="denoise", restorer_id="detect.unet"
         )
