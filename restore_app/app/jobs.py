@@ -25,6 +25,7 @@ from restore_app.core.identity import SourceChangedError
 from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task, task_options
 from restore_app.core.tiling import Box
+from restore_app.models.engine import MAX_CONTEXT
 from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
 #: The heal brush's fill: instant, and grain continued into it.
@@ -34,8 +35,8 @@ DETECT_REGION_FIRST = 4_000_000
 #: context kept around a mask's bounding box so crop results match whole-image runs
 MARGIN = 64
 #: How far from the pixels it changes a whole-image job may have read: the
-#: engine's widest context (a wide hole's fill reads up to 256 px around it).
-READ_REACH = 256
+#: engine's widest context (a wide hole's fill reads that far around it).
+READ_REACH = MAX_CONTEXT
 
 
 @dataclass

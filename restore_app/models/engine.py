@@ -163,7 +163,7 @@ def _inpaint(run: _Run, mask: np.ndarray) -> list[Box]:
         # Context grows with the hole's width: a wide loss needs more
         # surroundings to be filled plausibly; a speck of dust, or a long
         # scratch a few pixels wide, only its neighbourhood.
-        margin = int(min(max(reach, 4 * hole_radius(mask[piece.slices])), 256))
+        margin = int(min(max(reach, 4 * hole_radius(mask[piece.slices])), MAX_CONTEXT))
         crop = piece.expand(margin, w, h)
         sl = crop.slices
         # Only this piece's pixels are filled; pixels filled by earlier pieces
@@ -402,6 +402,9 @@ def changed_pixels(before: np.ndarray, after: np.ndarray, boxes: list[Box]) -> i
     return count
 
 
+#: The most context (px) a fill reads around a hole: what a result depends on
+#: beyond the boxes it changed.
+MAX_CONTEXT = 256
 #: Decimals a measured (automatic) strength is kept to.
 STRENGTH_DIGITS = 3
 
