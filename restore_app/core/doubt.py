@@ -15,7 +15,10 @@ proposal as *doubtful*, when:
 - it is round and shaded, lit on one side and in shadow on the other, as big
   as a button or an eye (a speck of dust is flat);
 - it is a dark area at the border of the scan (a plate or mount edge, the
-  scanner's lid), not light paper.
+  scanner's lid), not light paper;
+- it is a bright, flat, filled-in area inside the picture — a white collar, a
+  sleeve, lit skin, sky: paper shows through at the edges and corners of a
+  print, where losses happen, or along cracks, which are lines.
 
 What is left out, where and why, goes into the record. Everything here is a
 pure function of the pixels, the proposed labels and the guards, so the window
@@ -40,6 +43,7 @@ REASONS = {
     "texture": "does not stand out from the texture around it",
     "disc": "round and shaded, like a button or an eye",
     "dark_border": "a dark area at the border, not paper",
+    "bright_area": "a bright, flat area inside the picture (cloth, skin, sky)",
 }
 _KIND_ID = {k.label: k.id for k in DAMAGE_KINDS}
 #: The longest side faces are looked for at (a larger scan is shrunk for it).
@@ -64,6 +68,13 @@ _DISC_AREA = (12, 900)
 _DISC_ASPECT = 2.0
 _DISC_FILL = 0.4
 _DISC_CONTRAST = 0.08
+#: A compact area inside the picture at least this large (px), this bright
+#: (mean, of 1), this flat (standard deviation, of 1) and filling this share of
+#: its box is picture, not a paper loss.
+_AREA = 150
+_BRIGHT = 0.6
+_FLAT = 0.12
+_FILLED = 0.3
 #: A region this dark (mean, of 1) within this many pixels of the scan's border
 #: is the border of a plate or mount, or the scanner's lid, not damage.
 _DARK = 0.2
@@ -218,6 +229,14 @@ def _judge(
     at_border = x0 <= m or y0 <= m or x1 >= w - m or y1 >= h - m
     if at_border and inside < _DARK:
         return "dark_border"
+    if (
+        not at_border
+        and area >= _AREA
+        and inside >= _BRIGHT
+        and float(gray[region].std()) <= _FLAT
+        and area >= _FILLED * (x1 - x0) * (y1 - y0)
+    ):
+        return "bright_area"
     if _continues(image, ys + oy, xs + ox):
         return "picture_edge"
     side = max(x1 - x0, y1 - y0)
@@ -248,7 +267,7 @@ def _shaded_disc(
     if not outer.any():
         return False
     ref = float(np.median(gray[outer]))
-    spread = max(3 * float(gray[outer].std()), _DISC_CONTRAST)
+    spread = max(2 * float(gray[outer].std()), _DISC_CONTRAST)
     light = float(np.percentile(gray[zone], 95)) - ref
     dark = ref - float(np.percentile(gray[zone], 5))
     return light > spread and dark > spread
