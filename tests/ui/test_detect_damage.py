@@ -84,9 +84,10 @@ def test_detect_review_accept_undo_redo(qtbot, window, tmp_path):
     qtbot.keyClick(canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(doc.mask, reviewed) and doc.proposal is None
 
-    # The accepted mask is an ordinary mask: the fill repairs only it.
+    # The accepted mask is an ordinary mask: the fill repairs only it (as
+    # accepted: "Cover the rim" would grow it like a painted one).
     window.workspace.tools.apply_task_settings(
-        {"task": "inpaint", "restorer": "inpaint.telea"}
+        {"task": "inpaint", "restorer": "inpaint.telea", "cover_rim": False}
     )
     with qtbot.waitSignal(window.jobs.applied, timeout=30000):
         qtbot.keyClick(canvas, Qt.Key.Key_Return)
