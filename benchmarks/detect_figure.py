@@ -5,7 +5,7 @@ the detector's unedited default proposal and the automatic repair.
                                        [--film .data/film/feather_image.png]
 
 Each row: the scan; the default proposal (each kind in its colour, doubtful
-regions hatched yellow); and what ``batch --op inpaint --auto-masks`` makes of
+regions hatched black and white); and what ``batch --op inpaint --auto-masks`` makes of
 it (the confident proposal filled with the default fill), as they come out.
 The print is ``resources/samples/old_w_scratch_b.png``; the film scan is a crop
 of a colour negative scan from remii5/feather (``input/image.png``, MIT licence,
@@ -42,7 +42,8 @@ def _overlay(rgb: np.ndarray, labels: np.ndarray, doubtful: np.ndarray) -> np.nd
     out[hit] = colour_labels(labels)[hit]
     yy, xx = np.indices(doubtful.shape)
     stripe = ((xx + yy) // 2) % 2 == 0
-    out[doubtful & stripe] = (255, 230, 0)
+    out[doubtful & stripe] = (255, 255, 255)
+    out[doubtful & ~stripe] = (0, 0, 0)
     return out
 
 

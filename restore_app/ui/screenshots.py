@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 SAMPLE = "old_w_scratch_d.png"
-DETECT_SAMPLE = "old_w_scratch_b.png"
 WINDOW_SIZE = (1280, 800)
 #: (x0, y0, x1, y1) boxes of SAMPLE a person erases from the detected mask while
 #: reviewing it: eyes, mouths and the collar insignia are picture, not cracks.
@@ -126,22 +125,6 @@ def render(out_dir: Path) -> list[Path]:
         canvas.fit()
         shot("side_by_side.png")
 
-        # The damage finder on another real print: its unedited default
-        # proposal, then the same accepted and filled.
-        w.set_view_mode("normal")
-        w.show_index(w.session.paths.index((folder / DETECT_SAMPLE).resolve()))
-        wait(lambda: w.doc is not None and w.doc.path.name == DETECT_SAMPLE)
-        canvas.fit()
-        w.detect_damage()
-        wait(lambda: w.doc.proposal is not None and not w.jobs.busy, 120)
-        shot("detect.png")
-        w.damage.accept()
-        w.workspace.tools.apply_task_settings({"task": "inpaint", "restorer": restorer})
-        w.run_tool()
-        wait(lambda: not w.jobs.busy, 300)
-        w.set_view_mode("split")
-        canvas.split = 0.5
-        shot("detect-filled.png")
         w.close()
         return shots
     finally:
