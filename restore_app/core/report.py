@@ -106,8 +106,10 @@ def _stated(recorded: str | None, reported: str | None) -> str:
 
 #: How many of the largest repaired regions the report shows at 100 %.
 CROPS = 3
-#: The least side (px) of a crop around a repaired region.
+#: The least and the largest side (px) of a crop around a repaired region: at
+#: 100 %, two before/after pairs fit across a page.
 CROP_SIDE = 96
+CROP_MAX = 160
 
 
 def _scan_text(source: Path) -> str:
@@ -128,8 +130,9 @@ def _scan_text(source: Path) -> str:
 def _largest_regions(
     masks: list[tuple[str, np.ndarray]], n: int
 ) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) around the ``n`` largest repaired regions, each
-    at least CROP_SIDE across (where the image allows)."""
+    """Boxes (x0, y0, x1, y1) around the ``n`` largest repaired regions (their
+    middle, for a region larger than CROP_MAX), each CROP_SIDE to CROP_MAX
+    across where the image allows."""
     union = np.zeros_like(masks[0][1])
     for _, m in masks:
         union |= m
@@ -140,7 +143,8 @@ def _largest_regions(
     for i in order:
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         cx, cy = x + bw // 2, y + bh // 2
-        side_w, side_h = max(bw + 16, CROP_SIDE), max(bh + 16, CROP_SIDE)
+        side_w = min(max(bw + 16, CROP_SIDE), CROP_MAX)
+        side_h = min(max(bh + 16, CROP_SIDE), CROP_MAX)
         x0 = int(np.clip(cx - side_w // 2, 0, max(0, w - side_w)))
         y0 = int(np.clip(cy - side_h // 2, 0, max(0, h - side_h)))
         boxes.append((x0, y0, min(w, x0 + side_w), min(h, y0 + side_h)))
@@ -292,31 +296,6 @@ def write_report(
                 pdf.cell(20, 5, str(region_count(m)))
                 pdf.cell(25, 5, f"{m.sum() * mm2:.1f}" if mm2 else "-")
                 pdf.ln()
-            crops = _largest_regions(masks, CROPS)
-            if crops and after is not None:
-                pdf.ln(3)
-                pdf.set_font("Helvetica", "B", 11)
-                pdf.cell(
-                    0, 6, "The largest repairs at 100 %", new_x="LMARGIN", new_y="NEXT"
-                )
-                full_before = read_image(source).pixels
-                full_after = read_image(output).pixels
-                for k, (x0, y0, x1, y1) in enumerate(crops):
-                    # 100 %: one scan pixel to one pixel of a 96 dpi screen.
-                    w = min((x1 - x0) * 25.4 / 96, (pdf.w - 2 * pdf.l_margin - 4) / 2)
-                    h = w * (y1 - y0) / (x1 - x0)
-                    if pdf.get_y() + h > pdf.h - pdf.b_margin:
-                        pdf.add_page()
-                    for j, img in enumerate((full_before, full_after)):
-                        crop = to_display(img[y0:y1, x0:x1])
-                        place(crop, f"crop{k}{j}.png", pdf.l_margin + j * (w + 4), w)
-                    pdf.ln(h + 1)
-                    pdf.set_font("Helvetica", size=8)
-                    pdf.cell(
-                        0, 4, f"before | after: x {x0}-{x1}, y {y0}-{y1}",
-                        new_x="LMARGIN", new_y="NEXT",
-                    )  # fmt: skip
-                    pdf.ln(2)
             for m in protected:
                 pdf.ln(1)
                 pdf.cell(
@@ -329,6 +308,39 @@ def write_report(
                     new_y="NEXT",
                 )
 
+            crops = _largest_regions(masks, CROPS)
+            if crops and after is not None:
+                pdf.ln(3)
+                full_before = read_image(source).pixels
+                full_after = read_image(output).pixels
+                # 100 %: one scan pixel to one pixel of a 96 dpi screen; two
+                # before/after pairs to a row, a row kept whole on its page.
+                mm = 25.4 / 96
+                row_h = max(y1 - y0 for _, y0, _, y1 in crops) * mm + 6
+                if pdf.get_y() + 6 + row_h > pdf.h - pdf.b_margin:
+                    pdf.add_page()
+                pdf.set_font("Helvetica", "B", 11)
+                pdf.cell(
+                    0, 6, "The largest repairs at 100 %", new_x="LMARGIN", new_y="NEXT"
+                )
+                half = (pdf.w - 2 * pdf.l_margin) / 2
+                for k, (x0, y0, x1, y1) in enumerate(crops):
+                    col = k % 2
+                    if col == 0 and k and pdf.get_y() + row_h > pdf.h - pdf.b_margin:
+                        pdf.add_page()
+                    top = pdf.get_y()
+                    w, h = (x1 - x0) * mm, (y1 - y0) * mm
+                    left = pdf.l_margin + col * half
+                    for j, img in enumerate((full_before, full_after)):
+                        crop = to_display(img[y0:y1, x0:x1])
+                        place(crop, f"crop{k}{j}.png", left + j * (w + 2), w)
+                    pdf.set_xy(left, top + h + 1)
+                    pdf.set_font("Helvetica", size=7)
+                    pdf.cell(half, 4, f"before | after: x {x0}-{x1}, y {y0}-{y1}")
+                    if col == 1 or k == len(crops) - 1:
+                        pdf.set_xy(pdf.l_margin, top + row_h)
+                    else:
+                        pdf.set_xy(pdf.l_margin, top)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Operations", new_x="LMARGIN", new_y="NEXT")
