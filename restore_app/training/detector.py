@@ -171,7 +171,6 @@ def real_choosing(
     folders = (
         root / "resources" / "samples",
         root / ".data" / "old-photos",
-        root.parent / "shared" / "datasets" / "old-photos",
     )
     out = []
     for name in names:

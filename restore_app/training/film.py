@@ -2,7 +2,8 @@
 
 The shapes are real: 12,137 outlines of dust, dirt, hairs and scratches traced
 by hand on scans of empty 35 mm frames (FILM-AA, Ivanova et al. 2023, MIT; see
-``film-damage-shapes/README.md`` in the shared datasets). Their sizes, outlines
+daniela997/FilmDamageSimulator, ``scans/*.json``, gathered into one
+``film-aa-shapes.json.gz``). Their sizes, outlines
 and frequencies are drawn as they are; their appearance is modelled per medium:
 
 - a **negative** shown as a positive: a particle blocks the scanner's light, so
@@ -64,21 +65,12 @@ class Shape:
 
 
 def default_shapes_path() -> Path:
-    """The shapes file in the checkout's ignored data folder, else the shared one."""
-    root = Path(__file__).resolve().parents[2]
-    for p in (
-        root / ".data" / "film-damage-shapes" / "film-aa-shapes.json.gz",
-        root.parent
-        / "shared"
-        / "datasets"
-        / "film-damage-shapes"
-        / "film-aa-shapes.json.gz",
-    ):
-        if p.is_file():
-            return p
-    raise FileNotFoundError(
-        "film-aa-shapes.json.gz: copy film-damage-shapes into .data/"
-    )
+    """The shapes file in the checkout's ignored data folder."""
+    p = Path(__file__).resolve().parents[2] / ".data" / "film-damage-shapes"
+    p = p / "film-aa-shapes.json.gz"
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: put the film damage shapes there")
+    return p
 
 
 @lru_cache(maxsize=4)
