@@ -70,6 +70,8 @@ class Restorer(ABC):
     #: pixels of context a tile result depends on around each output pixel;
     #: the engine overlaps tiles by at least this much.
     reach: int = 16
+    #: a fill that continues the surrounding grain (:meth:`finish_fill`)
+    grain: bool = False
     #: learned restorers need a torch device; classical ones ignore it.
     uses_device: bool = False
 
@@ -123,8 +125,14 @@ class Restorer(ABC):
     ) -> np.ndarray:
         """A fill's last step, on the crop it filled (float32 ``(H, W, C)``)
         with the crop's surroundings ``image``, its ``mask`` and its top-left
-        corner ``origin`` in the whole image. Returns ``filled`` by default."""
-        return filled
+        corner ``origin`` in the whole image: with :attr:`grain`, the
+        surroundings' grain continued into the fill, drawn by position (tiling
+        gives the same); ``filled`` as it is otherwise."""
+        if not self.grain:
+            return filled
+        from restore_app.core.grain import continue_grain
+
+        return continue_grain(filled, image, mask, origin)
 
     @abstractmethod
     def process(

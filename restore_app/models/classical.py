@@ -46,7 +46,7 @@ class OpenCVInpaint(Restorer):
 
     def __init__(self, method: str, grain: bool = False) -> None:
         self._method = method
-        self._grain = grain
+        self.grain = grain
         if method == "telea" and grain:
             self.info = RestorerInfo(
                 id="inpaint.telea-grain",
@@ -76,20 +76,6 @@ class OpenCVInpaint(Restorer):
             )
         else:
             raise ValueError(method)
-
-    def finish_fill(
-        self,
-        filled: np.ndarray,
-        image: np.ndarray,
-        mask: np.ndarray,
-        origin: tuple[int, int],
-    ) -> np.ndarray:
-        """With grain, the surroundings' grain continued into the fill."""
-        if not self._grain:
-            return filled
-        from restore_app.core.grain import continue_grain
-
-        return continue_grain(filled, image, mask, origin)
 
     def process(
         self,

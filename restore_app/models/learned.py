@@ -91,6 +91,7 @@ class LearnedRestorer(Restorer):
         self.info = info
         self.card: ModelCard = info.required_card()
         self.reach = self.card.reach if self.card.reach is not None else 32
+        self.grain = bool(self.card.grain)
         self._model: LoadedModel | None = None
         self._device = ""
         self._half = False
@@ -136,21 +137,6 @@ class LearnedRestorer(Restorer):
         x0 = max((w - STRENGTH_SIDE) // 2, 0)
         crop = image[y0 : y0 + STRENGTH_SIDE, x0 : x0 + STRENGTH_SIDE]
         return removed_level(crop, self.process(crop, None, {}))
-
-    def finish_fill(
-        self,
-        filled: np.ndarray,
-        image: np.ndarray,
-        mask: np.ndarray,
-        origin: tuple[int, int],
-    ) -> np.ndarray:
-        """With a card asking for grain, the surroundings' grain continued
-        into the fill, drawn by position in the image (tiling gives the same)."""
-        if not self.card.grain:
-            return filled
-        from restore_app.core.grain import continue_grain
-
-        return continue_grain(filled, image, mask, origin)
 
     def process(
         self,
