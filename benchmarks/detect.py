@@ -376,37 +376,37 @@ def main() -> int:
         (
             "real prints scored: F1 of the proposal",
             lambda d: rp[d]["scored_proposal"]["f1"],
-        ),  # fmt: skip
+        ),
         (
             "real prints scored: F1 of the automatic mask",
             lambda d: rp[d]["scored_auto"]["f1"],
-        ),  # fmt: skip
+        ),
         (
             "real prints scored: precision of the automatic mask",
             lambda d: rp[d]["scored_auto"]["precision"],
-        ),  # fmt: skip
+        ),
         (
             "real prints for choosing: F1 of the proposal",
             lambda d: rp[d]["choosing_proposal"]["f1"],
-        ),  # fmt: skip
+        ),
         (
             "real prints: automatic regions touching must-avoid boxes",
             lambda d: sum(
                 p["auto_regions_touching_avoid"] for p in rp[d]["prints"].values()
             ),
-        ),  # fmt: skip
+        ),
         (
             "synthetic film (held-out shapes), F1, medium given",
             lambda d: sf[d]["medium_given"]["f1"],
-        ),  # fmt: skip
+        ),
         (
             "synthetic film, F1, medium auto",
             lambda d: sf[d]["medium_auto"]["f1"],
-        ),  # fmt: skip
+        ),
         (
             "synthetic film, medium auto named right",
             lambda d: sf[d]["auto_medium_right"],
-        ),  # fmt: skip
+        ),
         ("real photos: must-find boxes found", lambda d: rl[d]["recall"]),
         ("real photos: must-avoid pixels flagged", lambda d: rl[d]["avoid_flagged"]),
         ("seconds (synthetic set)", lambda d: syn[d]["seconds"]),
