@@ -777,8 +777,13 @@ class Document:
             **self.review,
         }
 
-    def snapshot(self, stamp: tuple[int, int]) -> ImageSnapshot:
-        """Copies of what changed since the last save, for a background writer."""
+    def snapshot(self, stamp: tuple[int, int], whole: bool = False) -> ImageSnapshot:
+        """Copies of what changed since the last save (``whole``: of all the
+        work), for a background writer."""
+        if whole:
+            self.dirty |= {"mask", "repaired", "protect", "rejected", "proposal"}
+            self.dirty |= {"op_masks", "pixels", "state"}
+            self.dirty |= {layer_name(k) for k in self.damage}
         size, mtime = stamp
         state = ImageState(
             name=self.name,

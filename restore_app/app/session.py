@@ -40,6 +40,8 @@ class Session:
     sidecar_damaged = Signal(str)  # one line: what was set aside, and where
     saved = Signal(object)  # Path
     save_failed = Signal(object, str)  # Path, one line
+    #: the file changed on disk since it was read: Path, one line
+    source_changed = Signal(object, str)
 
     def __init__(self, preferences: Preferences, post: Post) -> None:
         #: the undo history kept per image comes from them
@@ -283,14 +285,7 @@ class Session:
         and try again shortly."""
         doc = self.docs.get(path)
         if doc is not None:
-            for part in ("mask", "repaired", "protect", "rejected"):
-                if getattr(snap, part) is not None:
-                    doc.dirty.add(part)
-            if snap.tiles is not None:
-                doc.dirty.add("pixels")
-            if snap.proposal is not None:
-                doc.dirty.add("proposal")
-            doc.dirty.add("state")
+            doc.dirty |= snap.parts()
         first = path not in self.unsaved
         self.unsaved[path] = message
         if first:
@@ -299,18 +294,72 @@ class Session:
             )
         self._autosave.start(max(AUTOSAVE_S, RETRY_S))
 
-    def _report_changed(self, doc: Document) -> None:
-        """Say once that ``doc``'s file changed on disk: its work is kept in
-        memory (listed as unsaved, so Quit warns) and never saved against the
-        new file."""
-        if doc.path in self.unsaved:
+    def check_source(self, doc: Document) -> bool:
+        """Whether ``doc``'s file on disk is still the version that was read;
+        if not, say so (:attr:`source_changed`) before anything is run,
+        exported or saved against it."""
+        identity = doc.image.identity
+        if identity is None or identity.matches(doc.path):
+            return True
+        self._report_changed(doc, again=True)
+        return False
+
+    def _report_changed(self, doc: Document, again: bool = False) -> None:
+        """Say that ``doc``'s file changed on disk (once, unless ``again``): its
+        work is kept in memory (listed as unsaved, so Quit warns), never saved
+        against the new file, until the person reloads (:meth:`reload`)."""
+        if doc.path in self.unsaved and not again:
             return
         message = (
             f"{doc.path.name} changed on disk since it was opened: its work is "
-            "not saved against the new file (reopen the image to work on it)"
+            "not run, exported or saved against the new file. Reload it to work "
+            "on the file as it is now (the work so far is set aside)."
         )
         self.unsaved[doc.path] = message
-        self.save_failed.emit(doc.path, message)
+        self.source_changed.emit(doc.path, message)
+
+    def reload(self, path: Path) -> Path | None:
+        """Read ``path`` again as it is on disk now. The work done on the
+        version read before is set aside, whole, in the sidecar's
+        ``set-aside/`` folder (returned; None when it was not open) — never
+        pasted onto the new scan. RestoreError, and nothing done, while a job
+        works on the image or when the work cannot be set aside."""
+        path = Path(path).resolve()
+        if path in self.busy_paths:
+            raise RestoreError(
+                f"{path.name}: a job is still working on it; reload it when it "
+                "has finished"
+            )
+        if path in self._loading:
+            return None
+        doc = self.docs.get(path)
+        aside = None
+        if doc is not None:
+            self._settle_writes()  # a save under way lands before the move
+            identity = doc.image.identity
+            stamp = identity.stamp if identity else (0, 0)
+            snap = doc.snapshot(stamp, whole=True)
+            snap.journal_upto = self._journal_seq.get(path, 1)
+            try:
+                aside = self.sidecar_for(path).set_work_aside(path.name, snap)
+            except OSError as exc:
+                doc.dirty |= snap.parts()
+                raise RestoreError(
+                    f"{path.name}: its work could not be set aside "
+                    f"({exc.strerror or exc}); nothing was reloaded"
+                ) from exc
+            # The old version's document is let go: nothing it does reaches
+            # the sidecar of the new one.
+            doc.layer_edited.disconnect()
+            doc.undo_stack.index_changed.disconnect()
+            doc.state_changed.disconnect(self._on_doc_state_changed)
+            del self.docs[path]
+            self._order.remove(path)
+            self._history.pop(path, None)
+            self._journal_seq.pop(path, None)
+        self.unsaved.pop(path, None)
+        self.load(path)
+        return aside
 
     def _on_saved(self, path: Path) -> None:
         self.unsaved.pop(path, None)
@@ -328,6 +377,11 @@ class Session:
     def flush(self, timeout: float = 30.0) -> None:
         """Save everything and wait until it is on disk."""
         self.save_all()
+        self._settle_writes(timeout)
+
+    def _settle_writes(self, timeout: float = 30.0) -> None:
+        """Wait for the sidecar writes under way (a failure is logged and,
+        through its callback, tried again later)."""
         for fut in list(self._writes):
             try:
                 fut.result(timeout=timeout)

@@ -55,7 +55,7 @@ class FileIdentity:
         if not self.matches(path):
             raise SourceChangedError(
                 f"{Path(path).name} changed on disk since it was opened: "
-                "reopen it to work on the new file"
+                "reload it to work on the new file"
             )
 
 

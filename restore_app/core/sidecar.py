@@ -16,6 +16,8 @@ Layout (one folder per image, named after the image file)::
         images/<name>/proposal.png    a detector's damage probability, 8-bit (0-255)
         images/<name>/proposal-kinds.png   its likeliest damage kind per pixel
         images/<name>/rejected.png    proposed pixels the person erased in review
+        set-aside/<time>/images/<name>/   work on a version of the scan that was
+                                      replaced on disk, kept (never applied)
 
 The originals are never written. When the scans' folder is read-only, or is
 part of the application's own resources (the bundled samples), the same layout
@@ -175,6 +177,21 @@ class ImageSnapshot:
     proposal: tuple[np.ndarray, np.ndarray] | None = None
     rejected: np.ndarray | None = None
 
+    def parts(self) -> set[str]:
+        """The document's names of what this snapshot carries ("mask",
+        "damage:crack", "pixels", …): what is still to save if it fails."""
+        carried = {
+            name
+            for name in ("mask", "repaired", "protect", "rejected", "op_masks")
+            if getattr(self, name) is not None
+        }
+        carried |= {layer_name(k) for k in self.damage or {}}
+        if self.tiles is not None:
+            carried.add("pixels")
+        if self.proposal is not None:
+            carried.add("proposal")
+        return carried | {"state"}
+
 
 @dataclass
 class SavedImage:
@@ -328,6 +345,25 @@ class Sidecar:
         except OSError:
             return
         self.damaged.append(f"{target.relative_to(self.root)} ({why})")
+
+    def set_work_aside(self, name: str, snapshot: ImageSnapshot) -> Path:
+        """Move image ``name``'s saved work out of the way, with ``snapshot``
+        (the rest of its work, unsaved so far) written over it, into
+        ``set-aside/TIME/``: a sidecar of its own that is never applied to the
+        scan but can be recovered by hand. Its folder is returned."""
+        aside = self.root / "set-aside" / time.strftime("%Y%m%dT%H%M%S")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = aside.with_name(f"{aside.name.split('-')[0]}-{n}")
+        kept = Sidecar(self.folder, aside)
+        source = self.image_dir(name)
+        target = kept.image_dir(name)
+        target.parent.mkdir(parents=True)
+        if source.exists():
+            os.replace(source, target)
+        kept.save(snapshot)
+        return aside
 
     def load_state(self, name: str) -> ImageState | None:
         """The saved state of ``name``; a file that is not a valid state is set

@@ -15,6 +15,7 @@ from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
 from restore_app.core.errors import RestoreError
 from restore_app.core.formats import READ_EXTENSIONS
+from restore_app.core.identity import SourceChangedError
 from restore_app.core.tasks import Task
 
 if TYPE_CHECKING:
@@ -149,6 +150,10 @@ class FileActions(QObject):
     def _write(self, doc: Document, out: Path, overwrite: bool) -> Path | None:
         try:
             warnings = self.write_derivative(doc, out, overwrite=overwrite)
+        except SourceChangedError as exc:
+            if self.session.check_source(doc):  # changed back meanwhile
+                self.error.emit(str(exc))
+            return None
         except RestoreError as exc:
             self.error.emit(str(exc))
             return None

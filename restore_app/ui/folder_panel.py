@@ -153,6 +153,17 @@ class FolderPanel(QListWidget):
             )
         QTimer.singleShot(0, self._prioritise_visible)
 
+    def refresh(self, path: Path) -> None:
+        """Make ``path``'s thumbnail again: its file changed on disk."""
+        if path not in self.paths:
+            return
+        with self._lock:
+            self._pending.insert(0, self.paths.index(path))
+            gen = self._generation
+        self._pool.start(
+            _Loader(lambda g=gen: self._take(g), self._thumbnail, self._signals)
+        )
+
     def _take(self, generation: int) -> int | None:
         with self._lock:
             if generation != self._generation or not self._pending:

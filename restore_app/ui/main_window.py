@@ -28,6 +28,7 @@ from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
 from restore_app.app.workspace import Workspace
 from restore_app.core.damage import DAMAGE_KINDS, kind, layer_name
+from restore_app.core.errors import RestoreError
 from restore_app.ui.canvas import Canvas, ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self.index = -1
         self._wanted: Path | None = None
+        #: the message offering to reload a scan changed on disk, while shown
+        self.changed_box: QMessageBox | None = None
 
         self.canvas = Canvas(self.workspace.tools, self)
         self.setCentralWidget(self.canvas)
@@ -304,6 +307,7 @@ class MainWindow(QMainWindow):
         self.session.status_changed.connect(self._on_session_status_changed)
         self.session.sidecar_damaged.connect(self._show_error)
         self.session.save_failed.connect(self._on_save_failed)
+        self.session.source_changed.connect(self._on_source_changed)
         self.session.saved.connect(self._on_session_saved)
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
@@ -403,10 +407,50 @@ class MainWindow(QMainWindow):
             self.show_document(doc)
 
     def _on_save_failed(self, _path: Path, message: str) -> None:
+        self._flag_unsaved(message)
+        self._show_error(message)
+
+    def _flag_unsaved(self, message: str) -> None:
         self.save_label.setText("⚠ Work not saved")
         self.save_label.setToolTip(message)
         self.save_label.setVisible(True)
-        self._show_error(message)
+
+    def _on_source_changed(self, path: Path, message: str) -> None:
+        """The scan changed on disk under its work: say so once, with a way to
+        read it again (the work so far is set aside, not lost)."""
+        self._flag_unsaved(message)
+        self.statusBar().showMessage(message, 10000)
+        self.last_error = message
+        box = self.changed_box
+        if box is not None and box.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Restore", message, parent=self)
+        reload_button = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(reload_button)
+        reload_button.clicked.connect(lambda: self.reload_image(path))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()  # not exec(): the event loop, and any running job, go on
+        self.changed_box = box
+
+    def reload_image(self, path: Path) -> None:
+        """Read ``path`` again from disk; its work so far is set aside."""
+        try:
+            aside = self.session.reload(path)
+        except RestoreError as exc:
+            self._show_error(str(exc))
+            return
+        if aside is not None:
+            self.statusBar().showMessage(
+                f"{path.name} read again; the work on the version before is set "
+                f"aside in {aside}",
+                10000,
+            )
+        self.folder_panel.refresh(Path(path).resolve())
+        if not self.session.unsaved:
+            self.save_label.setVisible(False)
+        if self.doc is not None and self.doc.path == path:
+            self.show_index(self.index)
 
     def _on_session_saved(self, _path: Path) -> None:
         if not self.session.unsaved:
@@ -561,7 +605,8 @@ class MainWindow(QMainWindow):
         if self.doc is None:
             return
         self.canvas.set_preview(None, None)
-        self.jobs.run(self.doc, self.workspace.tools.task_settings)
+        if self.session.check_source(self.doc):
+            self.jobs.run(self.doc, self.workspace.tools.task_settings)
 
     def preview_tool(self) -> None:
         if self.doc is not None:

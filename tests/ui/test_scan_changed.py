@@ -97,3 +97,92 @@ def test_the_window_batch_takes_no_mask_saved_for_another_version(
     _rescan(scan)
     job = batch_job(window.session, prefs, Task.INPAINT, [scan], tmp_path / "o")
     assert job.masks == {} and job.protects == {}
+
+
+def test_reload_sets_the_old_work_aside_and_reads_the_new_scan(qtbot, window, tmp_path):
+    from restore_app.core.sidecar import Sidecar
+
+    scan, doc, mask = _open_with_a_mask(qtbot, window, tmp_path)
+    protect = np.zeros_like(mask)
+    protect[5:15, 5:15] = True
+    doc.set_mask(protect, "Protect", "protect")
+    window.session.flush()
+    # A stroke after the last save: only in memory and the journal.
+    later = mask.copy()
+    later[60:70, 20:140] = True
+    doc.set_mask(later, "Paint mask")
+
+    _rescan(scan)
+    window.run_tool()
+    box = window.changed_box
+    assert box is not None and box.isVisible()
+    assert "changed on disk since it was opened" in box.text()
+    assert "Reload" in [b.text() for b in box.buttons()]
+    # Asked again while the message is up: still one message.
+    window.run_tool()
+    assert window.changed_box is box
+
+    reload_button = next(b for b in box.buttons() if b.text() == "Reload")
+    reload_button.click()
+    qtbot.waitUntil(lambda: window.doc is not doc, timeout=10000)
+    new = window.doc
+    assert new.path == doc.path
+    assert np.array_equal(new.pixels, cv2.imread(str(scan))[..., ::-1])
+    assert not new.mask.any() and not new.protect.any()
+    assert doc.path not in window.session.unsaved
+    assert not window.save_label.isVisible()
+
+    # The old version's work, whole, is kept aside and never applied.
+    root = window.session.sidecar_for(scan).root
+    (aside,) = (root / "set-aside").iterdir()
+    kept = Sidecar(scan.parent, aside).load_state(scan.name)
+    assert (kept.source_size, kept.source_mtime_ns) == doc.image.identity.stamp
+    d = aside / "images" / scan.name
+    saved = cv2.imread(str(d / "mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.array_equal(saved, later)
+    saved = cv2.imread(str(d / "protect.png"), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.array_equal(saved, protect)
+    assert not list(d.glob("journal.*"))
+
+    # Work on the new scan saves against it; the old document reaches nothing.
+    doc.set_mask(mask, "Paint mask")
+    fresh = np.zeros_like(mask)
+    fresh[0:4, 0:4] = True
+    new.set_mask(fresh, "Paint mask")
+    window.session.flush()
+    assert doc.path not in window.session.unsaved
+    assert sidecar_lookup("mask")(scan) is not None
+    saved = cv2.imread(str(sidecar_lookup("mask")(scan)), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.array_equal(saved, fresh)
+
+
+def test_every_layer_survives_a_failed_then_retried_autosave(qtbot, window, tmp_path):
+    from restore_app.core.damage import layer_name
+
+    scan, doc, mask = _open_with_a_mask(qtbot, window, tmp_path)
+    doc.set_mask(mask, "Crack", layer_name("crack"))
+    doc.set_mask(mask, "Protect", "protect")
+    doc.keep_op_mask((0, 0), mask)
+    window.session.flush()
+    # An in-memory save's snapshot fails: everything it carried is marked
+    # again, the damage-map layers and the operation masks among it.
+    car = window.session.sidecar_for(scan)
+    real = car.save
+
+    def full_disk(_snap):
+        raise OSError(28, "No space left on device")
+
+    assert not doc.dirty
+    doc.set_mask(mask & False, "Crack", layer_name("crack"))
+    doc.keep_op_mask((1, 1), mask)
+    car.save = full_disk
+    window.session.save(doc)
+    qtbot.waitUntil(lambda: doc.path in window.session.unsaved, timeout=10000)
+    assert {layer_name("crack"), "op_masks"} <= doc.dirty
+    car.save = real
+    window.session.flush()
+    qtbot.waitUntil(lambda: doc.path not in window.session.unsaved, timeout=10000)
+    d = car.image_dir(scan.name)
+    assert not (d / "damage-crack.png").exists()
+    saved = np.load(d / "op-masks.npz")
+    assert len(saved.files) == 2
