@@ -29,6 +29,8 @@ LAYER_KEYS = {k.id: key for k, key in zip(DAMAGE_KINDS, "1234567890", strict=Fal
 # The areas come first after the kind: the panel is often narrow.
 _COLUMNS = ("Show", "Kind", "%", "Regions", "mm²", "Pixels", "Repair", "Key")
 _SHOW, _KIND, _SHARE, _REGIONS, _MM2, _PIXELS, _REPAIR, _KEY = range(len(_COLUMNS))
+#: the widest text each count column shows (a 100 MP scan all of one kind)
+_WIDEST = {_SHARE: "100.00", _REGIONS: "99999", _MM2: "99999.9", _PIXELS: "100,000,000"}
 
 
 class DamageMapPanel(QWidget):
@@ -66,7 +68,16 @@ class DamageMapPanel(QWidget):
         self.table.setMinimumWidth(0)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(_KIND, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        # The counts get room for a 100 MP scan's from the start, so the panel
+        # opens wide enough for them and never widens under the person.
+        fm = self.table.fontMetrics()
+        for col, widest in _WIDEST.items():
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            text = max(widest, _COLUMNS[col], key=fm.horizontalAdvance)
+            header.resizeSection(
+                col, fm.horizontalAdvance(text) + 3 * fm.averageCharWidth()
+            )
         self.table.cellClicked.connect(self._on_row_clicked)
         layout.addWidget(self.table)
         self.resolution = QLabel()
@@ -96,8 +107,13 @@ class DamageMapPanel(QWidget):
         self.refresh()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        # As narrow as the Images strip it shares a tab with; the table scrolls.
-        return QSize(200, 400)
+        # Wide enough for every column, areas included, without scrolling
+        # sideways: the window widens the tab it shares with the strip to this.
+        t = self.table
+        frame = 2 * t.frameWidth() + t.verticalScrollBar().sizeHint().width()
+        m = self.layout().contentsMargins()
+        width = t.horizontalHeader().length() + frame + m.left() + m.right()
+        return QSize(width, 400)
 
     # -- the document ---------------------------------------------------------------
 
@@ -134,7 +150,9 @@ class DamageMapPanel(QWidget):
             }
             for col, text in values.items():
                 item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight)
+                item.setTextAlignment(
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                )
                 self.table.setItem(i, col, item)
         self.resolution.setText(
             f"Resolution {dpi[0]:g} × {dpi[1]:g} dpi" if dpi else "unknown resolution"

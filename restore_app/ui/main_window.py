@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QWidget,
 )
 
 from restore_app.app.document import Document
@@ -115,14 +116,18 @@ class MainWindow(QMainWindow):
         map_dock = self._dock(
             "Damage Map", self.damage_map, Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        # A tab beside the strip: the strip keeps its height.
+        # A tab beside the strip: the strip keeps its height, and the side
+        # takes the width of whichever of the two is shown.
         self.tabifyDockWidget(images_dock, map_dock)
+        for dock, panel in (
+            (images_dock, self.folder_panel),
+            (map_dock, self.damage_map),
+        ):
+            dock.visibilityChanged.connect(
+                lambda shown, d=dock, p=panel: shown and self._fit_dock(d, p)
+            )
         images_dock.raise_()
-        self.resizeDocks(
-            [images_dock],
-            [self.folder_panel.sizeHint().width()],
-            Qt.Orientation.Horizontal,
-        )
+        self._fit_dock(images_dock, self.folder_panel)
         self.canvas.set_damage_visible(self.damage_map.visible_kinds())
         self.history = HistoryPanel()
         self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -414,6 +419,9 @@ class MainWindow(QMainWindow):
         self.save_label.setText("⚠ Work not saved")
         self.save_label.setToolTip(message)
         self.save_label.setVisible(True)
+
+    def _fit_dock(self, dock: QDockWidget, panel: QWidget) -> None:
+        self.resizeDocks([dock], [panel.sizeHint().width()], Qt.Orientation.Horizontal)
 
     def _on_source_changed(self, path: Path, message: str) -> None:
         """The scan changed on disk under its work: say so once, with a way to

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from ui_helpers import new_window, open_and_wait
 
-from restore_app.core.damage import kind
+from restore_app.core.damage import kind, layer_name
 from restore_app.core.proposal import DamageProposal
 
 
@@ -117,3 +118,32 @@ def test_a_proposal_fills_the_map_by_kind(qtbot, window, scans):
     assert not doc.mask.any() and doc.proposal is not None
     doc.undo_stack.undo()
     assert not doc.damage["scratch"].any()
+
+
+def test_the_damage_map_tab_opens_wide_enough_for_its_area_columns(
+    qtbot, window, tmp_path
+):
+    from PySide6.QtWidgets import QDockWidget
+
+    window.resize(1280, 800)  # a laptop's screen
+    path = tmp_path / "scan.png"
+    assert cv2.imwrite(str(path), np.full((300, 400, 3), 128, np.uint8))
+    doc = open_and_wait(qtbot, window, [path])
+    layer = np.zeros(doc.mask.shape, bool)
+    layer[10:200, 10:390] = True
+    doc.set_mask(layer, "Crack", layer_name("crack"))
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    table = window.damage_map.table
+
+    docks["Damage Map"].raise_()
+    qtbot.waitUntil(lambda: docks["Damage Map"].isVisible())
+    window.damage_map.refresh()
+    qtbot.wait(50)
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()
+
+    # Back to the strip: the side goes back to the strip's width.
+    docks["Images"].raise_()
+    qtbot.waitUntil(lambda: docks["Images"].isVisible())
+    qtbot.wait(50)
+    assert docks["Images"].width() < docks["Damage Map"].sizeHint().width()
