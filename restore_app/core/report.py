@@ -20,13 +20,16 @@ from restore_app.core.image import read_image
 
 #: Longest side of the images placed in the report, in pixels.
 PREVIEW = 900
-_PALETTE = (
-    (255, 64, 64),
-    (64, 160, 255),
-    (255, 200, 0),
-    (40, 150, 255),
-    (200, 64, 255),
+#: Colours of the operations' masks (what was repaired), none of them a damage
+#: kind's or the protected region's; drawn as outlines, the kinds as fills.
+OPERATION_COLOURS = (
+    (255, 0, 200),
+    (0, 255, 140),
+    (140, 255, 255),
+    (255, 170, 190),
 )
+#: How much of a damage layer's colour covers the picture under it.
+FILL_ALPHA = 0.45
 
 
 def to_display(px: np.ndarray) -> np.ndarray:
@@ -54,11 +57,27 @@ def _preview(path: Path) -> np.ndarray | None:
     return rgb
 
 
-def _mask_colour(name: str, i: int) -> tuple[int, int, int]:
+def _layer_kind(name: str) -> Any:
+    """The damage kind a report mask stands for (``damage-crack``), or None
+    for an operation's mask (``01-inpaint``)."""
     for k in DAMAGE_KINDS:
-        if k.id in name:
-            return k.colour
-    return _PALETTE[i % len(_PALETTE)]
+        if name == f"damage-{k.id}":
+            return k
+    return None
+
+
+def _mask_colour(name: str, i: int) -> tuple[int, int, int]:
+    k = _layer_kind(name)
+    return k.colour if k is not None else OPERATION_COLOURS[i % len(OPERATION_COLOURS)]
+
+
+def _outline(out: np.ndarray, m: np.ndarray, colour, width: int) -> np.ndarray:
+    contours, _ = cv2.findContours(
+        m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+    )
+    out = np.ascontiguousarray(out)
+    cv2.drawContours(out, contours, -1, tuple(int(c) for c in colour), width)
+    return out
 
 
 def _overlay(
@@ -66,17 +85,32 @@ def _overlay(
     masks: list[tuple[str, np.ndarray]],
     protected: list[np.ndarray] = (),
 ) -> np.ndarray:
-    out = (base.astype(np.float32) * 0.55).astype(np.uint8)
+    """The map: each damage kind a translucent fill in its colour (the damage
+    stays visible under it), each operation's mask an outline, the protected
+    region a thicker outline of its own colour."""
+    out = (base.astype(np.float32) * 0.8).astype(np.uint8)
     size = (base.shape[1], base.shape[0])
+
+    def fit(m: np.ndarray) -> np.ndarray:
+        return cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+
+    ops = []
     for i, (name, m) in enumerate(masks):
-        m = cv2.resize(m.astype(np.uint8), size) > 0
-        out[m] = _mask_colour(name, i)
+        colour = _mask_colour(name, i)
+        m = fit(m)
+        if _layer_kind(name) is None:
+            ops.append((m, colour))
+            continue
+        tint = np.asarray(colour, np.float32)
+        out[m] = (out[m] * (1 - FILL_ALPHA) + tint * FILL_ALPHA).astype(np.uint8)
+    # An operation's outline is drawn a little outside its mask, so the kinds'
+    # fills inside it stay in view.
+    halo = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    for m, colour in ops:
+        out = _outline(out, cv2.dilate(m.astype(np.uint8), halo), colour, 1)
     for m in protected:
-        m = cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-        contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        out = np.ascontiguousarray(out)
         # An outline, not a fill: the protected region is not damage.
-        cv2.drawContours(out, contours, -1, PROTECT_RGB, 2)
+        out = _outline(out, fit(m), PROTECT_RGB, 2)
     return out
 
 
@@ -264,7 +298,12 @@ def write_report(
             pdf.add_page()
             pdf.set_font("Helvetica", "B", 11)
             pdf.cell(0, 6, "Damage map", new_x="LMARGIN", new_y="NEXT")
+            # The map, its table and the protected line share one page: a
+            # tall scan's map is made smaller rather than the table broken.
+            table_h = 6 + 5 * len(masks) + 6 * len(protected) + 3
+            room = pdf.h - pdf.b_margin - pdf.get_y() - table_h
             width = pdf.w - 2 * pdf.l_margin
+            width = min(width, room * before.shape[1] / before.shape[0])
             height = width * before.shape[0] / before.shape[1]
             place(_overlay(before, masks, protected), "map.png", pdf.l_margin, width)
             pdf.ln(height + 3)
