@@ -204,3 +204,25 @@ def test_the_report_files_the_scan_the_automatic_mask_and_crops_at_full_size(
     assert "The largest repairs at 100 %" in text and "before | after: x " in text
     images = sum(len(p.images) for p in reader.pages)
     assert images >= 2 + 1 + 2  # before, after, the map, a pair of crops
+
+
+def test_a_tall_scans_damage_map_keeps_its_table_on_its_page(cli, tmp_path) -> None:
+    """The map of a portrait scan is made smaller rather than its table (and
+    the protected line under it) broken onto the next page."""
+    from pypdf import PdfReader
+
+    save_png(tmp_path / "scan.png", photo(300, 120))
+    save_mask(tmp_path / "mask.png", scratch_mask(300, 120))
+    keep = np.zeros((300, 120), bool)
+    keep[:, :20] = True
+    save_mask(tmp_path / "keep.png", keep)
+    r = cli("inpaint", "scan.png", "--mask", "mask.png", "-o", "out.png",
+            "--protect", "keep.png", "--model", "inpaint.telea")  # fmt: skip
+    assert r.code == 0, r.err
+    assert cli("report", "out.png.json").code == 0
+    pages = [
+        " ".join(p.extract_text().split())
+        for p in PdfReader(tmp_path / "out.png.report.pdf").pages
+    ]
+    (page,) = [p for p in pages if "Damage map" in p]
+    assert "01-inpaint" in page and "Protected as original" in page
