@@ -229,7 +229,7 @@ def real_prints(detector_ids: list[str], folders: list[Path]) -> dict[str, dict]
     import cv2
 
     from restore_app.core.detect_scores import _near
-    from restore_app.models.batch import DetectSettings, _propose
+    from restore_app.pipeline.detect import DetectSettings, propose
 
     avoid_boxes = _avoid_boxes()
     out = {}
@@ -248,7 +248,7 @@ def real_prints(detector_ids: list[str], folders: list[Path]) -> dict[str, dict]
             truth = cv2.imread(str(truth_path), cv2.IMREAD_UNCHANGED) > 0
             found = {}
             for medium in ("auto", "print"):
-                found[medium] = _propose(
+                found[medium] = propose(
                     img, DetectSettings(did, medium=medium), None, "cpu", None, None
                 )
             auto = found["auto"]

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from restore_app.core.damage import colour_labels  # noqa: E402
-from restore_app.models.batch import DetectSettings, _propose  # noqa: E402
 from restore_app.models.engine import restore  # noqa: E402
+from restore_app.pipeline.detect import DetectSettings, propose  # noqa: E402
 from restore_app.resources import samples_dir  # noqa: E402
 
 #: The film scan's crop (x0, y0, x1, y1): night sky with dust and a hair, and
@@ -48,7 +48,7 @@ def _overlay(rgb: np.ndarray, labels: np.ndarray, doubtful: np.ndarray) -> np.nd
 
 
 def row(rgb: np.ndarray, dpi=None) -> tuple[list[np.ndarray], dict]:
-    found = _propose(rgb, DetectSettings(), None, "cpu", None, None, dpi)
+    found = propose(rgb, DetectSettings(), None, "cpu", None, None, dpi)
     op = found.operation
     proposal = found.labels.copy()
     shown = _overlay(rgb, proposal, found.doubtful)

@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from restore_app.models.batch import DetectSettings, _propose  # noqa: E402
 from restore_app.models.detection import detect  # noqa: E402
+from restore_app.pipeline.detect import DetectSettings, propose  # noqa: E402
 from restore_app.resources import samples_dir  # noqa: E402
 
 DETECTORS = ("detect.tophat", "detect.unet")
@@ -61,12 +61,12 @@ def peak_mb() -> float:
 
 def measure(detector_id: str, megapixels: float) -> dict:
     """What ``detect -o`` does: detection with the medium decided, the faces
-    found and every proposed region checked (``_propose``)."""
+    found and every proposed region checked (``propose``)."""
     scan = make_scan(megapixels)
     detect(scan[:256, :256], detector_id=detector_id, device="cpu")  # warm-up
     before = peak_mb()
     t = time.perf_counter()
-    found = _propose(scan, DetectSettings(detector_id), None, "cpu", None, None)
+    found = propose(scan, DetectSettings(detector_id), None, "cpu", None, None)
     seconds = time.perf_counter() - t
     return {
         "seconds": seconds,

@@ -1,6 +1,6 @@
 """Batch from the window: the chosen images with what the person made for each.
 
-The same batch as ``restore-app batch`` (``models.batch.run_batch`` runs it);
+The same batch as ``restore-app batch`` (``pipeline.folder.run_batch`` runs it);
 what the window adds is where each image's masks come from: the working mask
 and the protect layer saved in its sidecar, or, for inpainting an image
 without a painted mask, its reviewed damage proposal.
@@ -13,7 +13,7 @@ from pathlib import Path
 from restore_app.app.preferences import Preferences
 from restore_app.app.session import Session
 from restore_app.core.tasks import Task
-from restore_app.models.jobs import BatchJob
+from restore_app.pipeline.jobs import BatchJob
 
 
 def batch_job(

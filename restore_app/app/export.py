@@ -19,7 +19,7 @@ def export_path(doc: Document, preferences: Preferences) -> Path:
     of the preferences, or in ``SCANS-restored`` beside the scans' folder
     (never among the scans, where it would be taken for one)."""
     from restore_app.core.naming import default_output_dir, derivative_path
-    from restore_app.models.batch import output_suffix
+    from restore_app.pipeline.files import output_suffix
 
     folder = preferences.output_dir
     return derivative_path(

@@ -26,7 +26,7 @@ from restore_app.core.masks import mask_bounds, mask_sha256
 from restore_app.core.tasks import Task, task_options
 from restore_app.core.tiling import Box
 from restore_app.models.engine import MAX_CONTEXT
-from restore_app.models.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
+from restore_app.pipeline.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 
 #: The heal brush's fill: instant, and grain continued into it.
 HEAL_RESTORER = "inpaint.telea-grain"

@@ -61,10 +61,12 @@ class Manifest:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from restore_app.models.batch import (
+    from restore_app.pipeline.detect import DetectSettings
+    from restore_app.pipeline.folder import (
         BatchItem,
+        BatchOptions,
         BatchUsageError,
-        DetectSettings,
+        Step,
         run_batch,
     )
 
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_of(args.op, args)
     lookups = {}
     if args.sidecar_masks:
-        from restore_app.models.batch import sidecar_lookup
+        from restore_app.pipeline.files import sidecar_lookup
 
         lookups = {
             "mask_lookup": sidecar_lookup("mask"),
@@ -121,33 +123,38 @@ def run(args: argparse.Namespace) -> int:
 
     engine = None
     if args.engine == "ray":
-        from restore_app.models.cluster import ray_engine
+        from restore_app.pipeline.cluster import ray_engine
 
         engine = ray_engine(args.address, args.workers, args.gpus_per_worker)
     elif args.address or args.workers or args.gpus_per_worker is not None:
         raise UsageError("--address, --workers and --gpus-per-worker need --engine ray")
     try:
-        report = run_batch(
-            args.input_dir,
-            args.output,
+        step = Step(
             task=args.op,
-            masks_dir=args.masks,
             restorer_id=args.model,
             strength=args.strength,
-            recursive=args.recursive,
-            include_derivatives=args.include_derivatives,
-            protect_dir=args.protect,
-            verify=args.verify,
-            about={**about(args), "engine": args.engine},
-            engine=engine,
-            auto_masks=args.auto_masks,
             options=options,
             detect=DetectSettings(
                 args.detector, args.sensitivity, args.kinds, args.medium
             ),
-            **lookups,
-            overwrite=args.overwrite,
+            auto_masks=args.auto_masks,
             device=args.device,
+            about={**about(args), "engine": args.engine},
+        )
+        report = run_batch(
+            args.input_dir,
+            args.output,
+            BatchOptions(
+                step,
+                masks_dir=args.masks,
+                protect_dir=args.protect,
+                recursive=args.recursive,
+                include_derivatives=args.include_derivatives,
+                overwrite=args.overwrite,
+                verify=args.verify,
+                **lookups,
+            ),
+            engine=engine,
             on_item=on_item,
             on_progress=on_progress,
         )

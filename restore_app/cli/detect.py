@@ -11,7 +11,7 @@ from restore_app.cli.single import about
 
 
 def run(args: argparse.Namespace) -> int:
-    from restore_app.models.batch import DetectSettings, detect_file
+    from restore_app.pipeline.detect import DetectSettings, detect_file
 
     source, output = Path(args.image), Path(args.output)
     if output.suffix.lower() != ".png":

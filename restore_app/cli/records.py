@@ -11,7 +11,7 @@ from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
 
 def run_verify(args: argparse.Namespace) -> int:
     from restore_app.core.record import record_path
-    from restore_app.models.replay import verify
+    from restore_app.pipeline.replay import verify
 
     output = Path(args.output)
     if output.suffix == ".json" and not record_path(output).exists():
@@ -53,7 +53,7 @@ def _default_output(record: Path) -> Path:
 
 def run_replay(args: argparse.Namespace) -> int:
     from restore_app.core.formats import WRITE_EXTENSIONS
-    from restore_app.models.replay import replay
+    from restore_app.pipeline.replay import replay
 
     record = Path(args.record)
     output = Path(args.output) if args.output else _default_output(record)

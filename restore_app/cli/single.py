@@ -22,7 +22,7 @@ def about(args: argparse.Namespace) -> dict[str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from restore_app.core.formats import WRITE_EXTENSIONS
-    from restore_app.models.batch import restore_file
+    from restore_app.pipeline.files import restore_file
 
     source, output = Path(args.image), Path(args.output)
     options = options_of(args.command, args)

@@ -110,3 +110,11 @@ def list_images(
     return sorted(
         p for p in found if p.is_file() and (derivatives or not is_derivative(p))
     )
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file (by identity where both exist)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()

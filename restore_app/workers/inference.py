@@ -17,8 +17,8 @@ import traceback
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from restore_app.core.errors import Cancelled, RestoreError
-from restore_app.models import jobs
-from restore_app.models.jobs import Job
+from restore_app.pipeline import jobs
+from restore_app.pipeline.jobs import Job
 
 log = logging.getLogger(__name__)
 

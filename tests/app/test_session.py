@@ -104,7 +104,7 @@ def test_a_batch_from_the_window_uses_each_images_saved_masks(tmp_path):
     from restore_app.app.batch import batch_job
     from restore_app.core.image import read_image
     from restore_app.core.tasks import Task
-    from restore_app.models import jobs
+    from restore_app.pipeline import jobs
 
     paths = _scans(tmp_path / "scans")
     post = QueuePost()

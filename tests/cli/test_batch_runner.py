@@ -8,7 +8,7 @@ from cli_helpers import photo, save_mask, save_png, scratch_mask
 from PIL import Image
 
 from restore_app.core.cancel import CancelToken
-from restore_app.models.batch import BatchUsageError, run_batch
+from restore_app.pipeline.folder import BatchOptions, BatchUsageError, Step, run_batch
 
 
 def _scans(tmp_path, names):
@@ -34,8 +34,7 @@ def test_cancel_stops_between_images_and_reports_what_was_done(tmp_path) -> None
     report = run_batch(
         src,
         tmp_path / "out",
-        task="denoise",
-        strength=0.5,
+        BatchOptions(Step("denoise", strength=0.5)),
         on_item=on_item,
         cancel=token,
     )
@@ -54,10 +53,11 @@ def test_selected_files_with_masks_from_a_lookup(tmp_path) -> None:
     report = run_batch(
         src,
         tmp_path / "out",
-        task="inpaint",
-        restorer_id="inpaint.ns",
+        BatchOptions(
+            Step("inpaint", restorer_id="inpaint.ns"),
+            mask_lookup=lambda p: keep / "b-mask.png" if p.name == "b.png" else None,
+        ),
         files=[src / "b.png", src / "c.png"],
-        mask_lookup=lambda p: keep / "b-mask.png" if p.name == "b.png" else None,
         on_progress=lambda done, total: progress.append((done, total)),
     )
     assert [p.name for p in report.done] == ["b.png"]
@@ -69,7 +69,9 @@ def test_selected_files_with_masks_from_a_lookup(tmp_path) -> None:
 
 def test_two_inputs_with_one_output_name(tmp_path) -> None:
     src = _scans(tmp_path, ["a.bmp", "a.png"])
-    report = run_batch(src, tmp_path / "out", task="deblur", strength=0.5)
+    report = run_batch(
+        src, tmp_path / "out", BatchOptions(Step("deblur", strength=0.5))
+    )
     assert len(report.done) == 1
     ((path, why),) = report.failed
     assert "same output name" in why
@@ -79,9 +81,8 @@ def test_mask_folder_inside_the_input_is_not_restored(tmp_path) -> None:
     src = _scans(tmp_path, ["a.png"])
     (src / "masks").mkdir()
     save_mask(src / "masks" / "a.png", scratch_mask())
-    report = run_batch(
-        src, tmp_path / "out", task="inpaint", masks_dir=src / "masks", recursive=True
-    )
+    options = BatchOptions(Step("inpaint"), masks_dir=src / "masks", recursive=True)
+    report = run_batch(src, tmp_path / "out", options)
     assert [p.name for p in report.done] == ["a.png"] and not report.failed
 
 
@@ -89,5 +90,5 @@ def test_mask_folder_inside_the_input_is_not_restored(tmp_path) -> None:
 def test_output_in_the_input_is_refused_before_anything(tmp_path, inside) -> None:
     src = _scans(tmp_path, ["a.png"])
     with pytest.raises(BatchUsageError):
-        run_batch(src, src / inside, task="denoise")
+        run_batch(src, src / inside, BatchOptions(Step("denoise")))
     assert sorted(p.name for p in src.iterdir()) == ["a.png"]

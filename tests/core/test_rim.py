@@ -45,8 +45,8 @@ def test_the_fill_records_the_grown_mask_and_replays_it_bit_for_bit(tmp_path):
     import json
 
     from restore_app.core.masks import read_mask, write_mask
-    from restore_app.models.batch import restore_file
-    from restore_app.models.replay import replay
+    from restore_app.pipeline.files import restore_file
+    from restore_app.pipeline.replay import replay
 
     img, core, rim = crack()
     src = tmp_path / "print.png"

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from restore_app.core.detect_scores import Counts
-from restore_app.models.batch import DetectSettings, _propose
 from restore_app.models.detection import detect
+from restore_app.pipeline.detect import DetectSettings, propose
 from restore_app.resources import samples_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def _rgb(path: Path) -> np.ndarray:
 
 def _automatic(img: np.ndarray) -> np.ndarray:
     """What ``--auto-masks`` fills: the confident proposal."""
-    return _propose(np.ascontiguousarray(img), DetectSettings(), None, "cpu",
+    return propose(np.ascontiguousarray(img), DetectSettings(), None, "cpu",
                     None, None).mask  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def test_eyes_buttons_and_plate_borders_are_never_filled_unattended():
     ):
         assert not _automatic(crop).any(), what
     # On the whole print the eyes and the mouth are found and kept back.
-    found = _propose(boy, DetectSettings(), None, "cpu", None, None)
+    found = propose(boy, DetectSettings(), None, "cpu", None, None)
     reasons = {r["reason"] for r in found.operation["left_out"]}
     assert "eye_or_mouth" in reasons
     assert not found.mask[92:106, 135:165].any()  # the eyes (detect_boxes.json)

@@ -8,7 +8,7 @@ import numpy as np
 from ui_helpers import open_and_wait
 
 from restore_app.core.image import read_image
-from restore_app.models.batch import restore_file
+from restore_app.pipeline.files import restore_file
 
 
 def _faded_scan(path) -> None:

@@ -124,7 +124,7 @@ def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     assert (doc2.proposed_labels() > 0).any()
     # The folder's detection proposes the command line's pixels, and the
     # window's batch takes what Accept would.
-    from restore_app.models.batch import detect_file
+    from restore_app.pipeline.detect import detect_file
 
     detect_file(second, tmp_path / "cli.png")
     cli = cv2.imread(str(tmp_path / "cli.png"), cv2.IMREAD_GRAYSCALE) > 0
@@ -228,7 +228,7 @@ def test_review_tool_drops_and_restores_regions_and_keeps_doubtful_ones(
 def test_window_detect_and_accept_give_the_command_lines_pixels(
     qtbot, window, tmp_path, sensitivity
 ):
-    from restore_app.models.batch import DetectSettings, detect_file
+    from restore_app.pipeline.detect import DetectSettings, detect_file
 
     folder = _aged_folder(tmp_path)
     doc = open_and_wait(qtbot, window, [folder])

@@ -138,7 +138,7 @@ def test_export_writes_the_masks_and_the_same_record_as_the_command_line(
     import json
 
     from restore_app.core.masks import read_mask
-    from restore_app.models.batch import restore_file
+    from restore_app.pipeline.files import restore_file
 
     doc = open_and_wait(qtbot, window, [scans])
     mask = np.zeros(doc.mask.shape, bool)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from ui_helpers import open_and_wait
 
-from restore_app.models.batch import sidecar_lookup
+from restore_app.pipeline.files import sidecar_lookup
 
 
 def _write(path, seed: int) -> None:

@@ -203,7 +203,7 @@ def test_the_window_and_the_command_line_give_the_same_pixels(
 ):
     from restore_app.core.image import read_image
     from restore_app.core.masks import write_mask
-    from restore_app.models.batch import restore_file
+    from restore_app.pipeline.files import restore_file
 
     doc = open_and_wait(qtbot, window, [scans])
     mask = np.zeros(doc.mask.shape, bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from restore_app.models.jobs import RestoreJob
+from restore_app.pipeline.jobs import RestoreJob
 from restore_app.workers.inference import InferenceService
 
 

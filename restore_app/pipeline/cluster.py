@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from restore_app.core.errors import RestoreError
-from restore_app.models.batch import BatchItem, Work, process
+from restore_app.pipeline.folder import BatchItem, Work, process
 
 
 class ClusterError(RestoreError):
@@ -32,7 +32,7 @@ def ray_engine(
     workers: int | None = None,
     gpus_per_worker: float | None = None,
 ):
-    """An engine for :func:`restore_app.models.batch.run_batch` on Ray: connects
+    """An engine for :func:`restore_app.pipeline.folder.run_batch` on Ray: connects
     to ``address`` (a running cluster) or starts a local one for the run."""
     # Offline and quiet: no usage statistics, no dashboard, no worker logs on
     # the terminal (a failure arrives as the image's one-line reason).

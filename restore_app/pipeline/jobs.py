@@ -62,7 +62,7 @@ class RestoreJob:
 
 @dataclass(frozen=True, eq=False)
 class BatchJob:
-    """A folder batch through :func:`restore_app.models.batch.run_batch`."""
+    """A folder batch through :func:`restore_app.pipeline.folder.run_batch`."""
 
     input_dir: Path
     output_dir: Path
@@ -209,7 +209,7 @@ def _run_detect_folder(job: DetectFolderJob, on_progress: Progress) -> Any:
 
 
 def _run_batch(job: BatchJob, on_progress: Progress) -> Any:
-    from restore_app.models.batch import run_batch
+    from restore_app.pipeline.folder import BatchOptions, Step, run_batch
 
     masks = job.masks or {}
     protects = job.protects or {}
@@ -225,19 +225,24 @@ def _run_batch(job: BatchJob, on_progress: Progress) -> Any:
         part = done * 1000 // max(total, 1)
         on_progress(images[0] * 1000 + min(part, 999), images[1] * 1000)
 
-    report = run_batch(
-        job.input_dir,
-        job.output_dir,
+    step = Step(
         task=job.task,
         restorer_id=job.restorer_id,
         strength=job.strength,
         options=job.options,
-        overwrite=job.overwrite,
         device=job.device,
         tile_size=job.tile_size,
+    )
+    report = run_batch(
+        job.input_dir,
+        job.output_dir,
+        BatchOptions(
+            step,
+            mask_lookup=(lambda p: masks.get(Path(p).resolve())) if masks else None,
+            protect_lookup=(lambda p: protects.get(Path(p).resolve())),
+            overwrite=job.overwrite,
+        ),
         files=list(job.files) if job.files is not None else None,
-        mask_lookup=(lambda p: masks.get(Path(p).resolve())) if masks else None,
-        protect_lookup=(lambda p: protects.get(Path(p).resolve())),
         on_progress=on_images,
         on_image_progress=on_tiles,
         cancel=job.cancel,
