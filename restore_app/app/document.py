@@ -22,6 +22,7 @@ from restore_app.core.history import (
     changed_tiles,
     tile_box,
 )
+from restore_app.core.layers import BY_NAME, LAYERS, OTHER_PARTS
 from restore_app.core.masks import mask_bounds
 from restore_app.core.proposal import DamageProposal, review_kinds
 from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
@@ -174,17 +175,17 @@ class Document:
             image.pixels = image.pixels.copy()
         self.pixels: np.ndarray = image.pixels
         h, w = self.pixels.shape[:2]
-        self.mask = np.zeros((h, w), dtype=bool)
-        self.repaired = np.zeros((h, w), dtype=bool)
-        # "Original — do not repair": no tool changes these pixels.
-        self.protect = np.zeros((h, w), dtype=bool)
-        # The damage map: a layer per kind, made when first marked; documents
-        # the damage whether or not it is repaired.
-        self.damage: dict[str, np.ndarray] = {}
-        # A detector's proposal under review (None: none), the proposed pixels
-        # the person erased, and the sensitivity and kinds chosen.
+        # The mask layers (core.layers), bool (H, W) each: the working mask,
+        # the repaired regions, the protected original, the proposal's
+        # rejected pixels, and the damage map's kinds once first marked.
+        self.layers: dict[str, np.ndarray] = {
+            layer.name: np.zeros((h, w), dtype=bool)
+            for layer in LAYERS
+            if not layer.on_demand
+        }
+        # A detector's proposal under review (None: none), and the sensitivity
+        # and kinds chosen.
         self.proposal: DamageProposal | None = None
-        self.rejected = np.zeros((h, w), dtype=bool)
         self.review: dict[str, Any] = {}
         # The masks operations used: id -> (x0, y0, bool crop), for exports.
         self.op_masks: dict[str, tuple[int, int, np.ndarray]] = {}
@@ -224,6 +225,36 @@ class Document:
         return self.path.name
 
     @property
+    def mask(self) -> np.ndarray:
+        """The working mask: True where a pixel is to be restored."""
+        return self.layers["mask"]
+
+    @property
+    def repaired(self) -> np.ndarray:
+        """The damage record: True where a fill already repaired the image."""
+        return self.layers["repaired"]
+
+    @property
+    def protect(self) -> np.ndarray:
+        """ "Original — do not repair": no tool changes these pixels."""
+        return self.layers["protect"]
+
+    @property
+    def rejected(self) -> np.ndarray:
+        """The proposed pixels the person erased in review."""
+        return self.layers["rejected"]
+
+    @property
+    def damage(self) -> dict[str, np.ndarray]:
+        """The damage map's layers marked so far, by kind id; documents the
+        damage whether or not it is repaired."""
+        return {
+            kid: layer
+            for name, layer in self.layers.items()
+            if (kid := layer_kind(name)) is not None
+        }
+
+    @property
     def width(self) -> int:
         return int(self.pixels.shape[1])
 
@@ -232,22 +263,19 @@ class Document:
         return int(self.pixels.shape[0])
 
     def array(self, name: str) -> np.ndarray:
-        """An edited array by name; ``damage:KIND`` is that kind's damage-map
-        layer, made (empty) the first time it is asked for."""
-        kid = layer_kind(name)
-        if kid is not None:
-            layer = self.damage.get(kid)
-            if layer is None:
+        """An edited array by name ("pixels" or a layer of core.layers); a
+        damage-map layer is made (empty) the first time it is asked for."""
+        if name == "pixels":
+            return self.pixels
+        layer = self.layers.get(name)
+        if layer is None:
+            kid = layer_kind(name)
+            if kid is not None:
                 kind(kid)  # an unknown kind is an error, not a new layer
-                layer = self.damage[kid] = np.zeros(self.mask.shape, bool)
-            return layer
-        return {
-            "pixels": self.pixels,
-            "mask": self.mask,
-            "repaired": self.repaired,
-            "protect": self.protect,
-            "rejected": self.rejected,
-        }[name]
+            if not BY_NAME[name].on_demand:
+                raise KeyError(name)
+            layer = self.layers[name] = np.zeros(self.mask.shape, bool)
+        return layer
 
     def damage_labels(self) -> np.ndarray:
         """uint8 label image of the damage map (a later kind of the table wins
@@ -275,22 +303,19 @@ class Document:
         elif name != "state" and self.status not in ("edited",):
             self.status = "edited"
             self.dirty.add("state")
-        damage_kind = layer_kind(name)
-        if name in ("mask", "protect", "rejected") or damage_kind is not None:
-            self.layer_edited.emit(name, box)
-        if damage_kind is not None:
-            self.damage_changed.emit(damage_kind, box)
-        if name in ("proposal", "rejected"):
+        layer = BY_NAME.get(name)
+        if layer is not None:
+            if layer.journaled:
+                self.layer_edited.emit(name, box)
+            if layer.signal == "damage_changed":
+                self.damage_changed.emit(layer_kind(name), box)
+            else:
+                getattr(self, layer.signal).emit(box)
+        elif name == "proposal":
             self.proposal_changed.emit(box)
         elif name == "pixels":
             self.unexported = True
             self.pixels_changed.emit(box)
-        elif name == "mask":
-            self.mask_changed.emit(box)
-        elif name == "repaired":
-            self.repaired_changed.emit(box)
-        elif name == "protect":
-            self.protect_changed.emit(box)
         self.state_changed.emit(self)
 
     def _count_pixel_write(self, box: Box | None) -> None:
@@ -673,14 +698,7 @@ class Document:
 
     def restore_saved(self, saved: SavedImage) -> None:
         """Bring back what the sidecar held: mask, record, changed tiles, state."""
-        if saved.mask is not None:
-            self.mask[:] = saved.mask
-        if saved.repaired is not None:
-            self.repaired[:] = saved.repaired
-        if saved.protect is not None:
-            self.protect[:] = saved.protect
         self.op_masks = dict(saved.op_masks)
-        self.damage = {k: v.copy() for k, v in saved.damage.items()}
         for (ty, tx), tile in saved.tiles.items():
             x0, y0, x1, y1 = tile_box(self.pixels.shape, ty, tx)
             self.originals.preserve(self.pixels, x0, y0, x1, y1)
@@ -702,8 +720,10 @@ class Document:
                 "kinds": list(meta.get("kinds", [k.id for k in DAMAGE_KINDS])),
                 "kept": [list(p) for p in meta.get("kept", [])],
             }
-            if saved.rejected is not None:
-                self.rejected[:] = saved.rejected
+        for name, saved_layer in saved.masks.items():
+            if BY_NAME[name].with_proposal and self.proposal is None:
+                continue  # the review it belonged to has ended
+            self.array(name)[:] = saved_layer
         self.settings = dict(st.settings)
         self.operations = list(st.operations)
         self.exports = list(st.exports)
@@ -712,11 +732,11 @@ class Document:
         self.dirty.clear()
         if saved.damaged:
             # What survived of a damaged entry is written again, whole.
-            self.dirty |= {"mask", "repaired", "protect", "pixels", "state"}
+            self.dirty |= set(self.layers) | set(OTHER_PARTS)
         if saved.journaled:
             # Edits replayed from the journal go into the mask files.
-            self.dirty |= {"mask", "protect", "rejected", "state"}
-            self.dirty |= {layer_name(k) for k in self.damage}
+            self.dirty |= {n for n in self.layers if BY_NAME[n].journaled}
+            self.dirty.add("state")
         if st.status == "exported":
             self._exported = self._changed_digest()
 
@@ -781,9 +801,7 @@ class Document:
         """Copies of what changed since the last save (``whole``: of all the
         work), for a background writer."""
         if whole:
-            self.dirty |= {"mask", "repaired", "protect", "rejected", "proposal"}
-            self.dirty |= {"op_masks", "pixels", "state"}
-            self.dirty |= {layer_name(k) for k in self.damage}
+            self.dirty |= set(self.layers) | set(OTHER_PARTS)
         size, mtime = stamp
         state = ImageState(
             name=self.name,
@@ -798,23 +816,17 @@ class Document:
             proposal=self.proposal_meta(),
         )
         snap = ImageSnapshot(state)
-        if "proposal" in self.dirty and self.proposal is not None:
-            snap.proposal = (self.proposal.probability, self.proposal.kinds)
-        if "rejected" in self.dirty or "proposal" in self.dirty:
-            snap.rejected = self.rejected.copy()
-        if "mask" in self.dirty:
-            snap.mask = self.mask.copy()
-        if "repaired" in self.dirty:
-            snap.repaired = self.repaired.copy()
-        if "protect" in self.dirty:
-            snap.protect = self.protect.copy()
+        if "proposal" in self.dirty:
+            if self.proposal is not None:
+                snap.proposal = (self.proposal.probability, self.proposal.kinds)
+            self.dirty.add("rejected")  # a new review starts with none erased
+        snap.masks = {
+            name: layer.copy()
+            for name, layer in self.layers.items()
+            if name in self.dirty
+        }
         if "op_masks" in self.dirty:
             snap.op_masks = dict(self.op_masks)
-        changed = [k for k in map(layer_kind, self.dirty) if k is not None]
-        if changed:
-            snap.damage = {
-                k: self.damage[k].copy() for k in changed if k in self.damage
-            }
         if "pixels" in self.dirty:
             tiles = {}
             for key in self.originals.changed(self.pixels):

@@ -24,15 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from restore_app.core.damage import DAMAGE_KINDS, layer_name
+from restore_app.core.layers import LAYERS
 from restore_app.core.segments import append as append_bytes
 from restore_app.core.segments import numbered
 
-#: Mask layers journaled, with their one-byte codes; a damage-map layer is
-#: 16 plus its kind's label.
-LAYERS = {"mask": 1, "protect": 2, "rejected": 3}
-LAYERS |= {layer_name(k.id): 16 + k.label for k in DAMAGE_KINDS}
-_NAMES = {v: k for k, v in LAYERS.items()}
+#: The journaled layers' one-byte codes, by name (core.layers).
+_CODES = {layer.name: layer.journal_code for layer in LAYERS if layer.journaled}
+_NAMES = {v: k for k, v in _CODES.items()}
 _HEAD = struct.Struct("<2sB4I")
 _CRC = struct.Struct("<I")
 #: Record magic: with a CRC-32 (this release), without (earlier ones).
@@ -49,7 +47,7 @@ def append(folder: Path, seq: int, layer: str, box, bits: np.ndarray) -> None:
     ``seq`` of ``folder``; the write reaches the system before this returns."""
     x0, y0, x1, y1 = (int(v) for v in box)
     payload = np.packbits(np.ascontiguousarray(bits, dtype=bool), axis=None)
-    record = _HEAD.pack(_CHECKED, LAYERS[layer], x0, y0, x1, y1) + payload.tobytes()
+    record = _HEAD.pack(_CHECKED, _CODES[layer], x0, y0, x1, y1) + payload.tobytes()
     record += _CRC.pack(zlib.crc32(record))
     append_bytes(folder / f"journal.{seq}.bin", record)
 

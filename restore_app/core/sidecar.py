@@ -42,8 +42,8 @@ import numpy as np
 
 from restore_app.core import journal
 from restore_app.core.atomic import publish
-from restore_app.core.damage import DAMAGE_KINDS, layer_kind, layer_name
 from restore_app.core.history import TILE, tile_box
+from restore_app.core.layers import BY_NAME, LAYERS
 
 SIDECAR_DIRNAME = ".restore"
 SIDECAR_VERSION = 1
@@ -155,54 +155,46 @@ class ImageState:
 class ImageSnapshot:
     """What is saved for one image; arrays are copies owned by the snapshot.
 
-    ``mask`` and ``repaired`` are bool (H, W), True where to restore / where
-    repaired (None: unchanged since the last save, keep the file). ``tiles``
-    maps (ty, tx) to the current contents of a changed 64×64 pixel tile,
-    (h, w, C) in the image's dtype (None: unchanged since the last save).
+    ``masks`` holds the mask layers that changed since the last save, by name
+    (:data:`restore_app.core.layers.LAYERS`; bool (H, W)); a layer not there
+    keeps its file. ``tiles`` maps (ty, tx) to the current contents of a
+    changed 64×64 pixel tile, (h, w, C) in the image's dtype (None: unchanged
+    since the last save).
     """
 
     state: ImageState
-    mask: np.ndarray | None = None
-    repaired: np.ndarray | None = None
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
     tiles: dict[tuple[int, int], np.ndarray] | None = None
-    protect: np.ndarray | None = None
     #: id -> (x0, y0, bool crop): the masks operations used (None: unchanged)
     op_masks: dict[str, tuple[int, int, np.ndarray]] | None = None
     #: journal segments up to this number are covered by this save
     journal_upto: int | None = None
-    #: damage-map layers by kind id (only the changed ones; None: unchanged)
-    damage: dict[str, np.ndarray] | None = None
-    #: the proposal's probability and kinds (uint8 (H, W) each), and the
-    #: rejected pixels (bool (H, W)); None: unchanged since the last save
+    #: the proposal's probability and kinds (uint8 (H, W) each); None:
+    #: unchanged since the last save
     proposal: tuple[np.ndarray, np.ndarray] | None = None
-    rejected: np.ndarray | None = None
 
     def parts(self) -> set[str]:
         """The document's names of what this snapshot carries ("mask",
         "damage:crack", "pixels", …): what is still to save if it fails."""
-        carried = {
-            name
-            for name in ("mask", "repaired", "protect", "rejected", "op_masks")
-            if getattr(self, name) is not None
-        }
-        carried |= {layer_name(k) for k in self.damage or {}}
-        if self.tiles is not None:
-            carried.add("pixels")
-        if self.proposal is not None:
-            carried.add("proposal")
-        return carried | {"state"}
+        carried = set(self.masks) | {"state"}
+        for part, value in (
+            ("pixels", self.tiles),
+            ("op_masks", self.op_masks),
+            ("proposal", self.proposal),
+        ):
+            if value is not None:
+                carried.add(part)
+        return carried
 
 
 @dataclass
 class SavedImage:
     state: ImageState
-    mask: np.ndarray | None
-    repaired: np.ndarray | None
+    #: the saved mask layers by name, journaled edits applied (absent: empty)
+    masks: dict[str, np.ndarray]
     tiles: dict[tuple[int, int], np.ndarray]
     #: (probability, kinds) of the saved proposal, when state.proposal says so
     proposal: tuple[np.ndarray, np.ndarray] | None = None
-    rejected: np.ndarray | None = None
-    protect: np.ndarray | None = None
     #: a damaged file of this entry was set aside: save everything again
     damaged: bool = False
     op_masks: dict[str, tuple[int, int, np.ndarray]] = field(default_factory=dict)
@@ -210,7 +202,6 @@ class SavedImage:
     journaled: bool = False
     #: the undo history (core.history_log.History), when read with it
     history: Any = None
-    damage: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _encode_mask(mask: np.ndarray) -> bytes:
@@ -422,35 +413,26 @@ class Sidecar:
             return None
         d = self.image_dir(name)
         hw = (int(shape[0]), int(shape[1]))
-        mask = self._load_mask(d / "mask.png", hw)
-        repaired = self._load_mask(d / "repaired.png", hw)
-        protect = self._load_mask(d / "protect.png", hw)
         tiles = self._load_tiles(d / "tiles.npz", shape, dtype)
-        proposal = rejected = None
+        proposal = None
         if state.proposal is not None:
             prob = self._load_gray(d / "proposal.png", hw)
             kinds = self._load_gray(d / "proposal-kinds.png", hw)
             if prob is not None and kinds is not None:
                 proposal = (prob, kinds)
-                rejected = self._load_mask(d / "rejected.png", hw)
             else:
                 state.proposal = None
+        masks: dict[str, np.ndarray | None] = {
+            layer.name: self._load_mask(d / layer.file, hw)
+            for layer in LAYERS
+            if proposal is not None or not layer.with_proposal
+        }
         op_masks = self._load_op_masks(d / "op-masks.npz", hw)
-        damage = {}
-        for k in DAMAGE_KINDS:
-            layer = self._load_mask(d / f"damage-{k.id}.png", hw)
-            if layer is not None:
-                damage[k.id] = layer
-        layers, journaled, skipped = journal.replay(
-            d,
-            hw,
-            {
-                "mask": mask,
-                "protect": protect,
-                "rejected": rejected,
-                **{layer_name(k): v for k, v in damage.items()},
-            },
-        )
+        journaled_layers = {
+            layer.name: masks.get(layer.name) for layer in LAYERS if layer.journaled
+        }
+        replayed, journaled, skipped = journal.replay(d, hw, journaled_layers)
+        masks.update(replayed)
         for path, count in skipped.items():
             # Reported once, with the rest of what was set aside; the next
             # save replaces the segment.
@@ -458,25 +440,15 @@ class Sidecar:
             self.damaged.append(
                 f"{path.relative_to(self.root)} ({count} damaged {records} skipped)"
             )
-        mask, protect, rejected = layers["mask"], layers["protect"], layers["rejected"]
-        damage = {
-            kid: layer
-            for name, layer in layers.items()
-            if (kid := layer_kind(name)) is not None and layer is not None
-        }
         damaged = len(self.damaged) > before
         return SavedImage(
             state,
-            mask,
-            repaired,
+            {name: m for name, m in masks.items() if m is not None},
             tiles,
             proposal,
-            rejected,
-            protect,
             damaged,
             op_masks,
             journaled,
-            damage=damage,
         )
 
     def _load_gray(self, path: Path, hw: tuple[int, int]) -> np.ndarray | None:
@@ -559,23 +531,10 @@ class Sidecar:
         state = snapshot.state
         d = self.image_dir(state.name)
         d.mkdir(parents=True, exist_ok=True)
-        for part, arr in (
-            ("mask", snapshot.mask),
-            ("repaired", snapshot.repaired),
-            ("rejected", snapshot.rejected),
-            ("protect", snapshot.protect),
-        ):
-            if arr is None:
-                continue
-            path = d / f"{part}.png"
+        for name, arr in snapshot.masks.items():
+            path = d / BY_NAME[name].file
             if arr.any():
                 _atomic_write(path, _encode_mask(arr))
-            else:
-                path.unlink(missing_ok=True)
-        for kid, layer in (snapshot.damage or {}).items():
-            path = d / f"damage-{kid}.png"
-            if layer.any():
-                _atomic_write(path, _encode_mask(layer))
             else:
                 path.unlink(missing_ok=True)
         if snapshot.op_masks is not None:
@@ -589,8 +548,11 @@ class Sidecar:
             )
             _atomic_write(d / "op-masks.npz", buf.getvalue())
         if state.proposal is None:
-            for part in ("proposal", "proposal-kinds", "rejected"):
+            for part in ("proposal", "proposal-kinds"):
                 (d / f"{part}.png").unlink(missing_ok=True)
+            for layer in LAYERS:
+                if layer.with_proposal:
+                    (d / layer.file).unlink(missing_ok=True)
         elif snapshot.proposal is not None:
             prob, kinds = snapshot.proposal
             _atomic_write(d / "proposal.png", _encode_gray(prob))
@@ -632,7 +594,11 @@ class Sidecar:
         if state.status == "untouched":
             state.status = "proposed"
         self.save(
-            ImageSnapshot(state, proposal=proposal, rejected=np.zeros(shape[:2], bool))
+            ImageSnapshot(
+                state,
+                {"rejected": np.zeros(shape[:2], bool)},
+                proposal=proposal,
+            )
         )
 
     def saved_mask(self, source: Path, part: str = "mask") -> Path | None:
@@ -641,7 +607,7 @@ class Sidecar:
         state = self.load_state(source.name)
         if state is None or not self.is_current(state, source):
             return None
-        path = self.image_dir(source.name) / f"{part}.png"
+        path = self.image_dir(source.name) / BY_NAME[part].file
         return path if path.is_file() else None
 
     def write_proposal_mask(self, source: Path) -> Path | None:
@@ -672,7 +638,7 @@ class Sidecar:
         labels = proposal.labels(
             meta.get("sensitivity"), review_kinds(meta.get("kinds"))
         )
-        rejected = d / "rejected.png"
+        rejected = d / BY_NAME["rejected"].file
         if rejected.exists():
             r = _decode_mask(rejected, hw)
             if r is not None:

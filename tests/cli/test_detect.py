@@ -205,7 +205,7 @@ def test_batch_takes_masks_from_the_sidecar(cli, tmp_path) -> None:
     protect = np.zeros((192, 192), bool)
     protect[:, 90:110] = True
     state = ImageState("coldripple.png", size, mtime, 192, 192, "edited")
-    car.save(ImageSnapshot(state, mask=mask, protect=protect))
+    car.save(ImageSnapshot(state, {"mask": mask, "protect": protect}))
 
     r = cli("batch", "scans", "-o", "out", "--op", "inpaint", "--sidecar-masks")
     assert r.code == 0, r.err

@@ -26,13 +26,13 @@ def test_round_trip(tmp_path: Path) -> None:
     repaired[50:60, 5:9] = True
     tile = np.full((26, 64, 3), 513, dtype=np.uint16)
     state = ImageState("a.png", size, mtime, 130, 90, "edited", {"tool": "brush"})
-    car.save(ImageSnapshot(state, mask, repaired, {(1, 0): tile}))
+    car.save(ImageSnapshot(state, {"mask": mask, "repaired": repaired}, {(1, 0): tile}))
     assert (tmp_path / ".restore" / "images" / "a.png" / "mask.png").exists()
 
     saved = Sidecar(tmp_path).load("a.png", (90, 130, 3), np.dtype(np.uint16))
     assert saved is not None
-    assert np.array_equal(saved.mask, mask)
-    assert np.array_equal(saved.repaired, repaired)
+    assert np.array_equal(saved.masks["mask"], mask)
+    assert np.array_equal(saved.masks["repaired"], repaired)
     assert np.array_equal(saved.tiles[(1, 0)], tile)
     assert saved.state.settings == {"tool": "brush"}
     assert Sidecar(tmp_path).statuses() == {"a.png": "edited"}
@@ -44,11 +44,11 @@ def test_empty_mask_removes_file_and_none_keeps_it(tmp_path: Path) -> None:
     size, mtime = car.source_stamp(src)
     state = ImageState("a.png", size, mtime, 10, 10)
     mask = np.ones((10, 10), dtype=bool)
-    car.save(ImageSnapshot(state, mask))
-    car.save(ImageSnapshot(state))  # mask None: unchanged
-    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).mask.all()
-    car.save(ImageSnapshot(state, np.zeros((10, 10), dtype=bool)))
-    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).mask is None
+    car.save(ImageSnapshot(state, {"mask": mask}))
+    car.save(ImageSnapshot(state))  # no mask: unchanged
+    assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).masks["mask"].all()
+    car.save(ImageSnapshot(state, {"mask": np.zeros((10, 10), dtype=bool)}))
+    assert "mask" not in car.load("a.png", (10, 10, 1), np.dtype(np.uint8)).masks
 
 
 def test_changed_source_ignores_entry(tmp_path: Path) -> None:
@@ -56,7 +56,9 @@ def test_changed_source_ignores_entry(tmp_path: Path) -> None:
     car = Sidecar(tmp_path)
     size, mtime = car.source_stamp(src)
     car.save(
-        ImageSnapshot(ImageState("a.png", size, mtime, 10, 10), np.ones((10, 10), bool))
+        ImageSnapshot(
+            ImageState("a.png", size, mtime, 10, 10), {"mask": np.ones((10, 10), bool)}
+        )
     )
     src.write_bytes(b"a different scan now")
     assert car.load("a.png", (10, 10, 1), np.dtype(np.uint8)) is None
@@ -117,7 +119,7 @@ def test_a_damaged_journal_record_is_skipped_and_reported_once(tmp_path) -> None
     data[journal._HEAD.size + 1] ^= 0x01
     path.write_bytes(bytes(data))
     saved = car.load("a.png", (10, 10, 1), np.dtype(np.uint8))
-    assert saved.mask is None or not saved.mask.any()
+    assert not saved.masks.get("mask", np.zeros(1, bool)).any()
     (line,) = car.take_damaged()
     assert "journal.1.bin" in line and "1 damaged record skipped" in line
     assert car.take_damaged() == []

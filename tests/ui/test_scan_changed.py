@@ -157,32 +157,36 @@ def test_reload_sets_the_old_work_aside_and_reads_the_new_scan(qtbot, window, tm
 
 
 def test_every_layer_survives_a_failed_then_retried_autosave(qtbot, window, tmp_path):
-    from restore_app.core.damage import layer_name
+    from restore_app.core.layers import LAYERS
+    from restore_app.core.proposal import DamageProposal
 
     scan, doc, mask = _open_with_a_mask(qtbot, window, tmp_path)
-    doc.set_mask(mask, "Crack", layer_name("crack"))
-    doc.set_mask(mask, "Protect", "protect")
-    doc.keep_op_mask((0, 0), mask)
     window.session.flush()
-    # An in-memory save's snapshot fails: everything it carried is marked
-    # again, the damage-map layers and the operation masks among it.
+    qtbot.waitUntil(lambda: not doc.dirty, timeout=10000)
+    # Every layer of the table painted, and an operation's mask kept, while
+    # the disk is full: what the failed save carried is all marked again.
+    prob = np.zeros(mask.shape, np.uint8)
+    doc.begin_review(DamageProposal(prob, prob, 0.5))
+    painted = np.zeros_like(mask)
+    painted[5:30, 5:60] = True
+    for layer in LAYERS:
+        doc.set_mask(painted, layer.name, layer.name)
+    doc.keep_op_mask((1, 1), painted)
     car = window.session.sidecar_for(scan)
     real = car.save
 
     def full_disk(_snap):
         raise OSError(28, "No space left on device")
 
-    assert not doc.dirty
-    doc.set_mask(mask & False, "Crack", layer_name("crack"))
-    doc.keep_op_mask((1, 1), mask)
     car.save = full_disk
     window.session.save(doc)
     qtbot.waitUntil(lambda: doc.path in window.session.unsaved, timeout=10000)
-    assert {layer_name("crack"), "op_masks"} <= doc.dirty
+    assert {layer.name for layer in LAYERS} | {"op_masks"} <= doc.dirty
     car.save = real
     window.session.flush()
     qtbot.waitUntil(lambda: doc.path not in window.session.unsaved, timeout=10000)
     d = car.image_dir(scan.name)
-    assert not (d / "damage-crack.png").exists()
-    saved = np.load(d / "op-masks.npz")
-    assert len(saved.files) == 2
+    for layer in LAYERS:
+        saved = cv2.imread(str(d / layer.file), cv2.IMREAD_GRAYSCALE)
+        assert saved is not None and np.array_equal(saved > 0, painted), layer.name
+    assert len(np.load(d / "op-masks.npz").files) == 1
