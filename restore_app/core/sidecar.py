@@ -226,11 +226,6 @@ def _decode_gray(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     return arr
 
 
-def _decode_mask(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
-    arr = _decode_gray(path, shape)
-    return None if arr is None else arr > 127
-
-
 def _encode_gray(arr: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
@@ -601,14 +596,40 @@ class Sidecar:
             )
         )
 
-    def saved_mask(self, source: Path, part: str = "mask") -> Path | None:
-        """The saved ``mask.png`` or ``protect.png`` of ``source``, when the entry
-        was made for the file as it is now; None otherwise."""
+    def current_layer(self, source: Path, name: str) -> np.ndarray | None:
+        """Layer ``name`` of ``source`` as the window opens it: its saved file
+        with the journal's edits applied. None when the entry was not made for
+        the file as it is now, or the layer is empty."""
         state = self.load_state(source.name)
         if state is None or not self.is_current(state, source):
             return None
-        path = self.image_dir(source.name) / BY_NAME[part].file
-        return path if path.is_file() else None
+        d = self.image_dir(source.name)
+        hw = (state.height, state.width)
+        layer = self._load_mask(d / BY_NAME[name].file, hw)
+        if BY_NAME[name].journaled:
+            layer = journal.replay(d, hw, {name: layer})[0][name]
+        return layer if layer is not None and layer.any() else None
+
+    def saved_mask(self, source: Path, part: str = "mask") -> Path | None:
+        """The saved mask layer ``part`` ("mask", "protect") of ``source`` as a
+        file, when the entry was made for the file as it is now; None
+        otherwise or when it is empty. Edits still in the journal (a window
+        killed right after a stroke) count, as when the window opens it: the
+        layer with them applied is written beside as ``batch-FILE`` and that
+        is returned; the window's own files are left to it."""
+        d = self.image_dir(source.name)
+        if not journal.segments(d):
+            state = self.load_state(source.name)
+            if state is None or not self.is_current(state, source):
+                return None
+            path = d / BY_NAME[part].file
+            return path if path.is_file() else None
+        layer = self.current_layer(source, part)
+        if layer is None:
+            return None
+        path = d / f"batch-{BY_NAME[part].file}"
+        _atomic_write(path, _encode_mask(layer))
+        return path
 
     def write_proposal_mask(self, source: Path) -> Path | None:
         """Write the saved proposal of ``source``, at its reviewed sensitivity and
@@ -638,11 +659,9 @@ class Sidecar:
         labels = proposal.labels(
             meta.get("sensitivity"), review_kinds(meta.get("kinds"))
         )
-        rejected = d / BY_NAME["rejected"].file
-        if rejected.exists():
-            r = _decode_mask(rejected, hw)
-            if r is not None:
-                labels[r] = 0
+        rejected = self.current_layer(source, "rejected")
+        if rejected is not None:
+            labels[rejected] = 0
         if not labels.any():
             return None
         pixels = read_image(source).pixels

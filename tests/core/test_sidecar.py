@@ -123,3 +123,31 @@ def test_a_damaged_journal_record_is_skipped_and_reported_once(tmp_path) -> None
     (line,) = car.take_damaged()
     assert "journal.1.bin" in line and "1 damaged record skipped" in line
     assert car.take_damaged() == []
+
+
+def test_a_batch_reads_a_saved_mask_with_its_journaled_strokes(tmp_path) -> None:
+    """Strokes painted just before the window was killed live only in the
+    journal: the window replays them on opening, and so does a batch with
+    --sidecar-masks (it used to read mask.png alone and say "no mask")."""
+    from restore_app.core import journal
+    from restore_app.core.masks import read_mask
+
+    src = _scan(tmp_path)
+    car = Sidecar(tmp_path)
+    size, mtime = car.source_stamp(src)
+    car.save(ImageSnapshot(ImageState("a.png", size, mtime, 10, 10)))
+    folder = car.image_dir("a.png")
+    assert car.saved_mask(src) is None
+    stroke = np.zeros((3, 10), bool)
+    stroke[1] = True
+    journal.append(folder, 1, "mask", (0, 4, 10, 7), stroke)
+    journal.append(folder, 1, "protect", (0, 0, 2, 10), np.ones((10, 2), bool))
+    path = car.saved_mask(src)
+    assert path is not None
+    expected = np.zeros((10, 10), bool)
+    expected[5] = True
+    assert np.array_equal(read_mask(path, (10, 10)), expected)
+    protect = read_mask(car.saved_mask(src, "protect"), (10, 10))
+    assert protect[:, :2].all() and not protect[:, 2:].any()
+    # What the window saved is left as it was: the journal stays its to apply.
+    assert not (folder / "mask.png").exists() and journal.segments(folder)
