@@ -377,38 +377,6 @@ class Document:
             self.notify(name, delta.bounds())
         return cmd
 
-    def select_similar(
-        self,
-        x: int,
-        y: int,
-        tolerance: float,
-        layer: str = "mask",
-        subtract: bool = False,
-    ) -> DeltaCommand | None:
-        """The magic wand: the area around (x, y) like its colour, fitted to its
-        edges (:func:`restore_app.core.selection.similar_area`), added to the
-        mask ``layer`` (or, with ``subtract``, taken out of it) as one undo step."""
-        from restore_app.core.selection import similar_area
-
-        area = similar_area(self.pixels, x, y, tolerance)
-        if not area.any():
-            return None
-        target = self.array(layer)
-        new = target & ~area if subtract else target | area
-        if subtract and layer == "mask" and self.proposal is not None:
-            # as the eraser does: what is taken out of the mask leaves the review
-            parts = self._mask_parts(self.rejected | area, "rejected")
-        else:
-            parts = []
-        parts = self._mask_parts(new, layer) + parts
-        if not parts:
-            return None
-        verb = "Deselect" if subtract else "Select"
-        cmd = DeltaCommand(self, f"{verb} similar area", parts)
-        self.undo_stack.push(cmd)
-        self.last_command = cmd
-        return cmd
-
     def _mask_parts(
         self, new_mask: np.ndarray, layer: str = "mask"
     ) -> list[tuple[str, TileDelta]]:
@@ -426,13 +394,23 @@ class Document:
     ) -> DeltaCommand | None:
         """Replace a whole mask layer (bool (H, W)) as one undo step of changed
         tiles: the working mask, or the protect layer with ``layer="protect"``."""
-        parts = self._mask_parts(new_mask, layer)
+        return self.set_layers({layer: new_mask}, text)
+
+    def set_layers(
+        self, changes: dict[str, np.ndarray], text: str
+    ) -> DeltaCommand | None:
+        """Replace whole mask layers (name -> bool (H, W)) as one undo step of
+        changed tiles; None when nothing changed."""
+        parts = []
+        for layer, new_mask in changes.items():
+            parts += self._mask_parts(new_mask, layer)
         if not parts:
             return None
         cmd = DeltaCommand(self, text, parts)
         self.undo_stack.push(cmd)
         self.last_command = cmd
-        self.notify(layer, parts[0][1].bounds())
+        for name, delta in parts:
+            self.notify(name, delta.bounds())
         return cmd
 
     # -- damage proposals -------------------------------------------------------------

@@ -8,16 +8,15 @@ returns a handle per job; the handle's ``returned``, ``errored`` and
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 from psygnal import Signal
 
 from restore_app.app.document import Document
+from restore_app.app.edits import heal_region
 from restore_app.app.preferences import Preferences
 from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
@@ -203,36 +202,10 @@ class JobController:
         cover_rim: bool = True,
     ) -> int | None:
         """Fill a heal-brush stroke with the fast classical inpainter at once."""
-        if not points:
+        covered = heal_region(doc, points, radius, MARGIN // 2) if points else None
+        if covered is None:
             return None
-        xs = [p[0] for p in points]
-        ys = [p[1] for p in points]
-        r = max(0.5, radius)
-        box = (
-            int(min(xs) - r) - 1,
-            int(min(ys) - r) - 1,
-            int(math.ceil(max(xs) + r)) + 2,
-            int(math.ceil(max(ys) + r)) + 2,
-        )
-        x0, y0, x1, y1 = _grow_box(box, MARGIN // 2, doc.width, doc.height)
-        if x1 <= x0 or y1 <= y0:
-            return None
-        stroke = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-        pts = (
-            np.array([[(x - x0 - 0.5) * 16, (y - y0 - 0.5) * 16] for x, y in points])
-            .round()
-            .astype(np.int32)
-        )
-        r16 = int(round(r * 16))
-        for p in pts:
-            cv2.circle(stroke, (int(p[0]), int(p[1])), r16, 1, -1, cv2.LINE_8, 4)
-        if len(pts) > 1:
-            cv2.polylines(
-                stroke, [pts], False, 1, max(1, int(round(2 * r))), cv2.LINE_8, 4
-            )
-        region = stroke.astype(bool)
-        if not region.any():
-            return None
+        (x0, y0, x1, y1), region = covered
         job = RestoreJob(
             task="inpaint",
             pixels=doc.pixels[y0:y1, x0:x1].copy(),

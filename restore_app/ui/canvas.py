@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -29,9 +28,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from restore_app.app.document import Document, MaskEdit
-from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, Tool, ToolState
-from restore_app.core.damage import kind, layer_name
+from restore_app.app import edits
+from restore_app.app.document import Document
+from restore_app.app.tool_state import Tool, ToolState
+from restore_app.core.damage import layer_name
 from restore_app.ui.display import DTILE, TileCache, TileFactory, to_display8
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
@@ -87,7 +87,7 @@ class Canvas(QWidget):
         self._drag: str | None = None  # "paint" | "erase" | "pan" | "split" | tool
         self._last_widget = QPointF()
         self._last_image = QPointF()
-        self._recorder: MaskEdit | None = None
+        self._stroke: edits.Stroke | None = None
         self._points: list[QPointF] = []
         self._rect_start: QPointF | None = None
         self._cursor: QPointF | None = None
@@ -101,7 +101,7 @@ class Canvas(QWidget):
 
     def set_document(self, doc: Document | None) -> None:
         if self.doc is not None:
-            self._finish_stroke(cancel=True)
+            self._end_stroke(cancel=True)
             self.doc.view_state = {
                 "scale": self.scale,
                 "x": self.offset.x(),
@@ -568,8 +568,14 @@ class Canvas(QWidget):
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
         if self.tools.tool in (Tool.BRUSH, Tool.ERASER):
             self._drag = "erase" if (self.tools.tool == Tool.ERASER or alt) else "paint"
-            self._recorder = self.doc.begin_mask_edit(self.tools.layer)
-            self._stamp(q, q)
+            self._stroke = edits.Stroke(
+                self.doc,
+                self.tools.layer,
+                self.tools.brush_size,
+                self._drag == "erase",
+                (q.x(), q.y()),
+            )
+            self._painted(self._stroke.to((q.x(), q.y())))
         elif self.tools.tool == Tool.HEAL:
             self._drag = "heal"
             self._points = [q]
@@ -585,7 +591,8 @@ class Canvas(QWidget):
         elif self.tools.tool == Tool.REVIEW:
             self.doc.toggle_region(int(q.x()), int(q.y()))
         elif self.tools.tool == Tool.WAND:
-            self.doc.select_similar(
+            edits.select_similar(
+                self.doc,
                 int(q.x()),
                 int(q.y()),
                 self.tools.wand_tolerance,
@@ -607,13 +614,17 @@ class Canvas(QWidget):
         self._last_widget = pos
         q = self.to_image(pos)
         if self._drag in ("paint", "erase"):
-            self._stamp(self._last_image, q)
+            if self._stroke is not None:
+                self._painted(self._stroke.to((q.x(), q.y())))
             self._last_image = q
         elif self._drag in ("heal", "lasso"):
             self._points.append(q)
             if self._drag == "heal":
                 self.update_image_box(
-                    self._points_box(self._points[-2:], self.tools.brush_size)
+                    edits.points_box(
+                        [(p.x(), p.y()) for p in self._points[-2:]],
+                        self.tools.brush_size,
+                    )
                 )
         self._move_cursor(pos)
 
@@ -621,7 +632,7 @@ class Canvas(QWidget):
         if self._drag == "pan":
             self.unsetCursor()
         elif self._drag in ("paint", "erase"):
-            self._finish_stroke()
+            self._end_stroke()
         elif self._drag == "heal":
             points = [(p.x(), p.y()) for p in self._points]
             self._points = []
@@ -630,11 +641,12 @@ class Canvas(QWidget):
             self.heal_requested.emit(points, self.tools.brush_size / 2)
         elif self._drag == "rect" and self._rect_start is not None:
             a, b = self._rect_start, self.to_image(event.position())
-            self._fill_polygon(
-                [a, QPointF(b.x(), a.y()), b, QPointF(a.x(), b.y())], "Rectangle"
+            edits.rectangle(
+                self.doc, self.tools.layer, (a.x(), a.y()), (b.x(), b.y()), self._erase
             )
         elif self._drag == "lasso" and len(self._points) > 2:
-            self._fill_polygon(self._points, "Lasso")
+            points = [(p.x(), p.y()) for p in self._points]
+            edits.fill_polygon(self.doc, self.tools.layer, points, self._erase, "Lasso")
         self._drag = None
         self._points = []
         self._rect_start = None
@@ -669,98 +681,21 @@ class Canvas(QWidget):
 
     # -- mask edits -------------------------------------------------------------------
 
-    @staticmethod
-    def _points_box(points, size: float) -> tuple[int, int, int, int]:
-        r = size / 2 + 2
-        xs = [p.x() for p in points]
-        ys = [p.y() for p in points]
-        return (
-            int(min(xs) - r),
-            int(min(ys) - r),
-            int(math.ceil(max(xs) + r)) + 1,
-            int(math.ceil(max(ys) + r)) + 1,
-        )
+    @property
+    def _erase(self) -> bool:
+        """A shape erases with Alt held or with the Eraser chosen."""
+        return getattr(self, "_erase_shape", False) or self.tools.tool == Tool.ERASER
 
-    def _stamp(self, a: QPointF, b: QPointF) -> None:
-        """Paint (or erase) a round-capped segment into the mask, only where it lies."""
-        doc = self.doc
-        x0, y0, x1, y1 = self._points_box([a, b], self.tools.brush_size)
-        x0, y0 = max(0, x0), max(0, y0)
-        x1, y1 = min(doc.width, x1), min(doc.height, y1)
-        if x0 >= x1 or y0 >= y1:
-            return
-        stamp = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-        # Pixel centres sit at +0.5; 4 fractional bits keep small brushes round.
-        sh = 4
-        pa = (int(round((a.x() - x0 - 0.5) * 16)), int(round((a.y() - y0 - 0.5) * 16)))
-        pb = (int(round((b.x() - x0 - 0.5) * 16)), int(round((b.y() - y0 - 0.5) * 16)))
-        r16 = int(round(max(0.5, self.tools.brush_size / 2) * 16))
-        cv2.circle(stamp, pa, r16, 1, -1, cv2.LINE_8, sh)
-        cv2.circle(stamp, pb, r16, 1, -1, cv2.LINE_8, sh)
-        if pa != pb:
-            d = np.array([pb[0] - pa[0], pb[1] - pa[1]], dtype=np.float64)
-            n = np.array([-d[1], d[0]]) / np.hypot(*d) * r16
-            poly = np.array([pa + n, pb + n, pb - n, pa - n]).round().astype(np.int32)
-            cv2.fillConvexPoly(stamp, poly, 1, cv2.LINE_8, sh)
-        self._recorder.touch(x0, y0, x1, y1)
-        self._edit_region(
-            doc, self.tools.layer, (x0, y0, x1, y1), stamp, self._drag == "erase"
-        )
-        self.cache.invalidate((self.tools.layer, "proposal"), (x0, y0, x1, y1))
-        self.update_image_box((x0, y0, x1, y1))
+    def _painted(self, box) -> None:
+        if box is not None:
+            self.cache.invalidate((self.tools.layer, "proposal"), box)
+            self.update_image_box(box)
 
-    def _finish_stroke(self, cancel: bool = False) -> None:
-        rec, self._recorder = self._recorder, None
-        if rec is None or self.doc is None:
+    def _end_stroke(self, cancel: bool = False) -> None:
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
             return
         if cancel:
-            rec.revert()
-            return
-        text = f"{'Erase' if self._drag == 'erase' else 'Paint'} {self._layer_name()}"
-        self.doc.commit_mask_edit(rec, text)
-
-    def _fill_polygon(self, points: list[QPointF], what: str) -> None:
-        doc = self.doc
-        x0, y0, x1, y1 = self._points_box(points, 0)
-        x0, y0 = max(0, x0), max(0, y0)
-        x1, y1 = min(doc.width, x1), min(doc.height, y1)
-        if x0 >= x1 or y0 >= y1:
-            return
-        stamp = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-        poly = (
-            np.array([[(p.x() - x0) * 16, (p.y() - y0) * 16] for p in points])
-            .round()
-            .astype(np.int32)
-        )
-        cv2.fillPoly(stamp, [poly], 1, cv2.LINE_8, 4)
-        rec = doc.begin_mask_edit(self.tools.layer)
-        rec.touch(x0, y0, x1, y1)
-        erase = getattr(self, "_erase_shape", False) or self.tools.tool == Tool.ERASER
-        self._edit_region(doc, self.tools.layer, (x0, y0, x1, y1), stamp, erase)
-        name = (
-            what if self.tools.layer == MASK_LAYER else self._layer_name().capitalize()
-        )
-        doc.commit_mask_edit(rec, f"{name} {'erase' if erase else 'fill'}")
-
-    def _layer_name(self) -> str:
-        """The layer being painted, for undo texts."""
-        if self.tools.layer == PROTECT_LAYER:
-            return "protected region"
-        if self.tools.damage_kind is not None:
-            return f"{kind(self.tools.damage_kind).name.lower()} (damage map)"
-        return "mask"
-
-    @staticmethod
-    def _edit_region(
-        doc: Document, layer: str, box, stamp: np.ndarray, erase: bool
-    ) -> None:
-        """Paint or erase ``stamp`` (uint8 0/1 of ``box``) into a mask layer;
-        erasing the mask under review also takes the pixels out of the proposal."""
-        x0, y0, x1, y1 = box
-        region = doc.array(layer)[y0:y1, x0:x1]
-        if erase:
-            region &= stamp == 0
-            if layer == "mask" and doc.proposal is not None:
-                doc.rejected[y0:y1, x0:x1] |= stamp.view(bool)
+            stroke.cancel()
         else:
-            region |= stamp.view(bool)
+            stroke.finish()

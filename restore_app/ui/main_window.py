@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from restore_app.app import edits
 from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
 from restore_app.app.workspace import Workspace
@@ -573,20 +574,8 @@ class MainWindow(QMainWindow):
         if action in ("load", "save"):
             self.files.mask_file(action)
             return
-        from restore_app.core.masks import grow_mask, shrink_mask
-
         # The mask operations work on the layer being painted.
-        layer = self.workspace.tools.layer
-        m = doc.array(layer)
-        what = "protected region" if layer == PROTECT_LAYER else "mask"
-        if action == "clear":
-            doc.set_mask(m & False, f"Clear {what}", layer)
-        elif action == "invert":
-            doc.set_mask(~m, f"Invert {what}", layer)
-        elif action == "grow":
-            doc.set_mask(grow_mask(m, amount), f"Grow {what} {amount} px", layer)
-        elif action == "shrink":
-            doc.set_mask(shrink_mask(m, amount), f"Shrink {what} {amount} px", layer)
+        edits.mask_operation(doc, self.workspace.tools.layer, action, amount)
 
     def set_layer(self, layer: str) -> None:
         """Which mask the painting tools edit: the working "mask", "protect" or
