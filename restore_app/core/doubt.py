@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.core.pixels import to_float
 
 #: Why a region was left out of the automatic mask, by code.
 REASONS = {
@@ -105,13 +106,7 @@ def _cascade() -> cv2.CascadeClassifier:
 
 def gray_of(pixels: np.ndarray) -> np.ndarray:
     """float32 ``(H, W)`` in [0, 1] of an (H, W, C) image (uint8, uint16, float)."""
-    x = pixels
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    elif x.dtype == np.uint16:
-        x = x.astype(np.float32) / 65535.0
-    else:
-        x = x.astype(np.float32)
+    x = to_float(pixels)
     if x.ndim == 3 and x.shape[2] == 3:
         return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)
     return x.reshape(x.shape[0], x.shape[1])

@@ -17,6 +17,7 @@ import numpy as np
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.masks import region_count
+from restore_app.core.pixels import from_float, to_float
 from restore_app.core.tiling import (
     Box,
     feather_inward,
@@ -53,24 +54,6 @@ class RestoreResult:
     #: a fill's mask as painted and grown over the damage's rim (None: the
     #: mask it was given)
     mask: np.ndarray | None = None
-
-
-def to_float(pixels: np.ndarray) -> np.ndarray:
-    """Native pixels (uint8, uint16 or float) to float32 in [0, 1], same shape."""
-    if pixels.dtype == np.uint8:
-        return pixels.astype(np.float32) / 255.0
-    if pixels.dtype == np.uint16:
-        return pixels.astype(np.float32) / 65535.0
-    return np.clip(pixels.astype(np.float32), 0.0, 1.0)
-
-
-def from_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """float32 [0, 1] back to ``dtype``, rounded: the inverse of :func:`to_float`."""
-    if dtype == np.uint8:
-        return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
-    if dtype == np.uint16:
-        return np.clip(np.rint(values * 65535.0), 0, 65535).astype(np.uint16)
-    return values.astype(dtype)
 
 
 def _check_inputs(

@@ -91,7 +91,7 @@ def _classical_infos() -> list[RestorerInfo]:
     """Classical restorers and detectors with the scores measured beside the
     learned ones' (on the same cases), for the record."""
     from restore_app.models.classical import classical_restorers
-    from restore_app.models.detection import classical_detectors
+    from restore_app.models.detectors import classical_detectors
 
     scores = _builtin_table(SCORES_FILE)
     methods = [*classical_restorers(), *classical_detectors()]

@@ -1,0 +1,41 @@
+"""Pixel arrays and their contract, named once.
+
+An image's pixels are ``Pixels``: (H, W, C) with C 1 (gray) or 3 (RGB),
+uint8, uint16 or float32 in [0, 1], upright, alpha kept apart. The models
+work on ``FloatPixels``: the same shape, float32 in [0, 1]. Masks are
+``Mask``: bool (H, W), True where the layer holds. A region is a ``Box``:
+(x0, y0, x1, y1) in pixels, x1 and y1 exclusive.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import numpy as np
+
+#: (H, W, C), C in (1, 3): uint8, uint16 or float32 in [0, 1]
+Pixels: TypeAlias = np.ndarray
+#: (H, W, C) float32 in [0, 1]
+FloatPixels: TypeAlias = np.ndarray
+#: bool (H, W)
+Mask: TypeAlias = np.ndarray
+#: (x0, y0, x1, y1), x1 and y1 exclusive
+Box: TypeAlias = tuple[int, int, int, int]
+
+
+def to_float(pixels: Pixels) -> FloatPixels:
+    """Native pixels (uint8, uint16 or float) to float32 in [0, 1], same shape."""
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) / 255.0
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) / 65535.0
+    return np.clip(pixels.astype(np.float32), 0.0, 1.0)
+
+
+def from_float(values: FloatPixels, dtype: np.dtype) -> Pixels:
+    """float32 [0, 1] back to ``dtype``, rounded: the inverse of :func:`to_float`."""
+    if dtype == np.uint8:
+        return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.clip(np.rint(values * 65535.0), 0, 65535).astype(np.uint16)
+    return values.astype(dtype)
