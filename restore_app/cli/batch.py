@@ -19,14 +19,13 @@ def _emit(event: dict) -> None:
 def item_entry(item, seconds: float) -> dict:
     """What a pipeline needs of one image: paths, outcome, checksums, time."""
     from restore_app.core.atomic import sha256_file
-    from restore_app.core.record import record_path
+    from restore_app.core.record import RecordError, read_record, record_path
 
     out_sha = None
     if item.output is not None and item.status in ("done", "skipped"):
         try:
-            record = json.loads(record_path(item.output).read_text(encoding="utf-8"))
-            out_sha = record["output"]["sha256"]
-        except (OSError, ValueError, KeyError, TypeError):
+            out_sha = read_record(record_path(item.output)).output.sha256
+        except RecordError:
             out_sha = None
     try:
         in_sha = sha256_file(item.source)

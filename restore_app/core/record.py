@@ -9,19 +9,36 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import restore_app
 from restore_app.core import dates
 from restore_app.core.atomic import atomic_write_bytes, sha256_file
+from restore_app.core.errors import RestoreError
 from restore_app.core.naming import RECORD_FORMAT
 
-__all__ = ["RECORD_FORMAT", "record_path", "sha256_file", "write_record"]
+__all__ = [
+    "RECORD_FORMAT",
+    "FileEntry",
+    "MaskEntry",
+    "RecordError",
+    "TreatmentRecord",
+    "read_record",
+    "record_path",
+    "sha256_file",
+    "write_record",
+]
 
 #: 2 adds who and why (object, operator, purpose), the masks beside the output,
 #: file sizes and the torch version; records of version 1 are still read.
 RECORD_VERSION = 2
+
+
+class RecordError(RestoreError):
+    """A treatment record that cannot be read or used."""
+
 
 # Operation keys naming a file whose checksum belongs in the record.
 _FILE_KEYS = ("mask", "protect")
@@ -58,21 +75,143 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _file_entry(
-    path: str | os.PathLike[str] | None, sha256: str | None = None
-) -> dict[str, Any]:
-    """Path, SHA-256 and size of a file; ``sha256`` is the one taken when the
-    file was read, where the caller has it (else it is computed now)."""
-    if path is None:
-        return {"path": None, "sha256": None}
+@dataclass(frozen=True)
+class FileEntry:
+    """A file a record names: where it was, its SHA-256 and size (None where
+    it was not there)."""
+
+    path: str | None
+    sha256: str | None
+    size: int | None = None
+
+    @classmethod
+    def of(
+        cls, path: str | os.PathLike[str] | None, sha256: str | None = None
+    ) -> FileEntry:
+        """The file at ``path`` now; ``sha256`` is the one taken when the file
+        was read, where the caller has it (else it is computed now)."""
+        if path is None:
+            return cls(None, None)
+        p = Path(path)
+        if not p.is_file():
+            return cls(str(p.absolute()), None)
+        return cls(str(p.absolute()), sha256 or sha256_file(p), p.stat().st_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "sha256": self.sha256}
+        if self.size is not None:
+            out["size"] = self.size
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FileEntry:
+        if not isinstance(data, dict):
+            return cls(None, None)
+        size = data.get("size")
+        return cls(data.get("path"), data.get("sha256"), int(size) if size else None)
+
+
+@dataclass(frozen=True)
+class MaskEntry:
+    """A mask written beside the output: its name (``01-inpaint``,
+    ``protect``, ``damage-crack``), path and SHA-256."""
+
+    name: str
+    path: str
+    sha256: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "sha256": self.sha256}
+
+
+@dataclass
+class TreatmentRecord:
+    """How a derivative was made: built here, written as JSON beside it
+    (:meth:`to_dict`), read back by :func:`read_record` only.
+
+    ``operations`` are the steps in order, as the restorers and detectors
+    recorded them (restorer id, weights SHA-256, parameters, device, masks).
+    """
+
+    source: FileEntry
+    output: FileEntry
+    operations: list[dict[str, Any]]
+    masks: list[MaskEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    object_id: str | None = None
+    operator: str | None = None
+    purpose: str | None = None
+    #: how it ran: "local", or "ray" for a cluster batch
+    engine: str = "local"
+    time: str = ""
+    software: dict[str, Any] = field(default_factory=dict)
+    format_version: int = RECORD_VERSION
+
+    def about(self) -> dict[str, str | None]:
+        """What the person stated: object, operator, purpose."""
+        return {
+            "object_id": self.object_id,
+            "operator": self.operator,
+            "purpose": self.purpose,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RECORD_FORMAT,
+            "format_version": self.format_version,
+            "software": self.software,
+            "object_id": self.object_id,
+            "operator": self.operator,
+            "purpose": self.purpose,
+            "engine": self.engine,
+            "time": self.time,
+            "source": self.source.to_dict(),
+            "operations": self.operations,
+            "output": self.output.to_dict(),
+            "masks": [m.to_dict() for m in self.masks],
+            "warnings": self.warnings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "record") -> TreatmentRecord:
+        """The record in ``data`` (a parsed JSON object, any version so far);
+        RecordError when it is not one."""
+        if not isinstance(data, dict) or not isinstance(data.get("operations"), list):
+            raise RecordError(f"{where}: not a treatment record")
+        try:
+            masks = [
+                MaskEntry(str(m["name"]), str(m["path"]), m.get("sha256"))
+                for m in data.get("masks") or []
+            ]
+            return cls(
+                source=FileEntry.from_dict(data.get("source")),
+                output=FileEntry.from_dict(data.get("output")),
+                operations=[dict(op) for op in data["operations"]],
+                masks=masks,
+                warnings=[str(w) for w in data.get("warnings") or []],
+                object_id=data.get("object_id"),
+                operator=data.get("operator"),
+                purpose=data.get("purpose"),
+                engine=data.get("engine") or "local",
+                time=str(data.get("time") or ""),
+                software=dict(data.get("software") or {}),
+                format_version=int(data.get("format_version") or 1),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"{where}: not a treatment record ({exc})") from None
+
+
+def read_record(path: str | os.PathLike[str]) -> TreatmentRecord:
+    """The treatment record in the file ``path``; RecordError, in one line,
+    when there is none or it cannot be read."""
     p = Path(path)
-    if not p.is_file():
-        return {"path": str(p.absolute()), "sha256": None}
-    return {
-        "path": str(p.absolute()),
-        "sha256": sha256 or sha256_file(p),
-        "size": p.stat().st_size,
-    }
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecordError(f"{p}: no such record") from None
+    except (OSError, ValueError) as exc:
+        raise RecordError(f"{p}: not a treatment record ({exc})") from None
+    return TreatmentRecord.from_dict(data, str(p))
 
 
 def _operation(op: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,9 +220,9 @@ def _operation(op: Mapping[str, Any]) -> dict[str, Any]:
         value = entry.get(key)
         sha_key = f"{key}_sha256"
         if isinstance(value, str | os.PathLike) and value and sha_key not in entry:
-            file = _file_entry(value)
-            entry[key] = file["path"]
-            entry[sha_key] = file["sha256"]
+            file = FileEntry.of(value)
+            entry[key] = file.path
+            entry[sha_key] = file.sha256
     return entry
 
 
@@ -110,22 +249,23 @@ def write_record(
     and how: ``engine`` (``local``, the default, or ``ray`` for a cluster batch).
     """
     out = Path(output_path)
-    record = {
-        "format": RECORD_FORMAT,
-        "format_version": RECORD_VERSION,
-        "software": _software(),
-        "object_id": (about or {}).get("object_id"),
-        "operator": (about or {}).get("operator"),
-        "purpose": (about or {}).get("purpose"),
-        "engine": (about or {}).get("engine") or "local",
-        "time": dates.now(),
-        "source": _file_entry(source_path, source_sha256),
-        "operations": [_operation(op) for op in operations],
-        "output": _file_entry(out),
-        "masks": list(masks),
-        "warnings": list(warnings),
-    }
-    text = json.dumps(record, indent=2, ensure_ascii=False, default=_jsonable)
+    about = about or {}
+    record = TreatmentRecord(
+        source=FileEntry.of(source_path, source_sha256),
+        output=FileEntry.of(out),
+        operations=[_operation(op) for op in operations],
+        masks=[
+            MaskEntry(str(m["name"]), str(m["path"]), m.get("sha256")) for m in masks
+        ],
+        warnings=list(warnings),
+        object_id=about.get("object_id"),
+        operator=about.get("operator"),
+        purpose=about.get("purpose"),
+        engine=about.get("engine") or "local",
+        time=dates.now(),
+        software=_software(),
+    )
+    text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False, default=_jsonable)
     path = record_path(out)
     atomic_write_bytes(path, (text + "\n").encode("utf-8"), overwrite=True)
     return path

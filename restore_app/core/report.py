@@ -218,17 +218,16 @@ def write_report(
     states when reporting: it fills what the record leaves out, marked as
     stated then, and stands beside a different recorded value.
     """
-    import json
 
     from fpdf import FPDF
 
     from restore_app.core.atomic import atomic_write_bytes
     from restore_app.core.masks import read_mask
+    from restore_app.core.record import read_record
 
-    record_file = Path(record_file)
-    record: dict[str, Any] = json.loads(record_file.read_text(encoding="utf-8"))
-    source = Path((record.get("source") or {}).get("path") or "")
-    output = Path((record.get("output") or {}).get("path") or "")
+    record = read_record(record_file)
+    source = Path(record.source.path or "")
+    output = Path(record.output.path or "")
     before, after = _preview(source), _preview(output)
 
     class Report(FPDF):
@@ -246,21 +245,18 @@ def write_report(
     pdf.cell(0, 10, "Treatment report", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     rows = [
-        (label, _stated(record.get(key), (about or {}).get(key)))
+        (label, _stated(record.about()[key], (about or {}).get(key)))
         for label, key in (
             ("Object", "object_id"),
             ("Operator", "operator"),
             ("Purpose", "purpose"),
         )
     ] + [
-        ("Date", record.get("time", "")),
+        ("Date", record.time),
         ("Scan", _scan_text(source)),
-        ("Source", f"{source.name}  SHA-256 {record['source'].get('sha256')}"),
-        ("Result", f"{output.name}  SHA-256 {record['output'].get('sha256')}"),
-        (
-            "Software",
-            ", ".join(f"{k} {v}" for k, v in (record.get("software") or {}).items()),
-        ),
+        ("Source", f"{source.name}  SHA-256 {record.source.sha256}"),
+        ("Result", f"{output.name}  SHA-256 {record.output.sha256}"),
+        ("Software", ", ".join(f"{k} {v}" for k, v in record.software.items())),
     ]
     for key, value in rows:
         pdf.set_font("Helvetica", "B", 9)
@@ -286,11 +282,11 @@ def write_report(
             pdf.ln(height + 4)
 
         masks = []
-        for entry in record.get("masks", []):
-            path = Path(entry["path"])
+        for entry in record.masks:
+            path = Path(entry.path)
             if path.is_file() and before is not None:
                 doc_shape = read_image(source).pixels.shape[:2]
-                masks.append((entry["name"], read_mask(path, doc_shape)))
+                masks.append((entry.name, read_mask(path, doc_shape)))
         # The protect layer is the original, not damage: said apart.
         protected = [m for name, m in masks if name == "protect"]
         masks = [(name, m) for name, m in masks if name != "protect"]
@@ -384,7 +380,7 @@ def write_report(
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Operations", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=8)
-    for i, op in enumerate(record.get("operations", []), 1):
+    for i, op in enumerate(record.operations, 1):
         pdf.set_font("Helvetica", "B", 9)
         who = op.get("restorer_name") or op.get("restorer", "")
         title = f"{i}. {op.get('task', '')}: {who}"
@@ -405,12 +401,12 @@ def write_report(
                 pdf.multi_cell(
                     0, 4, f"   {line}", align="L", new_x="LMARGIN", new_y="NEXT"
                 )
-    if record.get("warnings"):
+    if record.warnings:
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(0, 5, "Warnings", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=8)
-        for w in record["warnings"]:
+        for w in record.warnings:
             pdf.multi_cell(0, 4, f"   {w}", new_x="LMARGIN", new_y="NEXT")
     target = Path(pdf_path)
     atomic_write_bytes(target, bytes(pdf.output()), overwrite=True)

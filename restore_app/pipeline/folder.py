@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from restore_app.core.atomic import blocking_file
+from restore_app.core.atomic import blocking_file, sha256_file
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import Cancelled, RestoreError
 from restore_app.models.base import Task
@@ -403,17 +403,14 @@ def batch_lock(output_dir: Path):
 def is_complete(output: Path, *, verify: bool = False) -> bool:
     """Whether ``output`` is a finished result: its record exists and names its
     size (and, with ``verify``, its SHA-256)."""
-    import json
-
-    from restore_app.core.record import record_path, sha256_file
+    from restore_app.core.record import RecordError, read_record, record_path
 
     try:
-        record = json.loads(record_path(output).read_text(encoding="utf-8"))
-        entry = record["output"]
-        if int(entry["size"]) != output.stat().st_size:
+        entry = read_record(record_path(output)).output
+        if entry.size is None or entry.size != output.stat().st_size:
             return False
-        return not verify or entry["sha256"] == sha256_file(output)
-    except (OSError, ValueError, KeyError, TypeError):
+        return not verify or entry.sha256 == sha256_file(output)
+    except (OSError, RecordError):
         return False
 
 

@@ -9,47 +9,32 @@ the pixels are identical.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from restore_app.core.atomic import sha256_file
-from restore_app.core.errors import RestoreError
-from restore_app.core.record import record_path
+from restore_app.core.record import (
+    FileEntry,
+    RecordError,
+    TreatmentRecord,
+    read_record,
+    record_path,
+)
 from restore_app.core.tasks import RESTORE_TASKS
 
 #: What a recorded operation says of its masks, kept in its replay's record.
 _MASK_KEYS = ("mask", "mask_sha256", "protect", "protect_sha256", "crop", "mask_id")
 
 
-class RecordError(RestoreError):
-    """A treatment record that cannot be read or used."""
-
-
-def read_record(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    try:
-        record = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RecordError(f"{p}: no such record") from None
-    except (OSError, ValueError) as exc:
-        raise RecordError(f"{p}: not a treatment record ({exc})") from None
-    if not isinstance(record, dict) or "operations" not in record:
-        raise RecordError(f"{p}: not a treatment record")
-    return record
-
-
-def _check_file(what: str, entry: dict[str, Any] | None, problems: list[str]) -> None:
-    if not entry or not entry.get("path"):
+def _check_file(what: str, entry: FileEntry, problems: list[str]) -> None:
+    if not entry.path:
         return
-    path = Path(entry["path"])
+    path = Path(entry.path)
     if not path.is_file():
         problems.append(f"{what} missing: {path}")
         return
-    digest = entry.get("sha256")
-    if digest and sha256_file(path) != digest:
+    if entry.sha256 and sha256_file(path) != entry.sha256:
         problems.append(f"{what} changed (SHA-256 differs): {path}")
 
 
@@ -60,19 +45,17 @@ def verify(output: str | Path) -> list[str]:
     output = Path(output)
     record = read_record(record_path(output))
     problems: list[str] = []
-    out_entry = dict(record.get("output") or {})
-    out_entry["path"] = str(output)
-    _check_file("the output", out_entry, problems)
-    source = record.get("source") or {}
-    if source.get("path") and Path(source["path"]).is_file():
-        _check_file("the source", source, problems)
-    for mask in record.get("masks", []):
-        _check_file(f"mask {mask.get('name')}", mask, problems)
+    out = record.output
+    _check_file("the output", FileEntry(str(output), out.sha256, out.size), problems)
+    if record.source.path and Path(record.source.path).is_file():
+        _check_file("the source", record.source, problems)
+    for mask in record.masks:
+        _check_file(f"mask {mask.name}", FileEntry(mask.path, mask.sha256), problems)
     known = {i.id: i.weights_sha256 for i in list_restorers()}
-    for i, op in enumerate(record["operations"], 1):
+    for i, op in enumerate(record.operations, 1):
         for key in ("mask", "protect"):
             if isinstance(op.get(key), str):
-                entry = {"path": op[key], "sha256": op.get(f"{key}_sha256")}
+                entry = FileEntry(op[key], op.get(f"{key}_sha256"))
                 _check_file(f"operation {i}'s {key}", entry, problems)
         rid = op.get("restorer") or op.get("detector")
         if rid and op.get("weights_sha256"):
@@ -83,13 +66,13 @@ def verify(output: str | Path) -> list[str]:
     return problems
 
 
-def _masks_by_name(record: dict[str, Any]) -> dict[str, Path]:
+def _masks_by_name(record: TreatmentRecord) -> dict[str, Path]:
     out = {}
-    for m in record.get("masks", []):
-        path = Path(m["path"])
-        if not path.is_file() or sha256_file(path) != m.get("sha256"):
-            raise RecordError(f"mask {m.get('name')} is missing or changed: {path}")
-        out[m["name"]] = path
+    for m in record.masks:
+        path = Path(m.path)
+        if not path.is_file() or sha256_file(path) != m.sha256:
+            raise RecordError(f"mask {m.name} is missing or changed: {path}")
+        out[m.name] = path
     return out
 
 
@@ -111,10 +94,10 @@ def replay(
 
     record_file = Path(record_file)
     record = read_record(record_file)
-    source = Path((record.get("source") or {}).get("path") or "")
+    source = Path(record.source.path or "")
     if not source.is_file():
         raise RecordError(f"the source is missing: {source}")
-    if sha256_file(source) != record["source"].get("sha256"):
+    if sha256_file(source) != record.source.sha256:
         raise RecordError(f"the source changed since the treatment: {source}")
     doc = read_image(source)
     shape = (doc.height, doc.width)
@@ -122,7 +105,7 @@ def replay(
     protect = read_mask(masks["protect"], shape) if "protect" in masks else None
     pixels = doc.pixels
     replayed = []
-    for i, op in enumerate(record["operations"], 1):
+    for i, op in enumerate(record.operations, 1):
         task = op.get("task")
         if task not in RESTORE_TASKS:
             if task == "damage-record":
@@ -173,9 +156,9 @@ def replay(
         operations=replayed,
         masks=used,
         overwrite=overwrite,
-        about={k: record.get(k) for k in ("object_id", "operator", "purpose")},
+        about=record.about(),
     )
-    original = Path((record.get("output") or {}).get("path") or "")
+    original = Path(record.output.path or "")
     if not original.is_file():
         return output, None
     before = read_image(original).pixels.astype(np.float64)

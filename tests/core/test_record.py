@@ -91,3 +91,55 @@ def test_a_record_names_the_source_as_it_was_read(tmp_path) -> None:
     with pytest.raises(SourceChangedError, match="changed on disk"):
         write_derivative(doc, tmp_path / "b.png", source=src, operations=[])
     assert not (tmp_path / "b.png").exists()
+
+
+def test_a_record_is_written_and_read_back_as_one_typed_thing(tmp_path) -> None:
+    import json
+
+    import pytest
+
+    from restore_app.core.record import RecordError, read_record, write_record
+
+    out = tmp_path / "out.png"
+    out.write_bytes(b"pixels")
+    src = tmp_path / "scan.png"
+    src.write_bytes(b"scan")
+    path = write_record(
+        out,
+        source_path=src,
+        operations=[{"task": "denoise", "restorer": "denoise.nlm"}],
+        masks=[{"name": "protect", "path": str(tmp_path / "p.png"), "sha256": "ab"}],
+        about={"object_id": "INV-3", "operator": "D. Keeper"},
+    )
+    record = read_record(path)
+    assert record.output.size == 6 and record.source.size == 4
+    assert record.operations[0]["restorer"] == "denoise.nlm"
+    assert record.masks[0].name == "protect" and record.engine == "local"
+    assert record.about() == {
+        "object_id": "INV-3",
+        "operator": "D. Keeper",
+        "purpose": None,
+    }
+    assert record.to_dict() == json.loads(path.read_text())
+
+    # A version 1 record (no people, no sizes, no masks) still reads.
+    old = tmp_path / "old.json"
+    old.write_text(
+        json.dumps(
+            {
+                "format_version": 1,
+                "source": {"path": str(src), "sha256": "cd"},
+                "output": {"path": str(out), "sha256": "ef"},
+                "operations": [{"task": "inpaint"}],
+            }
+        )
+    )
+    first = read_record(old)
+    assert first.format_version == 1 and first.output.size is None
+    assert first.masks == [] and first.operator is None
+
+    for text in ("[]", '{"operations": 3}', "{", '{"operations": [], "masks": [1]}'):
+        old.write_text(text)
+        with pytest.raises(RecordError) as err:
+            read_record(old)
+        assert "\n" not in str(err.value)
