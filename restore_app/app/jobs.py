@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,10 +39,22 @@ MARGIN = 64
 READ_REACH = MAX_CONTEXT
 
 
+class Outcome(Enum):
+    """What the window does with a job's result."""
+
+    APPLY = "apply"  # the tool's result becomes an undo step
+    PREVIEW = "preview"  # shown over the view, not applied
+    HEAL = "heal"  # a heal stroke's fill, applied
+    PROPOSE_REGION = "propose region"  # a large scan's visible part, first
+    PROPOSE = "propose"  # the whole image's damage, for review
+    FOLDER_PROPOSALS = "folder proposals"  # images not open: kept in sidecars
+    BATCH_REPORT = "batch report"  # a folder batch's report
+
+
 @dataclass
 class _Pending:
     doc: Document | None  # None: a folder's images, none of them open
-    purpose: str
+    outcome: Outcome
     region: np.ndarray | None  # bool crop of what was repaired (heal/inpaint/masked)
     origin: tuple[int, int] = (0, 0)
     protect: np.ndarray | None = None  # bool crop the job honoured
@@ -158,10 +171,9 @@ class JobController:
             device=self.device,
             tile_size=self.tile_size,
             target=doc,
-            purpose="apply",
         )
         self.message.emit(f"{str(task).capitalize()} running…")
-        return self._submit(job, _Pending(doc, "apply", region))
+        return self._submit(job, _Pending(doc, Outcome.APPLY, region))
 
     def preview(
         self, doc: Document, settings: TaskSettings, view: tuple[int, int, int, int]
@@ -189,10 +201,9 @@ class JobController:
             tile_size=self.tile_size,
             origin=(x0, y0),
             target=doc,
-            purpose="preview",
         )
         self.message.emit("Preview of the visible region…")
-        return self._submit(job, _Pending(doc, "preview", None))
+        return self._submit(job, _Pending(doc, Outcome.PREVIEW, None))
 
     def heal(
         self,
@@ -216,9 +227,8 @@ class JobController:
             device=self.device,
             origin=(x0, y0),
             target=doc,
-            purpose="heal",
         )
-        return self._submit(job, _Pending(doc, "heal", region))
+        return self._submit(job, _Pending(doc, Outcome.HEAL, region))
 
     def detect(
         self,
@@ -239,11 +249,10 @@ class JobController:
                     device=self.device,
                     origin=(x0, y0),
                     target=doc,
-                    purpose="region",
                     medium=medium,
                     dpi=doc.image.meta.dpi,
                 )
-                first = self._submit(job, _Pending(doc, "detect-region", None))
+                first = self._submit(job, _Pending(doc, Outcome.PROPOSE_REGION, None))
         job = DetectJob(
             # The whole image is passed as a view, as for a whole-image tool:
             # jobs run one at a time and detection only reads.
@@ -252,12 +261,11 @@ class JobController:
             protect=_protect_crop(doc, (0, 0, doc.width, doc.height)),
             device=self.device,
             target=doc,
-            purpose="image",
             medium=medium,
             dpi=doc.image.meta.dpi,
         )
         self.message.emit("Detecting damage…")
-        whole = self._submit(job, _Pending(doc, "detect", None))
+        whole = self._submit(job, _Pending(doc, Outcome.PROPOSE, None))
         return first if first is not None else whole
 
     def detect_folder(self, paths: list[Path], save: Any, medium: str = "auto") -> int:
@@ -267,12 +275,12 @@ class JobController:
             paths=tuple(paths), save=save, device=self.device, medium=medium
         )
         self.message.emit(f"Detecting damage in {len(paths)} image(s)…")
-        return self._submit(job, _Pending(None, "detect-folder", None))
+        return self._submit(job, _Pending(None, Outcome.FOLDER_PROPOSALS, None))
 
     def batch(self, job: Any) -> int:
         """Run a batch over files on the worker; its report comes in
         ``batch_finished``."""
-        return self._submit(job, _Pending(None, "batch", None))
+        return self._submit(job, _Pending(None, Outcome.BATCH_REPORT, None))
 
     def cancel_all(self) -> None:
         self.runner.cancel()
@@ -298,7 +306,7 @@ class JobController:
         from restore_app.core.proposal import DamageProposal
 
         doc = pending.doc
-        if pending.purpose == "detect-region":
+        if pending.outcome is Outcome.PROPOSE_REGION:
             # A first look: the visible region's proposal, nothing elsewhere yet.
             x0, y0 = pending.origin
             h, w = proposal.shape
@@ -321,13 +329,13 @@ class JobController:
         )
 
     def _apply(self, pending: _Pending, result: Any) -> None:
-        if pending.purpose == "detect-folder":
+        if pending.outcome is Outcome.FOLDER_PROPOSALS:
             self.folder_detected.emit(result)
             return
-        if pending.purpose == "batch":
+        if pending.outcome is Outcome.BATCH_REPORT:
             self.batch_finished.emit(result)
             return
-        if pending.purpose in ("detect", "detect-region"):
+        if pending.outcome in (Outcome.PROPOSE, Outcome.PROPOSE_REGION):
             self._show_proposal(pending, result)
             return
         doc = pending.doc
@@ -335,7 +343,7 @@ class JobController:
             # The mask the fill used: grown over the damage's rim.
             pending = dataclasses.replace(pending, region=result.mask)
         rebased = False
-        if pending.purpose != "preview":
+        if pending.outcome is not Outcome.PREVIEW:
             moved = doc.pixels_changed_since(pending.tiles)
             if moved.any():
                 why = self._conflict(pending, result, moved)
@@ -364,7 +372,7 @@ class JobController:
             # File ▸ Save Mask writes: the record can be checked against it.
             op["protect_sha256"] = mask_sha256(pending.protect)
             op["protect_pixels"] = int(pending.protect.sum())
-        if pending.purpose == "preview":
+        if pending.outcome is Outcome.PREVIEW:
             self.preview_ready.emit(doc, origin, result.pixels)
             self.message.emit(
                 "Preview shown: Enter runs it on the image, any edit clears it."
@@ -372,7 +380,7 @@ class JobController:
             return
         pixels = result.pixels
         task = op.get("task", "inpaint")
-        if pending.purpose == "heal":
+        if pending.outcome is Outcome.HEAL:
             text = "Heal"
         elif task == "inpaint":
             n = int(op["regions"])
@@ -403,7 +411,7 @@ class JobController:
             pixels,
             text=text,
             repaired=repaired,
-            clear_mask=pending.purpose == "apply" and task == "inpaint",
+            clear_mask=pending.outcome is Outcome.APPLY and task == "inpaint",
             operation=op,
         )
         self.applied.emit(doc, text)
@@ -475,14 +483,14 @@ class JobController:
     def _on_job_errored(self, job_id: int, message: str) -> None:
         pending = self._done(job_id)
         if pending is not None:
-            batch = pending.purpose == "batch"
+            batch = pending.outcome is Outcome.BATCH_REPORT
             self.error.emit(f"Batch stopped: {message}" if batch else message)
 
     def _on_job_cancelled(self, job_id: int) -> None:
         pending = self._done(job_id)
         if pending is None:
             return
-        if pending.purpose == "batch":
+        if pending.outcome is Outcome.BATCH_REPORT:
             self.message.emit("Batch cancelled; a rerun resumes where it stopped.")
         else:
             self.message.emit("Cancelled: the image is unchanged.")

@@ -35,8 +35,8 @@ class RestoreJob:
 
     ``mask`` is bool (h, w), True where to restore (None: the whole crop for
     denoise/deblur). ``origin`` is the crop's (x0, y0) in its image, ``target``
-    the document it belongs to; ``purpose`` says what the window does with the
-    result ("apply", "preview", "heal"). The worker never writes into ``pixels``.
+    the document it belongs to (what becomes of the result is the window's
+    business). The worker never writes into ``pixels``.
     """
 
     task: str
@@ -55,7 +55,6 @@ class RestoreJob:
     tile_size: int = 512
     origin: tuple[int, int] = (0, 0)
     target: Any = None
-    purpose: str = "apply"
     job_id: int = field(default_factory=next_job_id)
     cancel: CancelToken = field(default_factory=CancelToken)
 
@@ -84,9 +83,9 @@ class BatchJob:
 class DetectJob:
     """Find the damage in ``pixels`` (a crop (h, w, C) of an image, native dtype).
 
-    ``origin`` is the crop's (x0, y0) in its image, ``target`` its document;
-    ``purpose`` is "region" for a first look at the visible part of a large
-    scan, "image" for the whole one. The result is a DamageProposal.
+    ``origin`` is the crop's (x0, y0) in its image (a large scan's visible
+    part is looked at first), ``target`` its document. The result is a
+    DamageProposal.
     """
 
     pixels: np.ndarray
@@ -95,7 +94,6 @@ class DetectJob:
     device: str = "auto"
     origin: tuple[int, int] = (0, 0)
     target: Any = None
-    purpose: str = "image"
     medium: str = "auto"
     dpi: tuple[float, float] | None = None
     job_id: int = field(default_factory=next_job_id)
