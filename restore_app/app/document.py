@@ -318,6 +318,13 @@ class Document:
             self.pixels_changed.emit(box)
         self.state_changed.emit(self)
 
+    def keep_settings(self, settings: dict[str, Any]) -> None:
+        """Remember the tool settings the image was last worked with (saved
+        with its work; not an edit)."""
+        if self.settings != {**self.settings, **settings}:
+            self.settings.update(settings)
+            self.notify("state", None)
+
     def _count_pixel_write(self, box: Box | None) -> None:
         if box is None:
             self.pixel_tiles += 1

@@ -8,6 +8,7 @@ ever change on the model's thread.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,7 +57,9 @@ class Session:
         self._writes: list[Future] = []
         self._loading: dict[Path, int] = {}
         self._token = 0
-        self.busy_paths: set[Path] = set()  # documents with jobs in flight
+        #: the documents with jobs in flight, by path (the workspace tells it
+        #: where its jobs are; none without one)
+        self.busy_paths: Callable[[], set[Path]] = set
         self._autosave = Debounce(self.save_all, post, AUTOSAVE_S)
         self._journal_seq: dict[Path, int] = {}
         self._history: dict[Path, history_log.HistoryLog] = {}
@@ -179,7 +182,7 @@ class Session:
         for path in list(self._order[:-1]):
             if total <= MEMORY_BUDGET:
                 break
-            if path in self.busy_paths:
+            if path in self.busy_paths():
                 continue
             doc = self.docs.pop(path)
             self._order.remove(path)
@@ -325,7 +328,7 @@ class Session:
         pasted onto the new scan. RestoreError, and nothing done, while a job
         works on the image or when the work cannot be set aside."""
         path = Path(path).resolve()
-        if path in self.busy_paths:
+        if path in self.busy_paths():
             raise RestoreError(
                 f"{path.name}: a job is still working on it; reload it when it "
                 "has finished"

@@ -7,6 +7,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from restore_app.app.document import Document
 from restore_app.app.jobs import JobController, Runner
 from restore_app.app.preferences import (
     MemoryStore,
@@ -38,6 +39,8 @@ class Workspace:
 
     #: the list of models was read again (one was added or removed)
     models_changed = Signal()
+    #: another image is shown and edited: its Document (None: none)
+    current_changed = Signal(object)
 
     def __init__(
         self,
@@ -50,7 +53,12 @@ class Workspace:
         self.session = Session(self.preferences, post or QueuePost())
         #: tools run on the images through it (None: no runner was given)
         self.jobs = JobController(runner, self.preferences) if runner else None
+        if self.jobs is not None:
+            # An image a job works on is not closed under it.
+            self.session.busy_paths = self.jobs.pending_docs
         self.tools = ToolState()
+        #: the image shown and edited (one of the session's documents)
+        self.current: Document | None = None
         self.tools.set_brush(
             _float(self.store.value(BRUSH_SIZE_KEY), DEFAULT_BRUSH_SIZE)
         )
@@ -63,6 +71,12 @@ class Workspace:
         apply_memory_budget(self.preferences)
         self.preferences.events.connect(self._on_preference_changed)
         self.tools.events.brush_size.connect(self._on_brush_changed)
+
+    def show(self, doc: Document | None) -> None:
+        """Make ``doc`` the image shown and edited; the views follow."""
+        if doc is not self.current:
+            self.current = doc
+            self.current_changed.emit(doc)
 
     # -- models -----------------------------------------------------------------
     def reload_models(self) -> None:

@@ -96,7 +96,6 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.models = ModelActions(self)
-        self.doc: Document | None = None
         self.index = -1
         self._wanted: Path | None = None
         #: the message offering to reload a scan changed on disk, while shown
@@ -308,6 +307,9 @@ class MainWindow(QMainWindow):
         self.files.rebuild_recent_menu()
 
     def _connect(self) -> None:
+        # The views of the image follow the workspace's choice of it.
+        for view in (self.canvas, self.damage, self.damage_map):
+            self.workspace.current_changed.connect(view.set_document)
         self.session.document_loaded.connect(self._on_session_document_loaded)
         self.session.load_failed.connect(self._on_session_load_failed)
         self.session.status_changed.connect(self._on_session_status_changed)
@@ -480,7 +482,7 @@ class MainWindow(QMainWindow):
             old.undo_stack.index_changed.disconnect(self._update_undo_actions)
             old.undo_stack.clean_changed.disconnect(self._on_doc_clean_changed)
             old.state_changed.disconnect(self._on_doc_state_changed)
-        self.doc = doc
+        self.workspace.show(doc)
         doc.undo_stack.index_changed.connect(self._update_undo_actions)
         doc.undo_stack.clean_changed.connect(self._on_doc_clean_changed)
         doc.state_changed.connect(self._on_doc_state_changed)
@@ -491,9 +493,6 @@ class MainWindow(QMainWindow):
             else "Opened",
         )
         self._update_undo_actions()
-        self.canvas.set_document(doc)
-        self.damage.set_document(doc)
-        self.damage_map.set_document(doc)
         if doc.settings.get("task"):
             self.workspace.tools.apply_task_settings(doc.settings)
         self.canvas.setFocus()
@@ -506,6 +505,11 @@ class MainWindow(QMainWindow):
         )
         self._refresh_title()
         self.document_shown.emit(doc)
+
+    @property
+    def doc(self) -> Document | None:
+        """The image shown and edited (the workspace's)."""
+        return self.workspace.current
 
     def undo(self) -> None:
         if self.doc is not None:
@@ -553,12 +557,8 @@ class MainWindow(QMainWindow):
 
     def _on_task_settings_changed(self, _value: object = None) -> None:
         # The image remembers the tool it was last worked with.
-        doc = self.doc
-        s = self.workspace.tools.task_settings.as_dict()
-        if doc is not None and doc.settings != {**doc.settings, **s}:
-            doc.settings.update(s)
-            doc.dirty.add("state")
-            self.session.schedule_save()
+        if self.doc is not None:
+            self.doc.keep_settings(self.workspace.tools.task_settings.as_dict())
 
     def _on_preferences_triggered(self) -> None:
         from restore_app.ui.preferences import PreferencesDialog
@@ -705,7 +705,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy:
             self.progress.setRange(0, 0)
-        self.session.busy_paths = self.jobs.pending_docs() if busy else set()
 
     def _show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
