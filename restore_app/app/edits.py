@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from restore_app.app.document import DeltaCommand, Document, MaskEdit
+from restore_app.app.commands import DeltaCommand, MaskEdit
+from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER
 from restore_app.core.damage import kind, layer_kind
 from restore_app.core.history import Box

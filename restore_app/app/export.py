@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
+from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.errors import RestoreError
 
 
@@ -62,7 +65,7 @@ def export(
         out,
         source=doc.path,
         operations=ops,
-        masks=doc.treatment_masks(),
+        masks=treatment_masks(doc),
         overwrite=overwrite,
         about={
             "object_id": doc.path.stem,
@@ -76,3 +79,25 @@ def export(
     doc.undo_stack.set_clean()
     doc.notify("state", None)
     return list(warnings)
+
+
+def treatment_masks(doc: Document) -> list[tuple[str, np.ndarray]]:
+    """(name, full-size bool mask) of each applied operation that used one,
+    numbered in order (``01-inpaint``), the protect layer, and the damage
+    map's layers (``damage-crack``, …)."""
+    out = []
+    for i, op in enumerate(doc.operations, 1):
+        kept = doc.op_masks.get(str(op.get("mask_id")))
+        if kept is None:
+            continue
+        x0, y0, crop = kept
+        full = np.zeros(doc.mask.shape, bool)
+        full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+        out.append((f"{i:02d}-{op.get('task', 'operation')}", full))
+    if doc.protect.any():
+        out.append(("protect", doc.protect.copy()))
+    for k in DAMAGE_KINDS:  # the damage map, as documentation
+        layer = doc.damage.get(k.id)
+        if layer is not None and layer.any():
+            out.append((f"damage-{k.id}", layer.copy()))
+    return out
