@@ -28,7 +28,7 @@ from restore_app.core.history import (
 )
 from restore_app.core.layers import BY_NAME, LAYERS, OTHER_PARTS
 from restore_app.core.proposal import DamageProposal
-from restore_app.core.sidecar import ImageSnapshot, ImageState, SavedImage
+from restore_app.core.sidecar_state import ImageSnapshot, ImageState, SavedImage
 
 UNDO_LIMIT = 200
 

@@ -191,7 +191,8 @@ def test_models_lists_detectors(cli) -> None:
 
 
 def test_batch_takes_masks_from_the_sidecar(cli, tmp_path) -> None:
-    from restore_app.core.sidecar import ImageSnapshot, ImageState, Sidecar
+    from restore_app.core.sidecar import Sidecar
+    from restore_app.core.sidecar_state import ImageSnapshot, ImageState
 
     scans = tmp_path / "scans"
     scans.mkdir()

@@ -101,7 +101,8 @@ def test_outputs_get_the_umask_mode_not_a_private_one(tmp_path) -> None:
     import stat
 
     from restore_app.core.atomic import atomic_write_bytes
-    from restore_app.core.sidecar import ImageSnapshot, ImageState, Sidecar
+    from restore_app.core.sidecar import Sidecar
+    from restore_app.core.sidecar_state import ImageSnapshot, ImageState
 
     old = os.umask(0o022)
     try:
