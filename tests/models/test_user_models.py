@@ -376,3 +376,82 @@ def test_the_table_pins_https_sources_and_full_hashes() -> None:
     for entry in downloads.KNOWN_MODELS.values():
         assert entry.url.startswith("https://") and entry.url.endswith(entry.file)
         assert len(entry.sha256) == 64 and int(entry.sha256, 16) >= 0
+
+
+def test_a_download_cut_off_resumes_where_it_stopped(tmp_path, monkeypatch, models_dir):
+    root = tmp_path / "served"
+    root.mkdir()
+    path = save_safetensors(tiny_nafnet(), root / "tiny-naf.safetensors")
+    publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    size = path.stat().st_size
+    asked: list = []
+    with serve_folder(root, cut_after=[size // 3], requests=asked) as base:
+        monkeypatch.setenv("RESTORE_DOWNLOAD_BASE", base)
+        with pytest.raises(downloads.DownloadCutOff, match="try again to resume"):
+            downloads.download_model("tiny", progress=False)
+        entry = downloads.KNOWN_MODELS["tiny"]
+        kept = downloads.partial_path(entry)
+        assert kept.stat().st_size == size // 3
+        seen: list[tuple[int, int]] = []
+        info = downloads.download_model(
+            "tiny", progress=False, on_progress=lambda d, t: seen.append((d, t))
+        )
+    assert info.id == "user.tiny-naf"
+    # The second request asked for the rest only, naming the file it had.
+    assert asked[1][0] == size // 3 and asked[1][1] == asked_etag(root)
+    assert seen[0][0] > size // 3 and seen[-1] == (size, size)
+    assert files_in(models_dir) == ["tiny-naf.json", "tiny-naf.safetensors"]
+
+
+def test_a_file_changed_on_the_server_is_fetched_whole_again(
+    tmp_path, monkeypatch, models_dir
+):
+    root = tmp_path / "served"
+    root.mkdir()
+    path = save_safetensors(tiny_nafnet(), root / "tiny-naf.safetensors")
+    with serve_folder(root, cut_after=[1000]) as base:
+        monkeypatch.setenv("RESTORE_DOWNLOAD_BASE", base)
+        publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+        with pytest.raises(downloads.DownloadCutOff):
+            downloads.download_model("tiny", progress=False)
+        # Another release of the file, of the same size: its ETag differs, so
+        # the kept bytes are not joined to it.
+        save_safetensors(tiny_nafnet(seed=5), path)
+        publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+        downloads.download_model("tiny", progress=False)
+    assert files_in(models_dir) == ["tiny-naf.json", "tiny-naf.safetensors"]
+    got = (models_dir / "tiny-naf.safetensors").read_bytes()
+    assert (
+        hashlib.sha256(got).hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
+    )
+
+
+def test_cancel_and_a_mismatch_leave_no_partial_file(tmp_path, monkeypatch, models_dir):
+    from restore_app.core.cancel import CancelToken
+    from restore_app.core.errors import Cancelled
+
+    root = tmp_path / "served"
+    root.mkdir()
+    path = save_safetensors(tiny_nafnet(), root / "tiny-naf.safetensors")
+    publish(monkeypatch, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    with serve_folder(root, cut_after=[1000]) as base:
+        monkeypatch.setenv("RESTORE_DOWNLOAD_BASE", base)
+        with pytest.raises(downloads.DownloadCutOff):
+            downloads.download_model("tiny", progress=False)
+        token = CancelToken()
+        with pytest.raises(Cancelled):
+            downloads.download_model(
+                "tiny", progress=False, on_progress=lambda d, t: token.cancel(),
+                cancel=token,
+            )  # fmt: skip
+        assert files_in(models_dir) == []
+        publish(monkeypatch, path, "0" * 64)
+        with pytest.raises(ModelError, match="checksum mismatch"):
+            downloads.download_model("tiny", progress=False)
+    assert files_in(models_dir) == []
+
+
+def asked_etag(root: Path) -> str:
+    """The ETag the test server gives the one file in ``root``."""
+    (path,) = root.iterdir()
+    return '"' + hashlib.sha256(path.read_bytes()).hexdigest()[:20] + '"'
