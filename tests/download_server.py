@@ -49,7 +49,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.server.requests.append((start, self.headers.get("If-Range")))
         cut = self.server.cut_after.pop(0) if self.server.cut_after else None
-        self.wfile.write(body if cut is None else body[:cut])
+        sent = body if cut is None else body[:cut]
+        hold = self.server.hold
+        if hold is not None and len(sent) > 16384:
+            self.wfile.write(sent[:16384])
+            self.wfile.flush()
+            hold.wait(20)  # the rest comes when the test lets it
+            sent = sent[16384:]
+        self.wfile.write(sent)
         if cut is not None:
             self.wfile.flush()
             self.close_connection = True
@@ -58,16 +65,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def serve_folder(
-    root: Path, cut_after: list[int] | None = None, requests: list | None = None
+    root: Path,
+    cut_after: list[int] | None = None,
+    requests: list | None = None,
+    hold: threading.Event | None = None,
 ) -> Iterator[str]:
     """Serve ``root``; yields the base URL (http://127.0.0.1:PORT). The n-th
     response is cut off after ``cut_after[n]`` bytes of its body (the
     connection dropped); ``requests`` hears (first byte asked, If-Range) of
-    each."""
+    each; with ``hold``, a body stops after its first 16 KiB until the event
+    is set (a line that stalls)."""
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.cut_after = list(cut_after or [])
     server.requests = requests if requests is not None else []
+    server.hold = hold
     host, port = server.server_address[:2]
     assert host == "127.0.0.1"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

@@ -8,6 +8,7 @@ from typing import Any
 from psygnal import Signal
 
 from restore_app.app.document import Document
+from restore_app.app.downloads import Downloads
 from restore_app.app.jobs import JobController, Runner
 from restore_app.app.preferences import (
     MemoryStore,
@@ -50,7 +51,11 @@ class Workspace:
     ) -> None:
         self.store: SettingsStore = store if store is not None else MemoryStore()
         self.preferences = Preferences.read(self.store)
-        self.session = Session(self.preferences, post or QueuePost())
+        post = post or QueuePost()
+        self.session = Session(self.preferences, post)
+        #: the public checkpoints of the catalogue, fetched when asked
+        self.downloads = Downloads(post)
+        self.downloads.finished.connect(lambda _name, _info: self.reload_models())
         #: tools run on the images through it (None: no runner was given)
         self.jobs = JobController(runner, self.preferences) if runner else None
         if self.jobs is not None:

@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
         self._action(t, "Cancel", self.cancel_jobs, "Esc")
 
         m = mb.addMenu("&Models")
+        self._action(m, "&Get Models…", self.get_models)
         self._action(m, "&Add Model…", self.models.add_dialog)
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -613,6 +614,13 @@ class MainWindow(QMainWindow):
                 self.canvas.visible_image_box(),
             )
 
+    def get_models(self) -> None:
+        """Models ▸ Get Models…: the public checkpoints, downloaded when asked."""
+        from restore_app.ui.get_models_dialog import GetModelsDialog
+
+        self.get_models_dialog = GetModelsDialog(self.workspace.downloads, self)
+        self.get_models_dialog.open()  # the window and any job go on meanwhile
+
     def show_shortcuts(self) -> None:
         from restore_app.ui.shortcuts_dialog import ShortcutsDialog
 
@@ -765,5 +773,6 @@ class MainWindow(QMainWindow):
         self.jobs.cancel_all()
         self.session.close()
         self.service.shutdown()
+        self.workspace.downloads.shutdown()
         self.settings.sync()
         event.accept()
