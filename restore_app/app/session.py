@@ -297,6 +297,14 @@ class Session:
             )
         self._autosave.start(max(AUTOSAVE_S, RETRY_S))
 
+    def save_proposal(self, path: Path, proposal) -> None:
+        """Keep a damage proposal of an image not open in its sidecar, for
+        review; safe on any thread (it only writes the sidecar's files)."""
+        meta = {"operation": dict(proposal.operation), "midpoint": proposal.midpoint}
+        self.sidecar_for(path).save_proposal(
+            path, proposal.shape, (proposal.probability, proposal.kinds), meta
+        )
+
     def check_source(self, doc: Document) -> bool:
         """Whether ``doc``'s file on disk is still the version that was read;
         if not, say so (:attr:`source_changed`) before anything is run,

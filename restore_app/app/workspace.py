@@ -83,6 +83,20 @@ class Workspace:
             self.current = doc
             self.current_changed.emit(doc)
 
+    def detect_damage_in(self, paths: list) -> int | None:
+        """Propose the damage of ``paths`` for review, with the tools' medium:
+        open images on their documents, the others in the background with each
+        proposal kept in its sidecar. The background job's id (None: none)."""
+        medium = self.tools.medium
+        for path in paths:
+            doc = self.session.docs.get(path)
+            if doc is not None:
+                self.jobs.detect(doc, medium=medium)
+        closed = [p for p in paths if p not in self.session.docs]
+        if not closed:
+            return None
+        return self.jobs.detect_folder(closed, self.session.save_proposal, medium)
+
     # -- models -----------------------------------------------------------------
     def reload_models(self) -> None:
         """List the models again (one was added); defaults follow."""

@@ -7,13 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -27,17 +24,18 @@ from PySide6.QtWidgets import (
 
 from restore_app.app import edits
 from restore_app.app.document import Document
-from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER, TOOLS
+from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
-from restore_app.core.damage import DAMAGE_KINDS, kind, layer_name
+from restore_app.core.damage import kind
 from restore_app.core.errors import RestoreError
 from restore_app.ui.canvas import Canvas, ViewMode
-from restore_app.ui.damage_map_panel import LAYER_KEYS, DamageMapPanel
+from restore_app.ui.damage_map_panel import DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.file_actions import FileActions
 from restore_app.ui.folder_panel import FolderPanel
 from restore_app.ui.history_panel import HistoryPanel
 from restore_app.ui.main_thread import MainThreadPost
+from restore_app.ui.menus import build_menus
 from restore_app.ui.model_actions import ModelActions
 from restore_app.ui.tools_panel import ToolsPanel
 from restore_app.workers.inference import InferenceService
@@ -150,7 +148,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
 
-        self._build_actions()
+        build_menus(self)
         self._connect()
 
     def _dock(self, title: str, widget, area) -> QDockWidget:
@@ -163,149 +161,6 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
-
-    # -- actions ----------------------------------------------------------------------
-
-    def _action(
-        self, menu, text: str, slot, shortcut=None, checkable: bool = False
-    ) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, list | tuple):
-                act.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                act.setShortcut(QKeySequence(shortcut))
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        self.addAction(act)
-        return act
-
-    def _build_actions(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self._action(f, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open)
-        self._action(f, "Open &Folder…", self.files.open_folder_dialog, "Ctrl+Shift+O")
-        f.addMenu(self.files.recent_menu)
-        f.addSeparator()
-        self._action(f, "Save a &Copy…", self.files.save_copy_dialog, "Ctrl+Shift+S")
-        self._action(f, "&Export", self.files.export_current, "Ctrl+E")
-        f.addSeparator()
-        self._action(f, "Load Mask…", lambda: self._on_tools_mask_action("load", 0))
-        self._action(f, "Save Mask…", lambda: self._on_tools_mask_action("save", 0))
-        self._action(f, "Export Masks…", self.files.export_masks_dialog)
-        self._action(f, "Export Damage Map…", self.files.export_damage_map_dialog)
-        self._action(f, "Treatment Report", self.files.treatment_report)
-        f.addSeparator()
-        self._action(f, "&Batch…", self.files.batch_dialog, "Ctrl+B")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        e = mb.addMenu("&Edit")
-        self.undo_action = self._action(e, "&Undo", self.undo, "Ctrl+Z")
-        self.redo_action = self._action(
-            e, "&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]
-        )
-        self._update_undo_actions()
-        e.addSeparator()
-        self._action(
-            e,
-            "Clear Mask",
-            lambda: self._on_tools_mask_action("clear", 0),
-            "Ctrl+Shift+A",
-        )
-        self._action(
-            e, "Invert Mask", lambda: self._on_tools_mask_action("invert", 0), "Ctrl+I"
-        )
-        self._action(
-            e,
-            "Grow Mask",
-            lambda: self._on_tools_mask_action("grow", self.workspace.tools.grow_px),
-        )
-        self._action(
-            e,
-            "Shrink Mask",
-            lambda: self._on_tools_mask_action("shrink", self.workspace.tools.grow_px),
-        )
-        e.addSeparator()
-        self._action(
-            e,
-            "&Preferences…",
-            self._on_preferences_triggered,
-            QKeySequence.StandardKey.Preferences,
-        )
-
-        v = mb.addMenu("&View")
-        self._action(v, "Fit", self.canvas.fit, "Ctrl+0")
-        self._action(v, "100 %", self.canvas.zoom_actual, "Ctrl+1")
-        self._action(
-            v, "Zoom In", lambda: self.canvas.zoom_by(1.25), ["Ctrl+=", "Ctrl++"]
-        )
-        self._action(v, "Zoom Out", lambda: self.canvas.zoom_by(0.8), "Ctrl+-")
-        v.addSeparator()
-        group = QActionGroup(self)
-        self.mode_actions: dict[str, QAction] = {}
-        for mode, text, key in (
-            (ViewMode.NORMAL, "Result", "N"),
-            (ViewMode.SPLIT, "Split Before/After", "X"),
-            (ViewMode.SIDE, "Side by Side", "Y"),
-            (ViewMode.DIFF, "Difference", "D"),
-        ):
-            act = self._action(
-                v,
-                text,
-                lambda _c=False, m=mode: self.set_view_mode(m),
-                key,
-                checkable=True,
-            )
-            group.addAction(act)
-            self.mode_actions[str(mode)] = act
-        self.mode_actions["normal"].setChecked(True)
-
-        i = mb.addMenu("&Image")
-        self._action(i, "Next Image", self.next_image, ["Right", "PgDown"])
-        self._action(i, "Previous Image", self.previous_image, ["Left", "PgUp"])
-        i.addSeparator()
-        self._action(i, "&Detect Damage", self.detect_damage, "Ctrl+D")
-        self._action(i, "Accept Damage Proposal", self.damage.accept, "Ctrl+Return")
-        self._action(i, "Dismiss Damage Proposal", self.damage.dismiss)
-        self._action(
-            i, "Detect Damage in Folder", self.detect_damage_in_folder, "Ctrl+Shift+D"
-        )
-
-        t = mb.addMenu("&Tools")
-        for tool, label, key in TOOLS:
-            self._action(t, label, lambda _c=False, tl=tool: self.set_tool(tl), key)
-        t.addSeparator()
-        self._action(
-            t, "Paint Original — Do Not Repair / Damage Mask", self.toggle_layer, "O"
-        )
-        self._action(
-            t, "Paint the Working Mask", lambda: self.set_layer(MASK_LAYER), "M"
-        )
-        for k in DAMAGE_KINDS:
-            key = LAYER_KEYS.get(k.id)
-            self._action(
-                t,
-                f"Paint the Damage Map: {k.name}",
-                lambda _c=False, kid=k.id: self.set_layer(layer_name(kid)),
-                key,
-            )
-        t.addSeparator()
-        tools = self.workspace.tools
-        self._action(t, "Smaller Brush", lambda: tools.resize_brush(1 / 1.2), "[")
-        self._action(t, "Larger Brush", lambda: tools.resize_brush(1.2), "]")
-        t.addSeparator()
-        self._action(t, "Run", self.run_tool, ["Return", "Enter"])
-        self._action(t, "Preview Visible Region", self.preview_tool, "Ctrl+P")
-        self._action(t, "Cancel", self.cancel_jobs, "Esc")
-
-        m = mb.addMenu("&Models")
-        self._action(m, "&Get Models…", self.get_models)
-        self._action(m, "&Add Model…", self.models.add_dialog)
-        h = mb.addMenu("&Help")
-        self._action(h, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self.files.rebuild_recent_menu()
 
     def _connect(self) -> None:
         # The views of the image follow the workspace's choice of it.
@@ -321,7 +176,7 @@ class MainWindow(QMainWindow):
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
-        self.tools.mask_action.connect(self._on_tools_mask_action)
+        self.tools.mask_action.connect(self.mask_action)
         self.tools.run_requested.connect(self.run_tool)
         self.tools.preview_requested.connect(self.preview_tool)
         ev = self.workspace.tools.events
@@ -480,11 +335,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue(_last_viewed_key(doc.path.parent), doc.path.name)
         if self.doc is not None:
             old = self.doc
-            old.undo_stack.index_changed.disconnect(self._update_undo_actions)
+            old.undo_stack.index_changed.disconnect(self.update_undo_actions)
             old.undo_stack.clean_changed.disconnect(self._on_doc_clean_changed)
             old.state_changed.disconnect(self._on_doc_state_changed)
         self.workspace.show(doc)
-        doc.undo_stack.index_changed.connect(self._update_undo_actions)
+        doc.undo_stack.index_changed.connect(self.update_undo_actions)
         doc.undo_stack.clean_changed.connect(self._on_doc_clean_changed)
         doc.state_changed.connect(self._on_doc_state_changed)
         self.history.set_stack(
@@ -493,7 +348,7 @@ class MainWindow(QMainWindow):
             if doc.history_dropped
             else "Opened",
         )
-        self._update_undo_actions()
+        self.update_undo_actions()
         if doc.settings.get("task"):
             self.workspace.tools.apply_task_settings(doc.settings)
         self.canvas.setFocus()
@@ -520,7 +375,7 @@ class MainWindow(QMainWindow):
         if self.doc is not None:
             self.doc.undo_stack.redo()
 
-    def _update_undo_actions(self, _index: int = 0) -> None:
+    def update_undo_actions(self, _index: int = 0) -> None:
         stack = self.doc.undo_stack if self.doc is not None else None
         for act, verb, able, text in (
             (self.undo_action, "&Undo", stack and stack.can_undo(), "undo_text"),
@@ -561,14 +416,14 @@ class MainWindow(QMainWindow):
         if self.doc is not None:
             self.doc.keep_settings(self.workspace.tools.task_settings.as_dict())
 
-    def _on_preferences_triggered(self) -> None:
+    def open_preferences(self) -> None:
         from restore_app.ui.preferences import PreferencesDialog
 
         dialog = PreferencesDialog(self.workspace, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()  # window-modal; a running job goes on meanwhile
 
-    def _on_tools_mask_action(self, action: str, amount: int) -> None:
+    def mask_action(self, action: str, amount: int) -> None:
         doc = self.doc
         if doc is None:
             return
@@ -655,26 +510,7 @@ class MainWindow(QMainWindow):
         if not paths:
             self._show_error("Open a folder first.")
             return None
-        for path in paths:
-            doc = self.session.docs.get(path)
-            if doc is not None:
-                self.jobs.detect(doc, medium=self.workspace.tools.medium)
-        closed = tuple(p for p in paths if p not in self.session.docs)
-        if not closed:
-            return None
-        return self.jobs.detect_folder(
-            list(closed), self._save_proposal, self.workspace.tools.medium
-        )
-
-    def _save_proposal(self, path: Path, proposal) -> None:
-        # Runs on the worker thread: it only writes the image's sidecar.
-        meta = {
-            "operation": dict(proposal.operation),
-            "midpoint": proposal.midpoint,
-        }
-        self.session.sidecar_for(path).save_proposal(
-            path, proposal.shape, (proposal.probability, proposal.kinds), meta
-        )
+        return self.workspace.detect_damage_in(paths)
 
     def _on_jobs_folder_detected(self, outcomes) -> None:
         statuses = self.session.statuses()

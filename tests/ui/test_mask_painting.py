@@ -91,11 +91,11 @@ def test_alt_erases_and_shapes_fill(qtbot, window, scans):
     assert np.array_equal(doc.mask[:, :190], before[:, :190])
 
     shapes = doc.mask.copy()
-    window._on_tools_mask_action("invert", 0)
+    window.mask_action("invert", 0)
     assert np.array_equal(doc.mask, ~shapes)
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(doc.mask, shapes)
-    window._on_tools_mask_action("clear", 0)
+    window.mask_action("clear", 0)
     assert not doc.mask.any()
     qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(doc.mask, shapes)
@@ -106,11 +106,11 @@ def test_grow_and_shrink(qtbot, window, scans):
     mask = np.zeros_like(doc.mask)
     mask[100:120, 100:120] = True
     doc.set_mask(mask, "set")
-    window._on_tools_mask_action("grow", 3)
+    window.mask_action("grow", 3)
     # The kernel is round: the square grows on its sides, its corners round off.
     assert doc.mask[97:123, 100:120].all() and doc.mask[100:120, 97:123].all()
     assert not doc.mask[:96].any() and not doc.mask[:, 124:].any()
-    window._on_tools_mask_action("shrink", 6)
+    window.mask_action("shrink", 6)
     assert doc.mask[103:117, 103:117].all() and not doc.mask[100:102].any()
 
 
