@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from restore_app.core import pillow_io
 from restore_app.core.atomic import atomic_output
 from restore_app.core.errors import (
     ImageReadError,
@@ -27,14 +26,19 @@ from restore_app.core.errors import (
     RestoreError,
 )
 from restore_app.core.identity import FileIdentity
-from restore_app.core.png_io import write_png
-from restore_app.core.tiff_io import (
-    TiffFormatError,
-    read_tiff,
-    tiff_size,
-    to_signed,
-    write_tiff,
+from restore_app.core.image_doc import (
+    ORIENTATION_TAG,
+    Codec,
+    Header,
+    ImageDoc,
+    ImageMeta,
+    orient,
+    upright_size,
 )
+from restore_app.core.pillow_io import PillowCodec
+from restore_app.core.tiff_io import TiffCodec
+
+__all__ = ["ImageDoc", "ImageMeta", "orient", "read_image", "write_image"]
 
 # We refuse over-large images ourselves (RESTORE_MAX_PIXELS) before decoding; Pillow's
 # own bomb guard would refuse an ordinary 100 MP scan.
@@ -42,60 +46,14 @@ Image.MAX_IMAGE_PIXELS = None
 
 DEFAULT_MAX_PIXELS = 1_000_000_000
 
-_ORIENTATION_TAG = 0x0112
-_EXIF_HEADER = b"Exif\x00\x00"
 _SNIFF_BYTES = 32
 _FORMAT_BY_EXT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
                   ".tiff": "TIFF", ".webp": "WEBP"}  # fmt: skip
-
-
-@dataclasses.dataclass
-class ImageMeta:
-    icc_profile: bytes | None = None
-    dpi: tuple[float, float] | None = None
-    exif: bytes | None = None  # raw EXIF (orientation is reset to 1 on write)
-    xmp: bytes | None = None
-    source_format: str = ""  # "PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF"
-    source_mode: str = ""  # human description e.g. "RGB 16-bit", "CMYK 8-bit"
-    #: "int8" or "int16" for a TIFF of signed samples (pixels hold them offset
-    #: into the unsigned range); only a TIFF output can hold them again
-    signed: str | None = None
-    #: pages (full-resolution images) in the file; only the first is read
-    pages: int = 1
-
-
-@dataclasses.dataclass
-class ImageDoc:
-    """An upright image: ``pixels`` (H, W, C) C=1 gray or 3 RGB, uint8 | uint16 |
-    float32 in [0, 1]; ``alpha`` (H, W) same dtype (0 = transparent) or None, kept
-    beside the pixels and never processed."""
-
-    pixels: np.ndarray
-    alpha: np.ndarray | None
-    meta: ImageMeta = dataclasses.field(default_factory=ImageMeta)
-    path: Path | None = None
-    #: which version of ``path`` the pixels were read from (when asked for)
-    identity: FileIdentity | None = None
-
-    @property
-    def height(self) -> int:
-        return int(self.pixels.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.pixels.shape[1])
-
-    @property
-    def channels(self) -> int:
-        return int(self.pixels.shape[2])
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.pixels.dtype
-
-    @property
-    def bit_depth(self) -> int:
-        return self.pixels.dtype.itemsize * 8
+#: Each format's reader and writer.
+CODECS: dict[str, Codec] = {
+    "TIFF": TiffCodec(),
+    **{fmt: PillowCodec(fmt) for fmt in ("PNG", "JPEG", "WEBP", "BMP", "GIF")},
+}
 
 
 # --- helpers -------------------------------------------------------------------
@@ -168,48 +126,6 @@ def _open_checked(path: str | os.PathLike[str]) -> tuple[Path, str]:
     return p, fmt
 
 
-def _exif_orientation(raw: bytes | None) -> int:
-    if not raw:
-        return 1
-    exif = Image.Exif()
-    try:
-        exif.load(raw)
-        value = int(exif.get(_ORIENTATION_TAG, 1))
-    except Exception:  # noqa: BLE001 - damaged EXIF must not stop the image
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
-def _strip_exif_header(raw: bytes | None) -> bytes | None:
-    if not raw:
-        return None
-    return raw[len(_EXIF_HEADER) :] if raw.startswith(_EXIF_HEADER) else raw
-
-
-def orient(arr: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn ``arr`` (H, W, ...) as stored into the upright view for an EXIF
-    ``orientation`` (1-8); returns a contiguous array (no copy for 1)."""
-    if orientation == 2:
-        arr = arr[:, ::-1]
-    elif orientation == 3:
-        arr = arr[::-1, ::-1]
-    elif orientation == 4:
-        arr = arr[::-1]
-    elif orientation == 5:
-        arr = arr.swapaxes(0, 1)
-    elif orientation == 6:
-        arr = arr.swapaxes(0, 1)[:, ::-1]
-    elif orientation == 7:
-        arr = arr.swapaxes(0, 1)[::-1, ::-1]
-    elif orientation == 8:
-        arr = arr.swapaxes(0, 1)[::-1]
-    return np.ascontiguousarray(arr)
-
-
-def _upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-
-
 #: The most pixel bytes a file of each format can decode to per byte of the
 #: file: the codecs' best compression of a flat image (deflate ~1032:1; a
 #: baseline JPEG's all-zero blocks ~100:1; generous margins). A file declaring
@@ -223,31 +139,16 @@ MAX_EXPANSION = {
     "GIF": 2000,
     "BMP": 130,
 }
-#: Samples per pixel of each PNG colour type (gray, RGB, palette, gray and
-#: alpha, RGBA).
-_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
-def _declared_bytes(p: Path, fmt: str, width: int, height: int) -> int:
-    """How many bytes of pixel data ``p`` declares, as its codec stores them
-    before compression. A PNG says its bit depth and samples (a 1-bit mask is
-    an eighth of a byte a pixel, each row led by a filter byte); for the other
-    formats, a byte a pixel is the least they hold."""
-    if fmt == "PNG":
-        depth, colour_type = pillow_io.png_header(p)
-        bits = width * depth * _PNG_SAMPLES.get(colour_type, 1)
-        return height * (1 + (bits + 7) // 8)
-    return width * height
-
-
-def _check_plausible(p: Path, fmt: str, width: int, height: int) -> None:
+def _check_plausible(p: Path, fmt: str, head: Header) -> None:
     """Refuse a file too small to hold the pixels it declares."""
     size = p.stat().st_size
     ratio = MAX_EXPANSION.get(fmt)
-    if ratio is not None and _declared_bytes(p, fmt, width, height) > size * ratio:
+    if ratio is not None and head.declared_bytes > size * ratio:
         raise ImageReadError(
-            f"{p}: declares {width}×{height} pixels, more than a {size:,}-byte "
-            f"{fmt} file can hold: it is truncated or damaged"
+            f"{p}: declares {head.width}×{head.height} pixels, more than a "
+            f"{size:,}-byte {fmt} file can hold: it is truncated or damaged"
         )
 
 
@@ -305,27 +206,23 @@ def _check_limit(p: Path, width: int, height: int, limit: int) -> None:
         raise ImageReadError(f"{p}: declares an empty size {width}×{height}")
 
 
-def _pil_orientation(im: Image.Image) -> int:
-    # Header only: Pillow's getexif() would decode a whole PNG to look for eXIf.
-    return _exif_orientation(im.info.get("exif"))
-
-
 # --- reading -------------------------------------------------------------------
+
+
+def _header(p: Path, fmt: str) -> Header:
+    return CODECS[fmt].header(p)
 
 
 def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) of the upright image, read from the header only."""
     p, fmt = _open_checked(path)
     try:
-        if fmt == "TIFF":
-            w, h, orientation = tiff_size(p)
-            return _upright_size(w, h, orientation)
-        with Image.open(p) as im:
-            return _upright_size(*im.size, _pil_orientation(im))
+        head = _header(p, fmt)
     except RestoreError:
         raise
     except Exception as exc:  # noqa: BLE001 - any decoder failure is one line
         raise ImageReadError(f"{p}: damaged {fmt} file ({_one_line(exc)})") from None
+    return upright_size(head.width, head.height, head.orientation)
 
 
 def read_image(
@@ -335,6 +232,9 @@ def read_image(
     identify: bool = False,
 ) -> ImageDoc:
     """Read an image upright at its native bit depth.
+
+    The format's codec reads the header first; the size, plausibility and
+    memory checks are made on it, once, before anything is decoded.
 
     With ``identify`` the ImageDoc also says which version of the file it was
     read from (size, time and SHA-256, :class:`FileIdentity`), for a record
@@ -349,14 +249,11 @@ def read_image(
     limit = _max_pixels(max_pixels)
     identity = FileIdentity.of(p) if identify else None
     try:
-        if fmt == "TIFF":
-            w, h, _ = tiff_size(p)
-            _check_limit(p, w, h, limit)
-            _check_plausible(p, fmt, w, h)
-            _check_memory(p, w, h, 4 * 4)  # up to 4 samples of 32 bits
-            doc = _read_tiff(p)
-        else:
-            doc = _read_pillow(p, fmt, limit)
+        head = _header(p, fmt)
+        _check_limit(p, head.width, head.height, limit)
+        _check_plausible(p, fmt, head)
+        _check_memory(p, head.width, head.height, head.sample_bytes)
+        doc = CODECS[fmt].decode(p)
     except RestoreError:
         raise
     except MemoryError:
@@ -368,63 +265,6 @@ def read_image(
         identity.check(p)  # not replaced while it was decoded
         doc.identity = identity
     return doc
-
-
-def _read_tiff(p: Path) -> ImageDoc:
-    try:
-        data = read_tiff(p)
-    except TiffFormatError as exc:
-        raise ImageReadError(f"{p}: {exc}") from None
-    meta = ImageMeta(
-        icc_profile=data.icc_profile,
-        dpi=data.dpi,
-        exif=data.exif,
-        xmp=data.xmp,
-        source_format="TIFF",
-        source_mode=data.mode + (f" (signed {data.signed})" if data.signed else ""),
-        signed=data.signed,
-        pages=data.pages,
-    )
-    pixels = orient(data.pixels, data.orientation)
-    alpha = orient(data.alpha, data.orientation) if data.alpha is not None else None
-    return ImageDoc(pixels=pixels, alpha=alpha, meta=meta)
-
-
-def _read_pillow(p: Path, fmt: str, limit: int) -> ImageDoc:
-    with Image.open(p) as im:
-        width, height = im.size
-        _check_limit(p, width, height, limit)
-        _check_plausible(p, fmt, width, height)
-        bands = max(len(im.getbands()), 3)  # palettes and gray may become RGB
-        _check_memory(p, width, height, bands * (2 if "16" in im.mode else 1))
-        info = dict(im.info)
-        raw_exif = _strip_exif_header(info.get("exif"))
-        orientation = _exif_orientation(raw_exif)
-        icc = info.get("icc_profile") or None
-        depth, colour_type = pillow_io.png_header(p) if fmt == "PNG" else (8, 0)
-        if depth == 16:
-            pixels, alpha = pillow_io.decode_png16(p, colour_type)
-            colour = "gray" if pixels.shape[2] == 1 else "RGB"
-            desc = f"{colour}{'+alpha' if alpha is not None else ''} 16-bit"
-        else:
-            im.seek(0)  # first frame of an animation
-            im.load()
-            pixels, alpha, desc, icc_override = pillow_io.pillow_pixels(im)
-            if icc_override != b"":
-                icc = icc_override
-    if (pixels.shape[0], pixels.shape[1]) != (height, width):
-        raise ImageReadError(f"{p}: decoded size differs from the declared size")
-    meta = ImageMeta(
-        icc_profile=icc,
-        dpi=pillow_io.dpi_from_info(info),
-        exif=raw_exif,
-        xmp=pillow_io.xmp_from_info(info),
-        source_format=fmt,
-        source_mode=desc,
-    )
-    pixels = orient(pixels, orientation)
-    alpha = orient(alpha, orientation) if alpha is not None else None
-    return ImageDoc(pixels=pixels, alpha=alpha, meta=meta)
 
 
 # --- writing -------------------------------------------------------------------
@@ -453,8 +293,8 @@ def _output_exif(raw: bytes | None, warnings: list[str]) -> Image.Exif | None:
     except Exception:  # noqa: BLE001 - unparseable EXIF is dropped, not fatal
         warnings.append("EXIF metadata dropped: it could not be read")
         return None
-    if _ORIENTATION_TAG in exif:
-        exif[_ORIENTATION_TAG] = 1
+    if ORIENTATION_TAG in exif:
+        exif[ORIENTATION_TAG] = 1
     if _serialises(exif):
         return exif
     from PIL.ExifTags import TAGS
@@ -561,50 +401,7 @@ def write_image(
         meta = dataclasses.replace(meta, icc_profile=None)
     try:
         with atomic_output(p, overwrite=overwrite) as tmp:
-            if fmt == "PNG":
-                if pixels.dtype == np.float32:
-                    warnings.append(
-                        "PNG holds integers only: converted from 32-bit float to 16-bit"
-                    )
-                    pixels = pillow_io.float_to_uint16(pixels)
-                    alpha = (
-                        pillow_io.float_to_uint16(alpha) if alpha is not None else None
-                    )
-                write_png(
-                    tmp,
-                    pixels,
-                    alpha,
-                    icc_profile=meta.icc_profile,
-                    dpi=meta.dpi,
-                    exif=exif.tobytes()[len(_EXIF_HEADER) :] if exif else None,
-                    xmp=meta.xmp,
-                )
-            elif fmt == "TIFF":
-                if meta.signed:
-                    pixels = to_signed(pixels, meta.signed)
-                    alpha = to_signed(alpha, meta.signed) if alpha is not None else None
-                write_tiff(
-                    tmp,
-                    pixels,
-                    alpha,
-                    icc_profile=meta.icc_profile,
-                    dpi=meta.dpi,
-                    exif=exif.tobytes() if exif else None,
-                    xmp=meta.xmp,
-                )
-            else:
-                pillow_io.write_8bit(
-                    tmp,
-                    fmt,
-                    pixels,
-                    alpha,
-                    icc_profile=meta.icc_profile,
-                    dpi=meta.dpi,
-                    xmp=meta.xmp,
-                    exif=exif,
-                    quality=quality,
-                    warnings=warnings,
-                )
+            CODECS[fmt].write(tmp, pixels, alpha, meta, exif, quality, warnings)
     except RestoreError:
         raise
     except OSError as exc:

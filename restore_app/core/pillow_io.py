@@ -13,6 +13,16 @@ from PIL import Image, ImageCms
 
 from restore_app.core.cv import cv2
 from restore_app.core.errors import ImageReadError
+from restore_app.core.image_doc import (
+    EXIF_HEADER,
+    Header,
+    ImageDoc,
+    ImageMeta,
+    exif_orientation,
+    orient,
+    strip_exif_header,
+)
+from restore_app.core.png_io import write_png
 
 _PLAIN_MODES = {"L": "gray 8-bit", "LA": "gray+alpha 8-bit", "RGB": "RGB 8-bit",
                 "RGBA": "RGBA 8-bit", "F": "gray 32-bit float"}  # fmt: skip
@@ -181,3 +191,107 @@ def write_8bit(
     else:
         params["lossless"] = quality >= 100
     im.save(tmp, format=fmt, **params)
+
+
+#: Samples per pixel of each PNG colour type (gray, RGB, palette, gray and
+#: alpha, RGBA).
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+class PillowCodec:
+    """PNG, JPEG, WebP, BMP and GIF: read through Pillow (16-bit colour PNG
+    through OpenCV); PNG written at 8 or 16 bits, JPEG and WebP at 8."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+
+    def header(self, p: Path) -> Header:
+        with Image.open(p) as im:
+            width, height = im.size
+            bands = max(len(im.getbands()), 3)  # palettes and gray may become RGB
+            sample_bytes = bands * (2 if "16" in im.mode else 1)
+            # Header only: Pillow's getexif() would decode a whole PNG for eXIf.
+            orientation = exif_orientation(im.info.get("exif"))
+        declared = width * height  # a byte a pixel is the least these store
+        if self.fmt == "PNG":
+            # A PNG says its bit depth and samples (a 1-bit mask is an eighth
+            # of a byte a pixel), each row led by a filter byte.
+            depth, colour_type = png_header(p)
+            bits = width * depth * _PNG_SAMPLES.get(colour_type, 1)
+            declared = height * (1 + (bits + 7) // 8)
+        return Header(width, height, orientation, sample_bytes, declared)
+
+    def decode(self, p: Path) -> ImageDoc:
+        fmt = self.fmt
+        with Image.open(p) as im:
+            width, height = im.size
+            info = dict(im.info)
+            raw_exif = strip_exif_header(info.get("exif"))
+            icc = info.get("icc_profile") or None
+            depth, colour_type = png_header(p) if fmt == "PNG" else (8, 0)
+            if depth == 16:
+                pixels, alpha = decode_png16(p, colour_type)
+                colour = "gray" if pixels.shape[2] == 1 else "RGB"
+                desc = f"{colour}{'+alpha' if alpha is not None else ''} 16-bit"
+            else:
+                im.seek(0)  # first frame of an animation
+                im.load()
+                pixels, alpha, desc, icc_override = pillow_pixels(im)
+                if icc_override != b"":
+                    icc = icc_override
+        if (pixels.shape[0], pixels.shape[1]) != (height, width):
+            raise ImageReadError(f"{p}: decoded size differs from the declared size")
+        meta = ImageMeta(
+            icc_profile=icc,
+            dpi=dpi_from_info(info),
+            exif=raw_exif,
+            xmp=xmp_from_info(info),
+            source_format=fmt,
+            source_mode=desc,
+        )
+        orientation = exif_orientation(raw_exif)
+        return ImageDoc(
+            pixels=orient(pixels, orientation),
+            alpha=orient(alpha, orientation) if alpha is not None else None,
+            meta=meta,
+        )
+
+    def write(
+        self,
+        tmp: Path,
+        pixels: np.ndarray,
+        alpha: np.ndarray | None,
+        meta: ImageMeta,
+        exif: Image.Exif | None,
+        quality: int,
+        warnings: list[str],
+    ) -> None:
+        if self.fmt != "PNG":
+            write_8bit(
+                tmp,
+                self.fmt,
+                pixels,
+                alpha,
+                icc_profile=meta.icc_profile,
+                dpi=meta.dpi,
+                xmp=meta.xmp,
+                exif=exif,
+                quality=quality,
+                warnings=warnings,
+            )
+            return
+        if pixels.dtype == np.float32:
+            warnings.append(
+                "PNG holds integers only: converted from 32-bit float to 16-bit"
+            )
+            pixels = float_to_uint16(pixels)
+            alpha = float_to_uint16(alpha) if alpha is not None else None
+        write_png(
+            tmp,
+            pixels,
+            alpha,
+            icc_profile=meta.icc_profile,
+            dpi=meta.dpi,
+            exif=exif.tobytes()[len(EXIF_HEADER) :] if exif else None,
+            xmp=meta.xmp,
+        )

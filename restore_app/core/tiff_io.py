@@ -12,6 +12,8 @@ import tifffile
 from PIL import Image
 
 import restore_app
+from restore_app.core.errors import ImageReadError
+from restore_app.core.image_doc import Header, ImageDoc, ImageMeta, orient
 
 # IFD0 tags that describe the picture (not its layout), carried between TIFF and EXIF.
 _DESCRIPTIVE_TAGS = {270: "ImageDescription", 271: "Make", 272: "Model",
@@ -304,3 +306,58 @@ def write_tiff(
         extratags=extratags,
         **kwargs,
     )
+
+
+class TiffCodec:
+    """TIFF through tifffile: every depth kept, read and written."""
+
+    def header(self, p: Path) -> Header:
+        width, height, orientation = tiff_size(p)
+        # Up to 4 samples of 32 bits; a byte a pixel is the least it stores.
+        return Header(width, height, orientation, 4 * 4, width * height)
+
+    def decode(self, p: Path) -> ImageDoc:
+        try:
+            data = read_tiff(p)
+        except TiffFormatError as exc:
+            raise ImageReadError(f"{p}: {exc}") from None
+        signed = f" (signed {data.signed})" if data.signed else ""
+        meta = ImageMeta(
+            icc_profile=data.icc_profile,
+            dpi=data.dpi,
+            exif=data.exif,
+            xmp=data.xmp,
+            source_format="TIFF",
+            source_mode=data.mode + signed,
+            signed=data.signed,
+            pages=data.pages,
+        )
+        alpha = data.alpha
+        return ImageDoc(
+            pixels=orient(data.pixels, data.orientation),
+            alpha=orient(alpha, data.orientation) if alpha is not None else None,
+            meta=meta,
+        )
+
+    def write(
+        self,
+        tmp: Path,
+        pixels: np.ndarray,
+        alpha: np.ndarray | None,
+        meta: ImageMeta,
+        exif: Image.Exif | None,
+        quality: int,
+        warnings: list[str],
+    ) -> None:
+        if meta.signed:
+            pixels = to_signed(pixels, meta.signed)
+            alpha = to_signed(alpha, meta.signed) if alpha is not None else None
+        write_tiff(
+            tmp,
+            pixels,
+            alpha,
+            icc_profile=meta.icc_profile,
+            dpi=meta.dpi,
+            exif=exif.tobytes() if exif else None,
+            xmp=meta.xmp,
+        )
