@@ -28,7 +28,8 @@ from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
 from restore_app.core.damage import kind
 from restore_app.core.errors import RestoreError
-from restore_app.ui.canvas import Canvas, ViewMode
+from restore_app.ui.canvas import Canvas
+from restore_app.ui.canvas_paint import ViewMode
 from restore_app.ui.damage_map_panel import DamageMapPanel
 from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.file_actions import FileActions

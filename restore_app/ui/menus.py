@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from restore_app.app.tool_state import MASK_LAYER, TOOLS
 from restore_app.core.damage import DAMAGE_KINDS, layer_name
-from restore_app.ui.canvas import ViewMode
+from restore_app.ui.canvas_paint import ViewMode
 from restore_app.ui.damage_map_panel import LAYER_KEYS
 
 
