@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError, options_of
+from restore_app.cli.common import EXIT_FAILED, EXIT_OK, PROG, UsageError, options_of
 from restore_app.cli.single import about
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_OK, UsageError
+from restore_app.cli.common import EXIT_OK, UsageError
 from restore_app.cli.progress import tile_bar
 from restore_app.cli.single import about
 

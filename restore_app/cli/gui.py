@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_FAILED, PROG
+from restore_app.cli.common import EXIT_FAILED, PROG
 from restore_app.core.errors import ImageReadError
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from restore_app.cli.main import EXIT_OK
+from restore_app.cli.common import EXIT_OK
 
 if TYPE_CHECKING:
     from restore_app.models.base import RestorerInfo

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_FAILED, EXIT_OK, PROG, UsageError
+from restore_app.cli.common import EXIT_FAILED, EXIT_OK, PROG, UsageError
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from restore_app.cli.main import EXIT_OK, PROG, UsageError, options_of
+from restore_app.cli.common import EXIT_OK, PROG, UsageError, options_of
 from restore_app.cli.progress import tile_bar
 
 
