@@ -45,7 +45,7 @@ def batch_job(
             masks[f.resolve()] = mask
         elif task == Task.INPAINT:
             # No mask painted: a reviewed damage proposal serves as one.
-            proposed = car.write_proposal_mask(f)
+            proposed = reviewed_proposal_mask(car, f)
             if proposed is not None:
                 masks[f.resolve()] = proposed
     return BatchJob(
@@ -62,3 +62,29 @@ def batch_job(
         device=preferences.device,
         tile_size=preferences.tile_size,
     )
+
+
+def reviewed_proposal_mask(car, source: Path) -> Path | None:
+    """The saved proposal of ``source`` as the review left it — its
+    sensitivity and kinds, less what was erased and less its doubtful regions
+    (but those the person kept): what Accept takes — written for the batch
+    as ``proposal-mask.png``; None when there is none (or nothing in it)."""
+    from restore_app.core.doubt import review_regions, with_kept
+    from restore_app.core.image import read_image
+    from restore_app.core.proposal import review_kinds
+
+    saved = car.saved_proposal(source)
+    if saved is None:
+        return None
+    proposal, meta, rejected = saved
+    labels = proposal.labels(meta.get("sensitivity"), review_kinds(meta.get("kinds")))
+    if rejected is not None:
+        labels[rejected] = 0
+    if not labels.any():
+        return None
+    pixels = read_image(source).pixels
+    guards = (meta.get("operation") or {}).get("guards")
+    mask = with_kept(review_regions(pixels, labels, guards), meta.get("kept")).confident
+    if not mask.any():
+        return None
+    return car.write_batch_mask(source, "proposal-mask.png", mask)

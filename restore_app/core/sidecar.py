@@ -44,6 +44,7 @@ from restore_app.core import journal
 from restore_app.core.atomic import publish
 from restore_app.core.history import TILE, tile_box
 from restore_app.core.layers import BY_NAME, LAYERS
+from restore_app.core.naming import SIDECAR_DIRNAME
 from restore_app.core.sidecar_state import (
     ImageSnapshot,
     ImageState,
@@ -52,7 +53,6 @@ from restore_app.core.sidecar_state import (
     validate_state,
 )
 
-SIDECAR_DIRNAME = ".restore"
 SIDECAR_VERSION = 1
 
 
@@ -506,28 +506,25 @@ class Sidecar:
         layer = self.current_layer(source, part)
         if layer is None:
             return None
-        path = d / f"batch-{BY_NAME[part].file}"
-        _atomic_write(path, _encode_mask(layer))
-        return path
+        return self.write_batch_mask(source, f"batch-{BY_NAME[part].file}", layer)
 
-    def write_proposal_mask(self, source: Path) -> Path | None:
-        """Write the saved proposal of ``source``, at its reviewed sensitivity and
-        kinds less what was erased and less its doubtful regions (but those the
-        person kept) — what Accept takes — as ``proposal-mask.png`` for a batch;
-        None when there is no proposal (or nothing in it)."""
-        from restore_app.core.doubt import review_regions, with_kept
-        from restore_app.core.image import read_image
-        from restore_app.core.proposal import DamageProposal, review_kinds
+    def saved_proposal(
+        self, source: Path
+    ) -> tuple[Any, dict[str, Any], np.ndarray | None] | None:
+        """The proposal saved for ``source`` (a DamageProposal), its review (the
+        state's meta: sensitivity, kinds, kept regions, the detector's
+        operation) and the pixels the person erased from it (None: none); None
+        when there is no proposal for the file as it is now."""
+        from restore_app.core.proposal import DamageProposal
 
-        name = source.name
-        state = self.load_state(name)
+        state = self.load_state(source.name)
         if (
             state is None
             or state.proposal is None
             or not self.is_current(state, source)
         ):
             return None
-        d = self.image_dir(name)
+        d = self.image_dir(source.name)
         hw = (state.height, state.width)
         prob = _decode_gray(d / "proposal.png", hw)
         kinds = _decode_gray(d / "proposal-kinds.png", hw)
@@ -535,21 +532,12 @@ class Sidecar:
             return None
         meta = state.proposal
         proposal = DamageProposal(prob, kinds, float(meta.get("midpoint", 0.5)))
-        labels = proposal.labels(
-            meta.get("sensitivity"), review_kinds(meta.get("kinds"))
-        )
-        rejected = self.current_layer(source, "rejected")
-        if rejected is not None:
-            labels[rejected] = 0
-        if not labels.any():
-            return None
-        pixels = read_image(source).pixels
-        guards = (meta.get("operation") or {}).get("guards")
-        split = with_kept(review_regions(pixels, labels, guards), meta.get("kept"))
-        mask = split.confident
-        if not mask.any():
-            return None
-        path = d / "proposal-mask.png"
+        return proposal, meta, self.current_layer(source, "rejected")
+
+    def write_batch_mask(self, source: Path, file: str, mask: np.ndarray) -> Path:
+        """Keep ``mask`` for a batch as ``FILE`` in ``source``'s folder of the
+        sidecar (beside the window's own files, which it leaves alone)."""
+        path = self.image_dir(source.name) / file
         _atomic_write(path, _encode_mask(mask))
         return path
 

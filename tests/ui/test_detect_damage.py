@@ -129,8 +129,10 @@ def test_folder_detection_is_saved_for_review_and_survives_a_restart(
     detect_file(second, tmp_path / "cli.png")
     cli = cv2.imread(str(tmp_path / "cli.png"), cv2.IMREAD_GRAYSCALE) > 0
     assert np.array_equal(doc2.accepted_labels() > 0, cli)
+    from restore_app.app.batch import reviewed_proposal_mask
+
     car = again.session.sidecar_for(second)
-    written = car.write_proposal_mask(second)
+    written = reviewed_proposal_mask(car, second)
     assert written is not None
     assert np.array_equal(cv2.imread(str(written), cv2.IMREAD_GRAYSCALE) > 0, cli)
 
