@@ -27,7 +27,6 @@ Every file is written atomically, so a crash leaves the previous save intact.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -42,64 +41,20 @@ import numpy as np
 
 from restore_app.core import journal
 from restore_app.core.atomic import publish
-from restore_app.core.history import TILE, tile_box
 from restore_app.core.layers import BY_NAME, LAYERS
 from restore_app.core.naming import SIDECAR_DIRNAME
+from restore_app.core.sidecar_location import data_sidecar_root, sidecar_root
 from restore_app.core.sidecar_state import (
     ImageSnapshot,
     ImageState,
     SavedImage,
+    read_op_masks,
+    read_tiles,
     reason,
     validate_state,
 )
 
 SIDECAR_VERSION = 1
-
-
-def _user_data_dir() -> Path:
-    override = os.environ.get("RESTORE_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("restore-app", appauthor=False))
-
-
-def _writable(folder: Path) -> bool:
-    target = folder / SIDECAR_DIRNAME
-    try:
-        target.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target, prefix=".probe-"):
-            pass
-        return True
-    except OSError:
-        return False
-
-
-def _in_app_resources(folder: Path) -> bool:
-    from restore_app.resources import resources_dir
-
-    try:
-        return folder.is_relative_to(resources_dir().resolve())
-    except FileNotFoundError:
-        return False
-
-
-def sidecar_root(folder: str | os.PathLike[str]) -> Path:
-    """Where the sidecar of ``folder`` lives: beside the scans, else the data folder.
-
-    The app's own resources count as not writable: a sidecar there would land in
-    a source checkout (and from it in a built package) or an installation.
-    """
-    folder = Path(folder).resolve()
-    if not _in_app_resources(folder) and _writable(folder):
-        return folder / SIDECAR_DIRNAME
-    return _data_sidecar_root(folder)
-
-
-def _data_sidecar_root(folder: Path) -> Path:
-    digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
-    return _user_data_dir() / "sidecars" / f"{folder.name}-{digest}"
 
 
 def existing_sidecar(folder: str | os.PathLike[str]) -> Sidecar | None:
@@ -111,7 +66,7 @@ def existing_sidecar(folder: str | os.PathLike[str]) -> Sidecar | None:
     beside = folder / SIDECAR_DIRNAME
     if (beside / "sidecar.json").is_file():
         return Sidecar(folder, root=beside)
-    elsewhere = _data_sidecar_root(folder)
+    elsewhere = data_sidecar_root(folder)
     if (elsewhere / "sidecar.json").is_file():
         return Sidecar(folder, root=elsewhere)
     return None
@@ -340,61 +295,15 @@ class Sidecar:
     def _load_op_masks(
         self, path: Path, hw: tuple[int, int]
     ) -> dict[str, tuple[int, int, np.ndarray]]:
-        out: dict[str, tuple[int, int, np.ndarray]] = {}
-        if not path.exists():
-            return out
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                for key in npz.files:
-                    _, mask_id, x0, y0 = key.split("_")
-                    crop = npz[key].astype(bool)
-                    x, y = int(x0), int(y0)
-                    h, w = crop.shape
-                    if crop.ndim != 2 or y + h > hw[0] or x + w > hw[1]:
-                        raise ValueError(f"mask {mask_id} outside the image")
-                    out[mask_id] = (x, y, crop)
-        except Exception as exc:  # noqa: BLE001 - any damage sets the file aside
-            self.set_aside(path, reason(exc))
-            return {}
-        return out
+        masks, bad = read_op_masks(path, hw)
+        if bad:
+            self.set_aside(path, bad)
+        return masks
 
     def _load_tiles(
         self, path: Path, shape: tuple[int, ...], dtype: np.dtype
     ) -> dict[tuple[int, int], np.ndarray]:
-        """The saved tiles; tiles that do not fit the image (a key outside it,
-        another size or type) are left out and the file is set aside."""
-        tiles: dict[tuple[int, int], np.ndarray] = {}
-        if not path.exists():
-            return tiles
-        rows = -(-int(shape[0]) // TILE)
-        cols = -(-int(shape[1]) // TILE)
-        bad = ""
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                for key in npz.files:
-                    parts = key.split("_")
-                    if len(parts) != 3 or not (
-                        parts[1].isdigit() and parts[2].isdigit()
-                    ):
-                        bad = f"a tile named {key!r}"
-                        continue
-                    ty, tx = int(parts[1]), int(parts[2])
-                    if ty >= rows or tx >= cols:
-                        bad = f"tile {ty},{tx} outside the image"
-                        continue
-                    arr = npz[key]
-                    x0, y0, x1, y1 = tile_box(shape, ty, tx, TILE)
-                    if arr.dtype != dtype or arr.shape != (
-                        y1 - y0,
-                        x1 - x0,
-                        *shape[2:],
-                    ):
-                        bad = f"tile {ty},{tx} of another size or type"
-                        continue
-                    tiles[(ty, tx)] = arr
-        except Exception as exc:  # noqa: BLE001 - zip, npy and OS errors alike
-            bad = reason(exc) or "unreadable"
-            tiles = {}
+        tiles, bad = read_tiles(path, shape, dtype)
         if bad:
             self.set_aside(path, bad)
         return tiles

@@ -1,13 +1,17 @@
 """What a sidecar holds for one image, as the program sees it: the JSON state
-(checked against its schema when read), a snapshot of the work to save, and
-the work read back."""
+(checked against its schema when read), a snapshot of the work to save, the
+work read back, and the arrays files (tiles, operation masks) decoded with a
+reason when they are damaged."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from restore_app.core.history import TILE, tile_box
 
 #: An image's status in the folder strip.
 STATUSES = ("untouched", "proposed", "edited", "exported")
@@ -139,3 +143,60 @@ def validate_state(data: Any, name: str) -> dict[str, Any]:
         raise ValueError("'saved_at' is not a number")
     out["saved_at"] = float(saved_at)
     return out
+
+
+def read_op_masks(
+    path: Path, hw: tuple[int, int]
+) -> tuple[dict[str, tuple[int, int, np.ndarray]], str]:
+    """The masks operations used, saved in ``path`` (id -> (x0, y0, bool
+    crop)), and why the file is damaged ("" when it is not; then nothing)."""
+    out: dict[str, tuple[int, int, np.ndarray]] = {}
+    if not path.exists():
+        return out, ""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for key in npz.files:
+                _, mask_id, x0, y0 = key.split("_")
+                crop = npz[key].astype(bool)
+                x, y = int(x0), int(y0)
+                h, w = crop.shape
+                if crop.ndim != 2 or y + h > hw[0] or x + w > hw[1]:
+                    raise ValueError(f"mask {mask_id} outside the image")
+                out[mask_id] = (x, y, crop)
+    except Exception as exc:  # noqa: BLE001 - any damage sets the file aside
+        return {}, reason(exc)
+    return out, ""
+
+
+def read_tiles(
+    path: Path, shape: tuple[int, ...], dtype: np.dtype
+) -> tuple[dict[tuple[int, int], np.ndarray], str]:
+    """The saved changed tiles of an image of ``shape`` and ``dtype``, and why
+    the file is damaged ("" when it is not): tiles that do not fit the image
+    (a key outside it, another size or type) are left out."""
+    tiles: dict[tuple[int, int], np.ndarray] = {}
+    if not path.exists():
+        return tiles, ""
+    rows = -(-int(shape[0]) // TILE)
+    cols = -(-int(shape[1]) // TILE)
+    bad = ""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for key in npz.files:
+                parts = key.split("_")
+                if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+                    bad = f"a tile named {key!r}"
+                    continue
+                ty, tx = int(parts[1]), int(parts[2])
+                if ty >= rows or tx >= cols:
+                    bad = f"tile {ty},{tx} outside the image"
+                    continue
+                arr = npz[key]
+                x0, y0, x1, y1 = tile_box(shape, ty, tx, TILE)
+                if arr.dtype != dtype or arr.shape != (y1 - y0, x1 - x0, *shape[2:]):
+                    bad = f"tile {ty},{tx} of another size or type"
+                    continue
+                tiles[(ty, tx)] = arr
+    except Exception as exc:  # noqa: BLE001 - zip, npy and OS errors alike
+        return {}, reason(exc) or "unreadable"
+    return tiles, bad

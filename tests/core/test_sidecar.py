@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from restore_app.core.sidecar import Sidecar, sidecar_root
+from restore_app.core.sidecar import Sidecar
+from restore_app.core.sidecar_location import sidecar_root
 from restore_app.core.sidecar_state import ImageSnapshot, ImageState
 
 
