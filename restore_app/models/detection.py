@@ -26,7 +26,7 @@ from restore_app.models.detectors import (
     ProgressFn,
     classical_detectors,
 )
-from restore_app.models.device import is_out_of_memory, resolve_device
+from restore_app.models.device import resolve_device, with_memory_fallback
 from restore_app.models.registry import default_restorer_id, list_restorers
 
 _CACHE: dict[str, Detector] = {}
@@ -114,19 +114,12 @@ def detect(
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         work = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
         work = work.reshape(size[1], size[0], pixels.shape[2])
-    tile = int(tile_size)
-    while True:
-        try:
-            detector.prepare(dev)
-            prob, kinds = _run(detector, work, tile, on_progress, cancel)
-            break
-        except Exception as exc:
-            if dev == "cpu" or not is_out_of_memory(exc):
-                raise
-            if tile // 2 >= 256:
-                tile //= 2
-            else:
-                dev = "cpu"
+
+    def attempt(dev: str, tile: int) -> tuple[np.ndarray, np.ndarray]:
+        detector.prepare(dev)
+        return _run(detector, work, tile, on_progress, cancel)
+
+    (prob, kinds), dev, tile = with_memory_fallback(attempt, dev, int(tile_size))
     if scale < 1.0:
         prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
         kinds = cv2.resize(kinds, (w, h), interpolation=cv2.INTER_NEAREST)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from restore_app.core.errors import ModelError
 from restore_app.core.tasks import DEVICES
+
+T = TypeVar("T")
+#: The smallest tile the out-of-memory fallback tries before moving to the CPU.
+MIN_TILE = 128
 
 _threads_set = False
 
@@ -57,3 +63,32 @@ def cpu_has_bf16() -> bool:
     check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool((check and check()) or (amx and amx()))
+
+
+def empty_device_cache(dev: str) -> None:
+    """Hand what torch keeps cached on ``dev`` back to the device."""
+    import torch
+
+    if dev == "cuda":
+        torch.cuda.empty_cache()
+    elif dev == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()
+
+
+def with_memory_fallback(
+    work: Callable[[str, int], T], device: str, tile: int
+) -> tuple[T, str, int]:
+    """``work(device, tile)``; when the device runs out of memory its cache is
+    emptied and the work tried again on tiles half the size, down to
+    :data:`MIN_TILE`, then on the CPU. (result, device, tile) that worked."""
+    while True:
+        try:
+            return work(device, tile), device, tile
+        except Exception as exc:
+            if device == "cpu" or not is_out_of_memory(exc):
+                raise
+            empty_device_cache(device)
+            if tile // 2 >= MIN_TILE:
+                tile //= 2
+            else:
+                device = "cpu"

@@ -27,13 +27,11 @@ from restore_app.core.tiling import (
     split_box,
 )
 from restore_app.models.base import Restorer, Task
-from restore_app.models.device import is_out_of_memory, resolve_device
+from restore_app.models.device import resolve_device, with_memory_fallback
 from restore_app.models.registry import default_restorer_id, get_restorer
 
 ProgressFn = Callable[[int, int], None]
 
-#: The smallest tile the out-of-memory fallback tries before moving to the CPU.
-MIN_TILE = 128
 #: Inpainting crops are cut into pieces of at most this side.
 MAX_CROP = 1024
 #: Pixels looked up or compared at a time over a whole image (bounds memory).
@@ -319,34 +317,24 @@ def restore(
     else:
         params = measure(pixels, restorer, strength, options)
 
-    dev = resolve_device(device) if restorer.uses_device else "cpu"
-    tile = int(tile_size)
-    while True:
+    def attempt(dev: str, tile: int) -> tuple[_Run, list]:
         run = _Run(pixels, restorer, params, protect, on_progress, cancel, origin)
-        try:
-            restorer.prepare(dev)
-            if task == Task.INPAINT:
-                assert mask is not None
-                boxes = _inpaint(run, mask)
-            elif params["strength"] <= 0.0 or (mask is not None and not mask.any()):
-                boxes = []
-            elif (
-                mask is None
-                and pixels.dtype in (np.uint8, np.uint16)
-                and (table := restorer.table(params)) is not None
-            ):
-                boxes = _look_up(run, table, params["strength"])
-            else:
-                boxes = _filter(run, mask, tile, params["strength"])
-            break
-        except Exception as exc:
-            if dev == "cpu" or not is_out_of_memory(exc):
-                raise
-            _empty_device_cache(dev)
-            if tile // 2 >= MIN_TILE:
-                tile //= 2
-            else:
-                dev = "cpu"
+        restorer.prepare(dev)
+        if task == Task.INPAINT:
+            assert mask is not None
+            return run, _inpaint(run, mask)
+        if params["strength"] <= 0.0 or (mask is not None and not mask.any()):
+            return run, []
+        if (
+            mask is None
+            and pixels.dtype in (np.uint8, np.uint16)
+            and (table := restorer.table(params)) is not None
+        ):
+            return run, _look_up(run, table, params["strength"])
+        return run, _filter(run, mask, tile, params["strength"])
+
+    dev = resolve_device(device) if restorer.uses_device else "cpu"
+    (run, boxes), dev, tile = with_memory_fallback(attempt, dev, int(tile_size))
     operation = {
         "task": str(task),
         "restorer": restorer.id,
@@ -435,15 +423,6 @@ def _analysis_sample(
         return to_float(small.reshape(size[1], size[0], -1))
     y0, x0 = max((h - side) // 2, 0), max((w - side) // 2, 0)
     return to_float(pixels[y0 : y0 + side, x0 : x0 + side])
-
-
-def _empty_device_cache(dev: str) -> None:
-    import torch
-
-    if dev == "cuda":
-        torch.cuda.empty_cache()
-    elif dev == "mps" and hasattr(torch, "mps"):
-        torch.mps.empty_cache()
 
 
 def _jsonable(value: Any) -> Any:

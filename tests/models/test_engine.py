@@ -245,3 +245,28 @@ def test_an_automatic_strength_does_not_depend_on_what_ran_before() -> None:
     later = restore(img, task="denoise", restorer=drifting)
     assert first.operation["params"] == later.operation["params"]
     assert np.array_equal(first.pixels, later.pixels)
+
+
+def test_one_memory_fallback_for_restorers_and_detectors() -> None:
+    """Halving the tile down to MIN_TILE, then the CPU: the same for both."""
+    import torch
+
+    from restore_app.models.device import MIN_TILE, with_memory_fallback
+
+    tried = []
+
+    def work(device: str, tile: int) -> str:
+        tried.append((device, tile))
+        if device != "cpu":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return "done"
+
+    assert with_memory_fallback(work, "cuda", 1024) == ("done", "cpu", MIN_TILE)
+    assert tried == [("cuda", 1024), ("cuda", 512), ("cuda", 256), ("cuda", 128),
+                     ("cpu", 128)]  # fmt: skip
+
+    def broken(device: str, tile: int) -> str:
+        raise ValueError("not a memory problem")
+
+    with pytest.raises(ValueError):
+        with_memory_fallback(broken, "cuda", 512)
