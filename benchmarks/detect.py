@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from restore_app.core.damage import kind  # noqa: E402
 from restore_app.core.detect_scores import TOLERANCE, Counts  # noqa: E402
+from restore_app.models.base import DETECTED_KINDS  # noqa: E402
 from restore_app.models.detection import detect  # noqa: E402
-from restore_app.models.detectors import DETECTED_KINDS  # noqa: E402
 from restore_app.models.engine import restore  # noqa: E402
 from restore_app.models.registry import (  # noqa: E402
     default_restorer_id,

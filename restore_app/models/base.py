@@ -56,7 +56,26 @@ class RestorerInfo:
         }
 
 
-class Restorer(ABC):
+class Method(ABC):
+    """What restorers and detectors share: their listing, the context a
+    result depends on, and a device to load onto."""
+
+    info: RestorerInfo
+    #: pixels of context a result depends on around each output pixel; the
+    #: engine overlaps tiles by at least this much.
+    reach: int = 16
+    #: learned methods need a torch device; classical ones ignore it.
+    uses_device: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
+        """Load weights onto ``device`` ("cpu", "cuda", "mps"); cheap if done."""
+
+
+class Restorer(Method):
     """A restoration method over float images.
 
     Image contract for every method: ``float32`` array of shape ``(H, W, C)``,
@@ -66,18 +85,8 @@ class Restorer(ABC):
     crops, blends and applies protect masks; restorers only see float tiles.
     """
 
-    info: RestorerInfo
-    #: pixels of context a tile result depends on around each output pixel;
-    #: the engine overlaps tiles by at least this much.
-    reach: int = 16
     #: a fill that continues the surrounding grain (:meth:`finish_fill`)
     grain: bool = False
-    #: learned restorers need a torch device; classical ones ignore it.
-    uses_device: bool = False
-
-    @property
-    def id(self) -> str:
-        return self.info.id
 
     @property
     def task(self) -> Task:
@@ -113,9 +122,6 @@ class Restorer(ABC):
         None (the default): the restorer works on neighbourhoods."""
         return None
 
-    def prepare(self, device: str) -> None:  # noqa: B027 - optional hook
-        """Load weights onto ``device`` ("cpu", "cuda", "mps"); cheap if done."""
-
     def finish_fill(
         self,
         filled: np.ndarray,
@@ -148,3 +154,36 @@ class Restorer(ABC):
         denoise and deblur it is None (the engine limits the effect to a mask).
         ``params`` holds at least ``strength`` (float in [0, 1]).
         """
+
+
+#: The kinds a detector finds unless its card says otherwise, in class order.
+DETECTED_KINDS = ("scratch", "dust", "crack", "loss")
+
+
+class Detector(Method):
+    """Scores each pixel of an image for every damage class.
+
+    Image contract: float32 ``(H, W, C)``, C = 1 (gray) or 3 (RGB), in [0, 1].
+    """
+
+    #: pixels of context a score depends on; tiles overlap by at least this
+    reach: int = 32
+    #: whether it scores tiles (bounded memory) or needs the whole image
+    tiled: bool = True
+    #: the probability threshold chosen on the validation photos: what the
+    #: default sensitivity (0.5) flags
+    midpoint: float = 0.5
+    #: pixels the proposal reaches past the threshold (see DamageProposal.grown)
+    margin: int = 0
+
+    #: the damage kinds it finds, in the order of its classes 1, 2, …
+    kinds: tuple[str, ...] = DETECTED_KINDS
+
+    @property
+    def classes(self) -> int:
+        return len(self.kinds) + 1
+
+    @abstractmethod
+    def scores(self, image: np.ndarray) -> np.ndarray:
+        """float32 ``(H, W, classes)`` probabilities: "no damage", then each of
+        :attr:`kinds` (summing to 1 per pixel)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.estimate import estimate_blur_sigma, estimate_noise_sigma
-from restore_app.models.base import Restorer, RestorerInfo, Task
+from restore_app.models.base import Detector, Restorer, RestorerInfo, Task
 
 _U16 = 65535.0
 
@@ -315,3 +315,83 @@ def classical_restorers() -> list[Restorer]:
         NonLocalMeans(),
         WienerDeblur(),
     ]
+
+
+# --- the classical detector ---------------------------------------------------
+
+#: Top-hat thresholds (8-bit levels) the classical detector grades its lines by;
+#: the probability of a pixel is the share of them its line passes.
+_TOPHAT_LEVELS = (8, 11, 14, 18, 24, 32)
+
+
+def _gray8(image: np.ndarray) -> np.ndarray:
+    rgb = image.shape[2] == 3
+    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if rgb else image[..., 0]
+    return np.clip(np.rint(g * 255), 0, 255).astype(np.uint8)
+
+
+def _elongated(binary: np.ndarray) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    keep = (np.maximum(w, h) >= 8) & (stats[:, cv2.CC_STAT_AREA] < 0.6 * w * h)
+    keep[0] = False
+    return keep[labels]
+
+
+def _edge_losses(gray: np.ndarray) -> np.ndarray:
+    """Large bright areas touching the border: paper showing where the print tore."""
+    bright = (gray > 200).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    at_edge = (x == 0) | (y == 0)
+    at_edge |= x + stats[:, cv2.CC_STAT_WIDTH] == gray.shape[1]
+    at_edge |= y + stats[:, cv2.CC_STAT_HEIGHT] == gray.shape[0]
+    loss = at_edge & (stats[:, cv2.CC_STAT_AREA] > 150)
+    loss[0] = False
+    return loss[labels]
+
+
+class ClassicalDetector(Detector):
+    """Light cracks and scratches by a morphological top-hat; edge losses by tone.
+
+    Cracks and scratches in old prints show the light paper base: thin lines
+    brighter than their surroundings, kept when they are elongated rather than
+    spots. It needs the whole image, since a loss is told by touching the edge.
+    """
+
+    tiled = False
+    kinds = ("crack", "loss")
+    #: lines passing the top-hat levels up to 18: the best F1 on the validation
+    #: half (``benchmarks/detect.py --tune-classical``)
+    midpoint = 0.6
+
+    def __init__(self) -> None:
+        self.info = RestorerInfo(
+            id="detect.tophat",
+            task=Task.DETECT,
+            name="Light line finder (classical)",
+            kind="classical",
+            description="Morphological top-hat: light cracks and scratches, and "
+            "bright losses at the edge of the print. Finds no dark damage.",
+        )
+
+    def scores(self, image: np.ndarray) -> np.ndarray:
+        gray = _gray8(image)
+        tophat = gray.astype(np.int16) - cv2.medianBlur(gray, 7).astype(np.int16)
+        light = gray > 100
+        line = np.zeros(gray.shape, np.float32)
+        for level in _TOPHAT_LEVELS:
+            line += _elongated(((tophat > level) & light).astype(np.uint8))
+        line /= len(_TOPHAT_LEVELS)
+        line = cv2.dilate(line, np.ones((3, 3), np.uint8))
+        loss = _edge_losses(gray).astype(np.float32)
+        loss = cv2.dilate(loss, np.ones((3, 3), np.uint8))
+        out = np.zeros((*gray.shape, self.classes), np.float32)
+        out[..., 1 + self.kinds.index("crack")] = line * (1 - loss)
+        out[..., 1 + self.kinds.index("loss")] = loss
+        out[..., 0] = 1 - out[..., 1:].sum(-1)
+        return out
+
+
+def classical_detectors() -> list[Detector]:
+    return [ClassicalDetector()]

@@ -18,37 +18,13 @@ from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.pixels import to_float
 from restore_app.core.proposal import DamageProposal
 from restore_app.core.tiling import plan_tiles, process_tiled
-from restore_app.models.base import Task
-from restore_app.models.detectors import (
-    DETECT_TILE,
-    Detector,
-    LearnedDetector,
-    ProgressFn,
-    classical_detectors,
-)
+from restore_app.models.base import Detector, Task
 from restore_app.models.device import resolve_device, with_memory_fallback
-from restore_app.models.registry import default_restorer_id, list_restorers
+from restore_app.models.engine import ProgressFn
+from restore_app.models.registry import default_restorer_id, get_detector
 
-_CACHE: dict[str, Detector] = {}
-
-
-def get_detector(detector_id: str) -> Detector:
-    """The detector with this id, created once and reused (weights stay loaded)."""
-    if detector_id in _CACHE:
-        return _CACHE[detector_id]
-
-    for d in classical_detectors():
-        if d.id == detector_id:
-            _CACHE[detector_id] = d
-            return d
-    infos = list_restorers(Task.DETECT)
-    for info in infos:
-        if info.id == detector_id and info.kind == "learned":
-            det = LearnedDetector(info)
-            _CACHE[detector_id] = det
-            return det
-    known = ", ".join(i.id for i in infos)
-    raise ModelError(f"unknown detector '{detector_id}' (known: {known})")
+#: Tile side a detector runs on (its memory stays bounded by it).
+DETECT_TILE = 768
 
 
 # --- running one -------------------------------------------------------------

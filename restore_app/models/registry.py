@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from restore_app.core.errors import ModelError
-from restore_app.models.base import Restorer, RestorerInfo, Task
+from restore_app.models.base import Detector, Method, Restorer, RestorerInfo, Task
 from restore_app.models.card import CARD_SUFFIX, ModelCard
 
 #: Measured scores of the classical restorers (benchmarks/quality.py writes it):
@@ -90,8 +90,7 @@ def _builtin_table(name: str) -> dict[str, Any]:
 def _classical_infos() -> list[RestorerInfo]:
     """Classical restorers and detectors with the scores measured beside the
     learned ones' (on the same cases), for the record."""
-    from restore_app.models.classical import classical_restorers
-    from restore_app.models.detectors import classical_detectors
+    from restore_app.models.classical import classical_detectors, classical_restorers
 
     scores = _builtin_table(SCORES_FILE)
     methods = [*classical_restorers(), *classical_detectors()]
@@ -110,37 +109,64 @@ def list_restorers(task: Task | str | None = None) -> list[RestorerInfo]:
     return infos
 
 
-_CACHE: dict[str, Restorer] = {}
+#: Every restorer and detector made so far, by id (weights stay loaded).
+_CACHE: dict[str, Method] = {}
+
+
+def _method(method_id: str) -> Method | None:
+    """The restorer or detector with this id, made once and reused; None
+    when nothing of that id is installed."""
+    if method_id in _CACHE:
+        return _CACHE[method_id]
+    from restore_app.models.classical import classical_detectors, classical_restorers
+
+    for m in [*classical_restorers(), *classical_detectors()]:
+        if m.id == method_id:
+            _CACHE[method_id] = m
+            return m
+    for info in list_restorers():
+        if info.id == method_id:
+            made = _CACHE[method_id] = _learned(info)
+            return made
+    return None
 
 
 def get_restorer(restorer_id: str) -> Restorer:
     """The restorer with this id, created once and reused (weights stay loaded)."""
-    if restorer_id in _CACHE:
-        return _CACHE[restorer_id]
-    from restore_app.models.classical import classical_restorers
-
-    for r in classical_restorers():
-        if r.id == restorer_id:
-            _CACHE[restorer_id] = r
-            return r
-    infos = list_restorers()
-    for info in infos:
-        if info.id == restorer_id:
-            if info.task == Task.DETECT:
-                raise ModelError(
-                    f"'{restorer_id}' is a damage detector, not a restorer: "
-                    "it finds damage (restore-app detect), it does not repair it"
-                )
-            restorer = _learned(info)
-            _CACHE[restorer_id] = restorer
-            return restorer
-    known = ", ".join(i.id for i in infos if i.task != Task.DETECT)
+    found = _method(restorer_id)
+    if isinstance(found, Restorer):
+        return found
+    if found is not None:
+        raise ModelError(
+            f"'{restorer_id}' is a damage detector, not a restorer: "
+            "it finds damage (restore-app detect), it does not repair it"
+        )
+    known = ", ".join(i.id for i in list_restorers() if i.task != Task.DETECT)
     raise ModelError(f"unknown model '{restorer_id}' (known: {known})")
 
 
-def _learned(info: RestorerInfo) -> Restorer:
-    """The restorer of a model card: a colour card's network chooses curves
-    for the whole image; every other card's network maps pixels to pixels."""
+def get_detector(detector_id: str) -> Detector:
+    """The detector with this id, created once and reused (weights stay loaded)."""
+    found = _method(detector_id)
+    if isinstance(found, Detector):
+        return found
+    if found is not None:
+        raise ModelError(
+            f"'{detector_id}' is a restorer, not a damage detector: it repairs "
+            "damage, it does not find it"
+        )
+    known = ", ".join(i.id for i in list_restorers(Task.DETECT))
+    raise ModelError(f"unknown detector '{detector_id}' (known: {known})")
+
+
+def _learned(info: RestorerInfo) -> Method:
+    """The method of a model card: a detector's network scores damage; a
+    colour card's network chooses curves for the whole image; every other
+    card's network maps pixels to pixels."""
+    if info.task == Task.DETECT:
+        from restore_app.models.learned import LearnedDetector
+
+        return LearnedDetector(info)
     if info.task == Task.COLOR:
         from restore_app.models.color import CurvesColor
 

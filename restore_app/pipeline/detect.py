@@ -33,8 +33,7 @@ class DetectSettings:
     def chosen_kinds(self):
         """The kinds asked for; by default those the detector finds."""
         from restore_app.core.damage import parse_kinds
-        from restore_app.models.detection import get_detector
-        from restore_app.models.registry import default_restorer_id
+        from restore_app.models.registry import default_restorer_id, get_detector
 
         if self.kinds:
             return parse_kinds(self.kinds)

@@ -27,7 +27,7 @@ from restore_app.app.document import Document
 from restore_app.app.tool_state import ToolState
 from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.medium import MEDIA
-from restore_app.models.detectors import DETECTED_KINDS
+from restore_app.models.base import DETECTED_KINDS
 
 _MEDIUM_NAMES = {
     "auto": "Auto",

@@ -13,8 +13,12 @@ import pytest
 from restore_app.core.damage import kind
 from restore_app.core.detect_scores import Counts
 from restore_app.core.errors import MaskError, ModelError
-from restore_app.models.detection import detect, get_detector
-from restore_app.models.registry import default_restorer_id, list_restorers
+from restore_app.models.detection import detect
+from restore_app.models.registry import (
+    default_restorer_id,
+    get_detector,
+    list_restorers,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 NAMES = ("coldripple", "twowings")
@@ -116,3 +120,12 @@ def test_detectors_are_not_restorers() -> None:
             np.zeros((8, 8, 3), np.uint8), task="denoise", restorer_id="detect.unet"
         )
     assert get_detector("detect.tophat").info.kind == "classical"
+    with pytest.raises(ModelError, match="is a restorer, not a damage detector"):
+        get_detector("denoise.nlm")
+    # One registry, one cache: a restorer and a detector are the same kind of
+    # thing to it (models.base.Method).
+    from restore_app.models.base import Method
+    from restore_app.models.registry import get_restorer
+
+    assert isinstance(get_restorer("denoise.nlm"), Method)
+    assert get_detector("detect.tophat") is get_detector("detect.tophat")
