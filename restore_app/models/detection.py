@@ -14,13 +14,13 @@ import numpy as np
 
 from restore_app.core.cancel import CancelToken
 from restore_app.core.damage import kind
-from restore_app.core.errors import MaskError, ModelError
+from restore_app.core.errors import ModelError
 from restore_app.core.pixels import to_float
 from restore_app.core.proposal import DamageProposal
 from restore_app.core.tiling import plan_tiles, process_tiled
 from restore_app.models.base import Detector, Task
 from restore_app.models.device import resolve_device, with_memory_fallback
-from restore_app.models.engine import ProgressFn
+from restore_app.models.engine import ProgressFn, check_inputs
 from restore_app.models.registry import default_restorer_id, get_detector
 
 #: Tile side a detector runs on (its memory stays bounded by it).
@@ -68,14 +68,8 @@ def detect(
     if medium not in MEDIA:
         raise ModelError(f"unknown medium '{medium}' (known: {', '.join(MEDIA)})")
 
-    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
-        raise ModelError(
-            f"expected an (H, W, 1) or (H, W, 3) image, got shape {pixels.shape}"
-        )
+    check_inputs(pixels, None, protect)
     h, w = pixels.shape[:2]
-    if protect is not None and protect.shape != (h, w):
-        ph, pw = protect.shape[:2]
-        raise MaskError(f"the protect mask is {pw}×{ph} but the image is {w}×{h}")
     detector = get_detector(detector_id or default_restorer_id(Task.DETECT))
     dev = resolve_device(device) if detector.uses_device else "cpu"
     resolution = known_dpi(dpi)

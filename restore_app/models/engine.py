@@ -54,9 +54,11 @@ class RestoreResult:
     mask: np.ndarray | None = None
 
 
-def _check_inputs(
+def check_inputs(
     pixels: np.ndarray, mask: np.ndarray | None, protect: np.ndarray | None
 ) -> None:
+    """An image a restorer or detector can take, with masks of its size; one
+    line (ModelError, MaskError) when not."""
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
         raise ModelError(
             f"expected an (H, W, 1) or (H, W, 3) image, got shape {pixels.shape}"
@@ -279,7 +281,7 @@ def restore(
     :class:`Cancelled` if ``cancel`` is set, MaskError / ModelError on bad input.
     """
     task = Task(task)
-    _check_inputs(pixels, mask, protect)
+    check_inputs(pixels, mask, protect)
     if restorer is None:
         restorer = get_restorer(restorer_id or default_restorer_id(task))
     if restorer.task != task:
