@@ -24,6 +24,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: Film grain added for the grain variants (level, of 1).
+GRAIN_LEVELS = (0.02, 0.04)
+#: The fills measured, the default first.
+INPAINT_IDS = [
+    "inpaint.ffc-grain",
+    "inpaint.ffc",
+    "inpaint.exemplar",
+    "inpaint.ns",
+    "inpaint.telea",
+]
 HIGH_PASS_SIGMA = 1.6
 BANDS = ((0.7, 1.4), (1.4, 2.8), (2.8, 5.6))
 RING = 10

@@ -328,22 +328,11 @@ def run_deblur(sets: Path, only: set[str] | None = None) -> dict:
     return {"kernels": rows, "mean": mean}
 
 
-#: Film grain added to Kodak24 for the grain variants (level, of 1).
-GRAIN_LEVELS = (0.02, 0.04)
-INPAINT_IDS = [
-    "inpaint.ffc-grain",
-    "inpaint.ffc",
-    "inpaint.exemplar",
-    "inpaint.ns",
-    "inpaint.telea",
-]
-
-
 def run_inpaint(sets: Path, only: set[str] | None = None) -> dict:
     """Kodak24 with the committed masks: PSNR and the gradient-energy ratio as
     before, and every measure of ``fill_measures`` on the images as they are
     and with film grain of two strengths added."""
-    from fill_measures import film_grain, measures
+    from fill_measures import GRAIN_LEVELS, INPAINT_IDS, film_grain, measures
 
     paths = images(sets / "Kodak24")
     clean = [read_rgb(p) for p in paths]

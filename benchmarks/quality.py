@@ -303,6 +303,36 @@ def run(photos: Path) -> dict:
     return table
 
 
+def heldout_fills(photos: Path) -> dict:
+    """Every measure of ``fill_measures`` for every fill on the held-out crops,
+    masked by the training's mask generator (the same masks as ``run``), on the
+    crops as they are and with film grain of two strengths added; means by
+    variant and fill."""
+    from fill_measures import GRAIN_LEVELS, INPAINT_IDS, film_grain, measures
+
+    from restore_app.training.degrade import mask_bank
+
+    crops = heldout_crops(photos)
+    masks = mask_bank(len(crops), SIDE, 2024)
+    out: dict = {}
+    for variant, level in [("clean", 0.0)] + [(f"grain {g}", g) for g in GRAIN_LEVELS]:
+        per: dict[str, dict[str, list[float]]] = {}
+        for i, ((_name, clean), m) in enumerate(zip(crops, masks, strict=True)):
+            m = m.astype(bool)
+            original = film_grain(clean, level, seed=300 + i) if level else clean
+            damaged = original.copy()
+            damaged[m] = 255
+            for rid in INPAINT_IDS:
+                r = restore(damaged, task="inpaint", restorer_id=rid, mask=m)
+                for k, x in measures(r.pixels, original, m).items():
+                    per.setdefault(rid, {}).setdefault(k, []).append(x)
+        out[variant] = {
+            rid: {k: round(float(np.nanmean(v)), 3) for k, v in ms.items()}
+            for rid, ms in per.items()
+        }
+    return out
+
+
 def degraded_cases(task: str, photos: Path):
     """(degraded, clean, mask) of each case of ``task``, in :func:`run`'s order."""
     crops = heldout_crops(photos)
@@ -647,7 +677,26 @@ def main() -> int:
         default=None,
         help="summarise (and update cards from) an earlier --json run",
     )
+    ap.add_argument(
+        "--fills",
+        action="store_true",
+        help="only the fill measures (benchmarks/fill_measures.py) on the "
+        "held-out crops, as they are and with film grain",
+    )
     args = ap.parse_args()
+    if args.fills:
+        results = heldout_fills(args.photos)
+        keys = ("psnr", "psnr_low", "ssim", "gradient", "grain", "band1", "band2",
+                "band3", "delta_e")  # fmt: skip
+        print("| variant | fill | " + " | ".join(keys) + " |")
+        print("|---" * (len(keys) + 2) + "|")
+        for variant, by_id in results.items():
+            for rid, ms in by_id.items():
+                cells = " | ".join(f"{ms[k]:.2f}" for k in keys)
+                print(f"| {variant} | {rid} | {cells} |")
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+        return 0
     if args.from_json:
         table = json.loads(args.from_json.read_text())
         if args.rescore:
