@@ -103,7 +103,7 @@ class Canvas(CanvasPainting, QWidget):
                 proposal=doc.proposed_labels,
                 doubtful=doc.doubtful,
                 protect=lambda x0, y0, x1, y1: doc.protect[y0:y1, x0:x1],
-                damage=doc.damage.get,
+                damage=lambda kid, d=doc: d.layers.get(layer_name(kid)),
             )
             self._apply_overlay_style()
             for sig, slot in self._doc_links():

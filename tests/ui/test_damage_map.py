@@ -147,3 +147,24 @@ def test_the_damage_map_tab_opens_wide_enough_for_its_area_columns(
     qtbot.waitUntil(lambda: docks["Images"].isVisible())
     qtbot.wait(50)
     assert docks["Images"].width() < docks["Damage Map"].sizeHint().width()
+
+
+def test_a_layer_marked_after_opening_shows_on_the_canvas(qtbot, window, tmp_path):
+    """A damage-map layer made after the image was opened (the first crack
+    marked) is drawn in its colour, as the layers that were there before."""
+    from PySide6.QtCore import QPointF
+
+    path = tmp_path / "scan.png"
+    assert cv2.imwrite(str(path), np.full((120, 160, 3), 128, np.uint8))
+    doc = open_and_wait(qtbot, window, [path])
+    layer = np.zeros(doc.mask.shape, bool)
+    layer[40:80, 40:120] = True
+    doc.set_mask(layer, "Crack", layer_name("crack"))
+    qtbot.wait(100)
+    shot = window.canvas.grab().toImage()
+    at = window.canvas.to_widget(QPointF(80, 60))
+    dpr = shot.devicePixelRatio()
+    c = shot.pixelColor(int(at.x() * dpr), int(at.y() * dpr))
+    crack = kind("crack").colour
+    # Gray under a translucent blue: bluer than it is red.
+    assert c.blue() - c.red() > 30, (c.getRgb(), crack)
