@@ -13,13 +13,8 @@ from PySide6.QtGui import (
     QIcon,
 )
 from PySide6.QtWidgets import (
-    QDockWidget,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QWidget,
 )
 
 from restore_app.app import edits
@@ -27,18 +22,13 @@ from restore_app.app.document import Document
 from restore_app.app.tool_state import PROTECT_LAYER
 from restore_app.app.workspace import Workspace
 from restore_app.core.damage import kind
-from restore_app.core.errors import RestoreError
 from restore_app.ui.canvas import Canvas
 from restore_app.ui.canvas_paint import ViewMode
-from restore_app.ui.damage_map_panel import DamageMapPanel
-from restore_app.ui.damage_panel import DamagePanel
 from restore_app.ui.file_actions import FileActions
-from restore_app.ui.folder_panel import FolderPanel
-from restore_app.ui.history_panel import HistoryPanel
 from restore_app.ui.main_thread import MainThreadPost
 from restore_app.ui.menus import build_menus
 from restore_app.ui.model_actions import ModelActions
-from restore_app.ui.tools_panel import ToolsPanel
+from restore_app.ui.panels import build_panels
 from restore_app.workers.inference import InferenceService
 
 log = logging.getLogger(__name__)
@@ -97,71 +87,15 @@ class MainWindow(QMainWindow):
         self.models = ModelActions(self)
         self.index = -1
         self._wanted: Path | None = None
-        #: the message offering to reload a scan changed on disk, while shown
-        self.changed_box: QMessageBox | None = None
 
         self.canvas = Canvas(self.workspace.tools, self)
         self.setCentralWidget(self.canvas)
 
-        self.folder_panel = FolderPanel()
-        images_dock = self._dock(
-            "Images", self.folder_panel, Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.tools = ToolsPanel(self.workspace)
-        self._dock("Tools", self.tools, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.damage = DamagePanel(self.workspace.tools)
-        self._dock("Damage", self.damage, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.damage_map = DamageMapPanel()
-        map_dock = self._dock(
-            "Damage Map", self.damage_map, Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        # A tab beside the strip: the strip keeps its height, and the side
-        # takes the width of whichever of the two is shown.
-        self.tabifyDockWidget(images_dock, map_dock)
-        for dock, panel in (
-            (images_dock, self.folder_panel),
-            (map_dock, self.damage_map),
-        ):
-            dock.visibilityChanged.connect(
-                lambda shown, d=dock, p=panel: shown and self._fit_dock(d, p)
-            )
-        images_dock.raise_()
-        self._fit_dock(images_dock, self.folder_panel)
-        self.canvas.set_damage_visible(self.damage_map.visible_kinds())
-        self.history = HistoryPanel()
-        self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
-
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Cancel the running job (Esc)")
-        self.zoom_label = QLabel()
-        self.info_label = QLabel()
-        self.save_label = QLabel()
-        self.save_label.setStyleSheet("color: #c0392b")
-        self.save_label.setVisible(False)
-        sb = self.statusBar()
-        sb.addPermanentWidget(self.save_label)
-        sb.addPermanentWidget(self.info_label)
-        sb.addPermanentWidget(self.zoom_label)
-        sb.addPermanentWidget(self.progress)
-        sb.addPermanentWidget(self.cancel_button)
+        build_panels(self)
         self._set_busy(False)
 
         build_menus(self)
         self._connect()
-
-    def _dock(self, title: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(area, dock)
-        return dock
 
     def _connect(self) -> None:
         # The views of the image follow the workspace's choice of it.
@@ -170,10 +104,7 @@ class MainWindow(QMainWindow):
         self.session.document_loaded.connect(self._on_session_document_loaded)
         self.session.load_failed.connect(self._on_session_load_failed)
         self.session.status_changed.connect(self._on_session_status_changed)
-        self.session.sidecar_damaged.connect(self._show_error)
-        self.session.save_failed.connect(self._on_save_failed)
-        self.session.source_changed.connect(self._on_source_changed)
-        self.session.saved.connect(self._on_session_saved)
+        self.session.sidecar_damaged.connect(self.show_error)
         self.folder_panel.image_activated.connect(self.show_index)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.heal_requested.connect(self._on_canvas_heal_requested)
@@ -193,7 +124,7 @@ class MainWindow(QMainWindow):
         self.service.progressed.connect(self._on_service_progressed)
         self.jobs.busy_changed.connect(self._set_busy)
         self.jobs.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.jobs.error.connect(self._show_error)
+        self.jobs.error.connect(self.show_error)
         self.jobs.preview_ready.connect(self._on_jobs_preview_ready)
         self.jobs.applied.connect(lambda d, _t: self._refresh_title())
         self.jobs.folder_detected.connect(self._on_jobs_folder_detected)
@@ -202,7 +133,7 @@ class MainWindow(QMainWindow):
         self.files.written.connect(lambda _out: self._refresh_title())
         for helper in (self.files, self.models):
             helper.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-            helper.error.connect(self._show_error)
+            helper.error.connect(self.show_error)
 
     # -- opening and moving -----------------------------------------------------------
 
@@ -218,13 +149,13 @@ class MainWindow(QMainWindow):
                 try:
                     found = list_images(p)
                 except Exception as exc:  # noqa: BLE001
-                    self._show_error(str(exc))
+                    self.show_error(str(exc))
                     continue
                 images.extend(found)
             elif p.is_file():
                 images.append(p)
             else:
-                self._show_error(f"No such file or folder: {p}")
+                self.show_error(f"No such file or folder: {p}")
         if not images:
             if paths:
                 self.statusBar().showMessage("No images found", 5000)
@@ -271,64 +202,11 @@ class MainWindow(QMainWindow):
         if doc.path == self._wanted:
             self.show_document(doc)
 
-    def _on_save_failed(self, _path: Path, message: str) -> None:
-        self._flag_unsaved(message)
-        self._show_error(message)
-
-    def _flag_unsaved(self, message: str) -> None:
-        self.save_label.setText("⚠ Work not saved")
-        self.save_label.setToolTip(message)
-        self.save_label.setVisible(True)
-
-    def _fit_dock(self, dock: QDockWidget, panel: QWidget) -> None:
-        self.resizeDocks([dock], [panel.sizeHint().width()], Qt.Orientation.Horizontal)
-
-    def _on_source_changed(self, path: Path, message: str) -> None:
-        """The scan changed on disk under its work: say so once, with a way to
-        read it again (the work so far is set aside, not lost)."""
-        self._flag_unsaved(message)
-        self.statusBar().showMessage(message, 10000)
-        self.last_error = message
-        box = self.changed_box
-        if box is not None and box.isVisible():
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Restore", message, parent=self)
-        reload_button = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(reload_button)
-        reload_button.clicked.connect(lambda: self.reload_image(path))
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()  # not exec(): the event loop, and any running job, go on
-        self.changed_box = box
-
-    def reload_image(self, path: Path) -> None:
-        """Read ``path`` again from disk; its work so far is set aside."""
-        try:
-            aside = self.session.reload(path)
-        except RestoreError as exc:
-            self._show_error(str(exc))
-            return
-        if aside is not None:
-            self.statusBar().showMessage(
-                f"{path.name} read again; the work on the version before is set "
-                f"aside in {aside}",
-                10000,
-            )
-        self.folder_panel.refresh(Path(path).resolve())
-        if not self.session.unsaved:
-            self.save_label.setVisible(False)
-        if self.doc is not None and self.doc.path == path:
-            self.show_index(self.index)
-
-    def _on_session_saved(self, _path: Path) -> None:
-        if not self.session.unsaved:
-            self.save_label.setVisible(False)
-
     def _on_session_load_failed(self, path: Path, message: str) -> None:
         if path == self._wanted:
             self.canvas.loading = ""
             self.canvas.update()
-            self._show_error(message)
+            self.show_error(message)
 
     def show_document(self, doc: Document) -> None:
         """Make ``doc`` the image shown and edited."""
@@ -509,7 +387,7 @@ class MainWindow(QMainWindow):
         proposal is saved in its image's sidecar for review."""
         paths = self.chosen_paths()
         if not paths:
-            self._show_error("Open a folder first.")
+            self.show_error("Open a folder first.")
             return None
         return self.workspace.detect_damage_in(paths)
 
@@ -524,7 +402,7 @@ class MainWindow(QMainWindow):
             8000,
         )
         if failed:
-            self._show_error("\n".join(f"{p.name}: {e}" for p, e in failed[:20]))
+            self.show_error("\n".join(f"{p.name}: {e}" for p, e in failed[:20]))
 
     def cancel_jobs(self) -> None:
         if self.jobs.busy or self.service.busy:
@@ -551,7 +429,7 @@ class MainWindow(QMainWindow):
         if busy:
             self.progress.setRange(0, 0)
 
-    def _show_error(self, message: str) -> None:
+    def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
         box = QMessageBox(
             QMessageBox.Icon.Warning,

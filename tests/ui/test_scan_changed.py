@@ -114,13 +114,13 @@ def test_reload_sets_the_old_work_aside_and_reads_the_new_scan(qtbot, window, tm
 
     _rescan(scan)
     window.run_tool()
-    box = window.changed_box
+    box = window.unsaved.changed_box
     assert box is not None and box.isVisible()
     assert "changed on disk since it was opened" in box.text()
     assert "Reload" in [b.text() for b in box.buttons()]
     # Asked again while the message is up: still one message.
     window.run_tool()
-    assert window.changed_box is box
+    assert window.unsaved.changed_box is box
 
     reload_button = next(b for b in box.buttons() if b.text() == "Reload")
     reload_button.click()
@@ -130,7 +130,7 @@ def test_reload_sets_the_old_work_aside_and_reads_the_new_scan(qtbot, window, tm
     assert np.array_equal(new.pixels, cv2.imread(str(scan))[..., ::-1])
     assert not new.mask.any() and not new.protect.any()
     assert doc.path not in window.session.unsaved
-    assert not window.save_label.isVisible()
+    assert not window.unsaved.label.isVisible()
 
     # The old version's work, whole, is kept aside and never applied.
     root = window.session.sidecar_for(scan).root

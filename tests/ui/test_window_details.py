@@ -175,11 +175,11 @@ def test_a_failed_autosave_is_shown_kept_unsaved_and_retried(qtbot, window, scan
     mask[10:30, 10:60] = True
     doc.set_mask(mask, "Paint mask")
     window.session.save(doc)
-    qtbot.waitUntil(lambda: window.save_label.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: window.unsaved.label.isVisible(), timeout=10000)
     assert "Could not save the work on scan_0.png" in window.last_error
     assert doc.path in window.session.unsaved
     assert "mask" in doc.dirty  # still to be saved
     entry.unlink()  # the disk is writable again
     window.session.save_all()
-    qtbot.waitUntil(lambda: not window.save_label.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.unsaved.label.isVisible(), timeout=10000)
     assert (entry / "mask.png").is_file() and not window.session.unsaved
