@@ -43,7 +43,7 @@ from restore_app.models.color import to_linear, to_srgb  # noqa: E402
 from restore_app.models.engine import restore  # noqa: E402
 from restore_app.models.registry import list_restorers  # noqa: E402
 from restore_app.training.data import load_rgb  # noqa: E402
-from restore_app.training.detector import detector_split  # noqa: E402
+from restore_app.training.detector_data import detector_split  # noqa: E402
 
 SEED = 1234
 #: Photos are scored at this longest side (the colour of a photo does not

@@ -60,7 +60,7 @@ from restore_app.models.registry import (  # noqa: E402
 )
 from restore_app.training import aging  # noqa: E402
 from restore_app.training.data import load_rgb  # noqa: E402
-from restore_app.training.detector import (  # noqa: E402
+from restore_app.training.detector_data import (  # noqa: E402
     crop_scaled,
     detector_split,
     make_set,

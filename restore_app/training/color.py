@@ -31,7 +31,7 @@ from restore_app.models.archs.color_curves import SIDE, CurvesNet, apply_curves,
 from restore_app.models.card import ModelCard
 from restore_app.training import fading
 from restore_app.training.data import load_rgb
-from restore_app.training.detector import detector_split
+from restore_app.training.detector_data import detector_split
 
 #: Side of the copy the loss is measured on.
 LOSS_SIDE = 128

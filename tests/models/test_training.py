@@ -248,14 +248,14 @@ def test_the_noise_ramp_spares_clean_photos_and_keeps_noise_and_grain_cleaned():
 
 
 def test_small_print_crops_shrink_whole_photographs_into_four_cells():
-    from restore_app.training import detector
+    from restore_app.training import detector_data
 
     # Two photos, each a ramp across its width in a channel of its own.
     ramp = np.tile(np.linspace(0, 255, 300)[None, :, None], (200, 1, 3))
     photos = [(ramp * np.array(c)).astype(np.uint8) for c in ((1, 0, 0), (0, 1, 0))]
     rng = np.random.default_rng(5)
     for _ in range(20):
-        crop = detector.crop_small(photos, 64, rng)
+        crop = detector_data.crop_small(photos, 64, rng)
         assert crop.shape == (64, 64, 3) and crop.dtype == np.float32
         assert crop.min() >= 0.0 and crop.max() <= 1.0
         for cell in (crop[:32, :32], crop[:32, 32:], crop[32:, :32], crop[32:, 32:]):
@@ -268,7 +268,7 @@ def test_small_print_crops_shrink_whole_photographs_into_four_cells():
 
 def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch):
     from restore_app.models import detection
-    from restore_app.training import detector
+    from restore_app.training import detector, detector_data
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -277,7 +277,7 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
         cv2.imwrite(str(folder / f"leaves{i:02d}.png"), dead_leaves(128, rng))
     for p in DATA.glob("heldout_*.png"):
         cv2.imwrite(str(folder / p.name), cv2.imread(str(p)))
-    train, val, test = detector.detector_split([folder])
+    train, val, test = detector_data.detector_split([folder])
     assert not set(train) & (set(val) | set(test)) and val and test
     assert not set(val) & set(test)
 
@@ -318,7 +318,7 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     chosen = card["training"]["validation_best"]
     assert card["default_threshold"] == chosen["threshold"]
     margins = card["training"]["margin_psnr"]
-    assert card["mask_margin"] in detector.MARGINS
+    assert card["mask_margin"] in detector_data.MARGINS
     assert margins[str(card["mask_margin"])] == max(margins.values())
     # the finer sweep finds no worse: a better score within the false-alarm cap,
     # or fewer false alarms where no threshold keeps within it
