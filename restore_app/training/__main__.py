@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from restore_app.training.train import Trainer, export, hardware
+    from restore_app.training.export import export, hardware
+    from restore_app.training.train import Trainer
 
     if args.cmd == "train":
         device = args.device

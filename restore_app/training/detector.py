@@ -38,8 +38,8 @@ from restore_app.training.detector_data import (
     make_set,
     real_choosing,
 )
+from restore_app.training.export import save_fp16
 from restore_app.training.loop import TrainingLoop
-from restore_app.training.train import save_fp16
 
 ARCHITECTURE = "DamageUNet"
 #: The damage kinds the detector learns, in the order of its classes 1, 2, …

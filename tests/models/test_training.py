@@ -17,7 +17,8 @@ from restore_app.models.card import ModelCard
 from restore_app.models.engine import restore
 from restore_app.resources import models_dir
 from restore_app.training.data import dead_leaves
-from restore_app.training.train import TASKS, Trainer, cpu_has_bf16, export
+from restore_app.training.export import export
+from restore_app.training.train import TASKS, Trainer, cpu_has_bf16
 
 DATA = Path(__file__).parents[1] / "data"
 
