@@ -9,7 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from restore_app.app.undo import UndoCommand
-from restore_app.core.history import Box, TileDelta, TileRecorder
+from restore_app.core.history import TileDelta, TileRecorder
+from restore_app.core.pixels import Box
 
 
 class Edited(Protocol):

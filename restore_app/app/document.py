@@ -19,7 +19,6 @@ from restore_app.core.damage import DAMAGE_KINDS, kind, layer_kind
 from restore_app.core.doubt import RegionReview
 from restore_app.core.history import (
     TILE,
-    Box,
     OriginalTiles,
     TileDelta,
     TileRecorder,
@@ -27,6 +26,7 @@ from restore_app.core.history import (
     tile_box,
 )
 from restore_app.core.layers import BY_NAME, LAYERS, OTHER_PARTS
+from restore_app.core.pixels import Box
 from restore_app.core.proposal import DamageProposal
 from restore_app.core.sidecar_state import ImageSnapshot, ImageState, SavedImage
 

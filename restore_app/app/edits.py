@@ -21,8 +21,8 @@ from restore_app.app.commands import DeltaCommand, MaskEdit
 from restore_app.app.document import Document
 from restore_app.app.tool_state import MASK_LAYER, PROTECT_LAYER
 from restore_app.core.damage import kind, layer_kind
-from restore_app.core.history import Box
 from restore_app.core.masks import grow_mask, shrink_mask
+from restore_app.core.pixels import Box
 
 Point = tuple[float, float]
 #: Fractional bits OpenCV draws with: small brushes stay round.

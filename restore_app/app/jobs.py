@@ -23,8 +23,8 @@ from restore_app.app.tool_state import TaskSettings
 from restore_app.core.history import TILE
 from restore_app.core.identity import SourceChangedError
 from restore_app.core.masks import mask_bounds, mask_sha256
+from restore_app.core.pixels import Box
 from restore_app.core.tasks import Task, task_options
-from restore_app.core.tiling import Box
 from restore_app.models.engine import MAX_CONTEXT
 from restore_app.pipeline.jobs import DetectFolderJob, DetectJob, Job, RestoreJob
 

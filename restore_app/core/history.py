@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TILE = 64
+from restore_app.core.pixels import Box
 
-Box = tuple[int, int, int, int]  # (x0, y0, x1, y1), image pixels, x1/y1 exclusive
+TILE = 64
 
 
 def tiles_in_box(

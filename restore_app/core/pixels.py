@@ -9,7 +9,7 @@ work on ``FloatPixels``: the same shape, float32 in [0, 1]. Masks are
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -19,8 +19,6 @@ Pixels: TypeAlias = np.ndarray
 FloatPixels: TypeAlias = np.ndarray
 #: bool (H, W)
 Mask: TypeAlias = np.ndarray
-#: (x0, y0, x1, y1), x1 and y1 exclusive
-Box: TypeAlias = tuple[int, int, int, int]
 
 
 def to_float(pixels: Pixels) -> FloatPixels:
@@ -39,3 +37,48 @@ def from_float(values: FloatPixels, dtype: np.dtype) -> Pixels:
     if dtype == np.uint16:
         return np.clip(np.rint(values * 65535.0), 0, 65535).astype(np.uint16)
     return values.astype(dtype)
+
+
+class Box(NamedTuple):
+    """Half-open pixel box ``[x0, x1) × [y0, y1)``: a plain (x0, y0, x1, y1)
+    tuple wherever one is expected."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    def expand(self, margin: int, width: int, height: int) -> Box:
+        return Box(
+            max(self.x0 - margin, 0),
+            max(self.y0 - margin, 0),
+            min(self.x1 + margin, width),
+            min(self.y1 + margin, height),
+        )
+
+    def intersects(self, other: Box) -> bool:
+        return (
+            self.x0 < other.x1
+            and other.x0 < self.x1
+            and self.y0 < other.y1
+            and other.y0 < self.y1
+        )
+
+    def union(self, other: Box) -> Box:
+        return Box(
+            min(self.x0, other.x0),
+            min(self.y0, other.y0),
+            max(self.x1, other.x1),
+            max(self.y1, other.y1),
+        )
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    @property
+    def area(self) -> int:
+        return (self.x1 - self.x0) * (self.y1 - self.y0)
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x0, self.y0, self.x1, self.y1)

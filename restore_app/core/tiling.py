@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from restore_app.core.cancel import CancelToken
+from restore_app.core.pixels import Box
 
 TileFn = Callable[[np.ndarray], np.ndarray]
 ProgressFn = Callable[[int, int], None]
@@ -171,51 +172,6 @@ def process_tiled(
             band_wt = band_wt[n_final:]
             band_y0 = limit
     return out
-
-
-@dataclass(frozen=True)
-class Box:
-    """Half-open pixel box ``[x0, x1) × [y0, y1)``."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-
-    def expand(self, margin: int, width: int, height: int) -> Box:
-        return Box(
-            max(self.x0 - margin, 0),
-            max(self.y0 - margin, 0),
-            min(self.x1 + margin, width),
-            min(self.y1 + margin, height),
-        )
-
-    def intersects(self, other: Box) -> bool:
-        return (
-            self.x0 < other.x1
-            and other.x0 < self.x1
-            and self.y0 < other.y1
-            and other.y0 < self.y1
-        )
-
-    def union(self, other: Box) -> Box:
-        return Box(
-            min(self.x0, other.x0),
-            min(self.y0, other.y0),
-            max(self.x1, other.x1),
-            max(self.y1, other.y1),
-        )
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.y0, self.y1), slice(self.x0, self.x1)
-
-    @property
-    def area(self) -> int:
-        return (self.x1 - self.x0) * (self.y1 - self.y0)
-
-    def as_tuple(self) -> tuple[int, int, int, int]:
-        return (self.x0, self.y0, self.x1, self.y1)
 
 
 def mask_regions(mask: np.ndarray, merge_distance: int) -> list[Box]:

@@ -17,9 +17,8 @@ import numpy as np
 from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.masks import region_count
-from restore_app.core.pixels import from_float, to_float
+from restore_app.core.pixels import Box, from_float, to_float
 from restore_app.core.tiling import (
-    Box,
     feather_inward,
     mask_regions,
     plan_tiles,
