@@ -26,6 +26,14 @@ import cv2
 import numpy as np
 
 from restore_app.core.damage import DAMAGE_KINDS
+from restore_app.training.distractors import distractors
+from restore_app.training.strokes import (
+    curve,
+    draw,
+    paper_colour,
+    smooth_field,
+    soften,
+)
 
 #: Damage counts as present where its opacity is at least this.
 GT_OPACITY = 0.3
@@ -52,223 +60,6 @@ TRAIN_STYLE = DamageStyle()
 TEST_STYLE = DamageStyle(
     min_opacity=0.15, width_scale=3.0, clean_p=0.0, edge_loss_p=0.5, discs=False
 )
-
-
-# --- helpers ------------------------------------------------------------------
-
-
-def _smooth_field(h: int, w: int, rng: np.random.Generator, cells: int) -> np.ndarray:
-    """Low-frequency noise in [0, 1], float32 (h, w)."""
-    g = rng.random((max(cells, 2), max(cells, 2))).astype(np.float32)
-    f = cv2.resize(g, (w, h), interpolation=cv2.INTER_CUBIC)
-    lo, hi = float(f.min()), float(f.max())
-    return (f - lo) / max(hi - lo, 1e-6)
-
-
-def _paper(rng: np.random.Generator) -> np.ndarray:
-    """The colour of the paper base: white to cream, RGB float32 (3,)."""
-    base = rng.uniform(0.82, 1.0)
-    warm = rng.uniform(0.0, 0.12)
-    return np.array([base, base - warm * 0.5, base - warm], np.float32).clip(0, 1)
-
-
-def _soft(alpha: np.ndarray, rng: np.random.Generator, lo=0.3, hi=1.0) -> np.ndarray:
-    s = float(rng.uniform(lo, hi))
-    return cv2.GaussianBlur(alpha, (0, 0), s)
-
-
-def _curve(
-    rng: np.random.Generator,
-    start: tuple[float, float],
-    angle: float,
-    length: float,
-    wiggle: float,
-    step: float = 3.0,
-) -> np.ndarray:
-    """A random-walk polyline (N, 2) float from ``start``."""
-    n = max(int(length / step), 2)
-    turns = np.cumsum(rng.normal(0, wiggle, n))
-    a = angle + turns
-    pts = np.stack([np.cos(a), np.sin(a)], 1) * step
-    return np.asarray(start, np.float32) + np.cumsum(pts, 0)
-
-
-def _draw(
-    canvas: np.ndarray, pts: np.ndarray, width: float, value: float = 1.0
-) -> None:
-    """Anti-aliased polyline of ``width`` pixels (sub-pixel widths drawn fainter)."""
-    shift = 4
-    p = np.round(pts * (1 << shift)).astype(np.int32)
-    thick = max(int(round(width)), 1)
-    v = value * min(width, 1.0)
-    cv2.polylines(canvas, [p], False, v, thick, cv2.LINE_AA, shift)
-
-
-# --- picture detail that is not damage ----------------------------------------
-
-
-def _discs(img: np.ndarray, rng: np.random.Generator) -> None:
-    h, w = img.shape[:2]
-    x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
-    step = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1)]) * rng.uniform(6, 40)
-    tone = np.full(3, rng.uniform(0.02, 0.25), np.float32)
-    r = float(rng.uniform(1.0, 5.0))
-    for i in range(int(rng.integers(1, 5))):
-        c = (int((x + i * step[0]) * 16), int((y + i * step[1]) * 16))
-        layer = np.zeros((h, w), np.float32)
-        cv2.circle(layer, c, int(r * 16), 1.0, -1, cv2.LINE_AA, 4)
-        layer = cv2.GaussianBlur(layer, (0, 0), float(rng.uniform(0.3, 1.0)))
-        a = layer[..., None]
-        img[:] = img * (1 - a) + tone * a
-        if rng.random() < 0.5:
-            hl = (c[0] + int(r * 5), c[1] - int(r * 5))
-            cv2.circle(img, hl, max(int(r * 5), 8), (0.9, 0.9, 0.9), -1, cv2.LINE_AA, 4)
-
-
-def _distractors(
-    img: np.ndarray, rng: np.random.Generator, style: DamageStyle = TRAIN_STYLE
-) -> None:
-    """Draw damage-like picture detail into ``img`` in place."""
-    h, w = img.shape[:2]
-    for _ in range(int(rng.integers(1, 4))):
-        # White cloth, lit skin and highlights three times as often as each
-        # other kind: on real prints they are what a loss is most mistaken for.
-        what = min(int(rng.integers(0, 10)), 7)
-        layer = np.zeros((h, w), np.float32)
-        # Wires and twigs are mostly dark against the sky; a bright thin line
-        # on a print is far more often a crack or a scratch.
-        dark = rng.random() < (0.85 if what in (1, 2) else 0.6)
-        if what == 0 and style.discs and rng.random() < 0.5:
-            # buttons and pupils: small dark discs, a catchlight or a lighter
-            # rim at times, in a row or a pair; on a small print a speck's size
-            _discs(img, rng)
-            continue
-        if what == 0:  # catchlights: small bright highlights, in pairs at times
-            for _ in range(int(rng.integers(1, 3))):
-                c = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
-                r = float(rng.uniform(1.0, 3.5))
-                cv2.ellipse(
-                    layer,
-                    (int(c[0] * 16), int(c[1] * 16)),
-                    (int(r * 16), int(r * rng.uniform(0.6, 1) * 16)),
-                    float(rng.uniform(0, 180)),
-                    0,
-                    360,
-                    1.0,
-                    -1,
-                    cv2.LINE_AA,
-                    4,
-                )
-                # a catchlight sits in a dark iris
-                cv2.circle(
-                    img, (int(c[0]), int(c[1])), int(r * 3), (0.1, 0.08, 0.07), -1
-                )
-            dark = False
-        elif what == 1:  # wires and cables: long, even, straight or sagging
-            x0, y0 = rng.uniform(-0.2, 1.2) * w, rng.uniform(0, h)
-            x1, y1 = rng.uniform(-0.2, 1.2) * w, rng.uniform(0, h)
-            t = np.linspace(0, 1, 40)[:, None]
-            sag = rng.uniform(0, 0.15) * h * np.sin(np.pi * t)
-            pts = np.hstack([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + sag])
-            _draw(layer, pts.astype(np.float32), float(rng.uniform(0.8, 2.5)))
-        elif what == 2:  # twigs and branches: tapering, branching
-            stack = [
-                (
-                    (rng.uniform(0, w), rng.uniform(0, h)),
-                    rng.uniform(0, 2 * math.pi),
-                    rng.uniform(2, 5),
-                )
-            ]
-            while stack:
-                start, a, width = stack.pop()
-                pts = _curve(rng, start, a, rng.uniform(20, 80), 0.15)
-                _draw(layer, pts, width)
-                if width > 1.2:
-                    for _ in range(int(rng.integers(0, 3))):
-                        p = pts[int(rng.integers(0, len(pts)))]
-                        stack.append(
-                            (tuple(p), a + rng.choice([-1, 1]) * 0.7, width * 0.6)
-                        )
-        elif what == 3:  # eyelashes: short arcs fanned along a lid
-            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-            for i in range(int(rng.integers(6, 14))):
-                a = -math.pi / 2 + (i - 5) * 0.15 + rng.normal(0, 0.05)
-                start = (cx + (i - 5) * 2.5, cy)
-                pts = _curve(rng, start, a, rng.uniform(6, 14), 0.1, step=1.5)
-                _draw(layer, pts, float(rng.uniform(0.7, 1.3)))
-            dark = True
-        elif what == 4:  # text and numbers
-            s = "".join(
-                rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-"))
-                for _ in range(int(rng.integers(3, 14)))
-            )
-            scale = float(rng.uniform(0.3, 1.0))
-            org = (int(rng.uniform(0, w * 0.7)), int(rng.uniform(10, h)))
-            text = np.zeros((h, w), np.uint8)  # OpenCV draws text on 8 bits only
-            cv2.putText(
-                text,
-                s,
-                org,
-                int(rng.choice([0, 1, 2, 3, 4, 6])),
-                scale,
-                255,
-                max(1, int(scale * 2)),
-                cv2.LINE_AA,
-            )
-            layer = text.astype(np.float32) / 255
-        elif what == 5:  # wood grain and fabric: wavy parallel lines over a region
-            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-            a = rng.uniform(0, math.pi)
-            u = xx * math.cos(a) + yy * math.sin(a)
-            v = -xx * math.sin(a) + yy * math.cos(a)
-            period = rng.uniform(4, 12)
-            warp = 6 * np.sin(v / rng.uniform(20, 60)) + 3 * np.sin(v / 7.0)
-            grain = (np.sin(2 * math.pi * (u + warp) / period) > 0.8).astype(np.float32)
-            region = _smooth_field(h, w, rng, 3) > 0.5
-            layer = grain * region * 0.6
-        elif what == 7 and rng.random() < 0.4:  # lit skin, an overexposed highlight
-            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-            rx, ry = rng.uniform(20, 120), rng.uniform(20, 120)
-            d = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
-            a = (np.clip(1.2 - d, 0, 1) ** rng.uniform(0.5, 1.5))[..., None]
-            tone = rng.uniform(0.85, 1.0) * np.array([1.0, 0.95, 0.88], np.float32)
-            img[:] = img * (1 - a) + tone * a
-            continue
-        elif what == 7:  # white clothing, lace and highlights: bright, smooth
-            c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-            r = rng.uniform(15, 160)
-            k = int(rng.integers(6, 12))
-            ang = np.sort(rng.uniform(0, 2 * math.pi, k))
-            rad = r * rng.uniform(0.5, 1.2, k)
-            poly = np.stack([c[0] + rad * np.cos(ang), c[1] + rad * np.sin(ang)], 1)
-            cv2.fillPoly(layer, [np.int32(poly)], 1.0, cv2.LINE_AA)
-            layer = cv2.GaussianBlur(layer, (0, 0), float(rng.uniform(1.0, 4.0)))
-            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-            folds = 0.08 * np.sin(xx / rng.uniform(4, 15) + yy / rng.uniform(6, 20))
-            shade = np.clip(rng.uniform(0.85, 1.0) + folds, 0, 1)[..., None]
-            a = layer[..., None]
-            img[:] = img * (1 - a) + shade * a
-            continue
-        else:  # stars: bright points on a darkened sky
-            sky = _smooth_field(h, w, rng, 2) > 0.55
-            img[sky] *= 0.25
-            ys, xs = np.nonzero(sky)
-            if len(ys):
-                for i in rng.integers(0, len(ys), int(rng.integers(5, 40))):
-                    r = float(rng.uniform(0.5, 1.8))
-                    cv2.circle(layer, (int(xs[i]), int(ys[i])), max(int(r), 1), 1.0, -1)
-            dark = False
-        tone = (
-            np.full(3, rng.uniform(0.0, 0.2), np.float32)
-            if dark
-            else np.full(3, rng.uniform(0.85, 1.0), np.float32)
-        )
-        a = np.clip(layer, 0, 1)[..., None]
-        img[:] = img * (1 - a) + tone * a
-
-
-# --- ageing ---------------------------------------------------------------------
 
 
 def age(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -300,7 +91,7 @@ def age(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     x = black + np.clip(x, 0, 1) * (white - black)
     # Uneven fading across the print.
     if rng.random() < 0.5:
-        fade = _smooth_field(h, w, rng, 3)[..., None]
+        fade = smooth_field(h, w, rng, 3)[..., None]
         x = x + (rng.uniform(0.0, 0.15) * fade) * (1 - x)
     # Film grain, mostly monochrome.
     amp = rng.uniform(0.0, 0.05)
@@ -323,14 +114,14 @@ def _scratches(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
         length = rng.uniform(0.3, 1.6) * max(h, w)
         c = (rng.uniform(0, w), rng.uniform(0, h))
         start = (c[0] - math.cos(a) * length / 2, c[1] - math.sin(a) * length / 2)
-        pts = _curve(rng, start, a, length, 0.004, step=4.0)
+        pts = curve(rng, start, a, length, 0.004, step=4.0)
         alpha = np.zeros((h, w), np.float32)
         width = rng.choice([0.6, 0.8, 1, 1, 1.5, 2, 2, 3, 4]) * style.width_scale
-        _draw(alpha, pts, float(width))
-        alpha = _soft(alpha, rng, 0.3, 0.9)
+        draw(alpha, pts, float(width))
+        alpha = soften(alpha, rng, 0.3, 0.9)
         alpha /= max(float(alpha.max()), 1e-6)
         # fades along its length, and is only partly opaque
-        fade = _smooth_field(h, w, rng, int(rng.integers(2, 6)))
+        fade = smooth_field(h, w, rng, int(rng.integers(2, 6)))
         peak = rng.uniform(max(style.min_opacity, 0.5), 1.0)
         lo = rng.uniform(style.min_opacity * 0.5, 1.0)
         alpha *= peak * (lo + (1 - lo) * fade)
@@ -362,7 +153,7 @@ def _dust(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
                 )
             else:  # fibres and curly hairs
                 curly = rng.random() < 0.6
-                pts = _curve(
+                pts = curve(
                     rng,
                     c,
                     rng.uniform(0, 2 * math.pi),
@@ -370,13 +161,13 @@ def _dust(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
                     0.35 if curly else 0.05,
                     step=1.5,
                 )
-                _draw(
+                draw(
                     alpha,
                     pts,
                     float(rng.uniform(0.7, 1.8) * style.width_scale),
                     float(rng.uniform(style.min_opacity + 0.1, 1.0)),
                 )
-        alpha = _soft(alpha, rng, 0.2, 0.6)
+        alpha = soften(alpha, rng, 0.2, 0.6)
         colour = np.full(3, rng.uniform(0.0, 0.2)) if dark else paper
         out.append((alpha, np.asarray(colour, np.float32)))
     return out
@@ -398,7 +189,7 @@ def _cracks(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
             start, a, depth = stack.pop()
             # A gaping crack runs straighter, its edges torn and its width
             # changing along it; a hairline wanders.
-            pts = _curve(
+            pts = curve(
                 rng, start, a, rng.uniform(30, 160), 0.12 if wide else 0.3, step=3.0
             )
             w0 = max(width * 0.75**depth, 0.6)
@@ -406,17 +197,17 @@ def _cracks(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
                 pts = _jagged(pts, rng, 0.15)
                 widths = w0 * np.exp(np.cumsum(rng.normal(0, 0.04, len(pts))))
                 for i in range(0, len(pts) - 1, 4):
-                    _draw(alpha, pts[i : i + 5], float(np.clip(widths[i], 0.6, 8.0)))
+                    draw(alpha, pts[i : i + 5], float(np.clip(widths[i], 0.6, 8.0)))
             else:
-                _draw(alpha, pts, w0)
+                draw(alpha, pts, w0)
             if depth < 3:
                 for _ in range(int(rng.integers(0, 3))):
                     p = pts[int(rng.integers(0, len(pts)))]
                     turn = rng.choice([-1, 1]) * rng.uniform(0.4, 1.3)
                     stack.append((tuple(p), a + turn, depth + 1))
-    alpha = _soft(alpha, rng, 0.3, 0.8)
+    alpha = soften(alpha, rng, 0.3, 0.8)
     alpha /= max(float(alpha.max()), 1e-6)
-    fade = _smooth_field(h, w, rng, 4)
+    fade = smooth_field(h, w, rng, 4)
     lo = rng.uniform(style.min_opacity, 1.0)
     alpha *= rng.uniform(max(style.min_opacity, 0.6), 1.0) * (lo + (1 - lo) * fade)
     layers = [(alpha, paper)]
@@ -467,7 +258,7 @@ def _losses(h, w, rng, style, paper) -> list[tuple[np.ndarray, np.ndarray]]:
             pts = np.stack([c[0] + rad * np.cos(ang), c[1] + rad * np.sin(ang)], 1)
         pts = _jagged(pts.astype(np.float32), rng, 0.12)
         cv2.fillPoly(alpha, [np.round(pts * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
-    alpha = _soft(alpha, rng, 0.3, 0.8) * rng.uniform(0.85, 1.0)
+    alpha = soften(alpha, rng, 0.3, 0.8) * rng.uniform(0.85, 1.0)
     u = rng.random()
     if u < 0.75:
         colour = paper
@@ -493,12 +284,12 @@ def damage(
     best = np.zeros((h, w), np.float32)
     if rng.random() < style.clean_p:
         return out, labels
-    paper = _paper(rng)
+    paper = paper_colour(rng)
     kinds = [k for k in KINDS if rng.random() < 0.55]
     if not kinds:
         kinds = [KINDS[int(rng.integers(0, len(KINDS)))]]
     # Paper texture shows through every loss and crack.
-    texture = 1 - 0.06 * _smooth_field(h, w, rng, 24)[..., None]
+    texture = 1 - 0.06 * smooth_field(h, w, rng, 24)[..., None]
     for kid in kinds:
         for alpha, colour in _MAKERS[kid](h, w, rng, style, paper):
             a = np.clip(alpha, 0, 1)
@@ -545,7 +336,7 @@ def sample(
     """
     img = np.ascontiguousarray(clean, np.float32).copy()
     if rng.random() < style.distractor_p:
-        _distractors(img, rng, style)
+        distractors(img, rng, style.discs)
     aged = age(img, rng)
     damaged, labels = damage(aged, rng, style)
     # The same scanner noise seed for both, so they differ only by the damage.
