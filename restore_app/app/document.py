@@ -64,7 +64,7 @@ class Document(ProposalReview):
         # the repaired regions, the protected original, the proposal's
         # rejected pixels, and the damage map's kinds once first marked.
         self.layers: dict[str, np.ndarray] = {
-            layer.name: np.zeros((h, w), dtype=bool)
+            layer.name: np.zeros((h, w), dtype=layer.dtype)
             for layer in LAYERS
             if not layer.on_demand
         }
@@ -159,7 +159,7 @@ class Document(ProposalReview):
                 kind(kid)  # an unknown kind is an error, not a new layer
             if not BY_NAME[name].on_demand:
                 raise KeyError(name)
-            layer = self.layers[name] = np.zeros(self.mask.shape, bool)
+            layer = self.layers[name] = np.zeros(self.mask.shape, BY_NAME[name].dtype)
         return layer
 
     def damage_labels(self) -> np.ndarray:

@@ -13,8 +13,8 @@ import numpy as np
 
 from restore_app.app.document import Document
 from restore_app.app.preferences import Preferences
-from restore_app.core.damage import DAMAGE_KINDS
 from restore_app.core.errors import RestoreError
+from restore_app.core.layers import LAYERS
 
 
 def export_path(doc: Document, preferences: Preferences) -> Path:
@@ -94,10 +94,8 @@ def treatment_masks(doc: Document) -> list[tuple[str, np.ndarray]]:
         full = np.zeros(doc.mask.shape, bool)
         full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
         out.append((f"{i:02d}-{op.get('task', 'operation')}", full))
-    if doc.protect.any():
-        out.append(("protect", doc.protect.copy()))
-    for k in DAMAGE_KINDS:  # the damage map, as documentation
-        layer = doc.damage.get(k.id)
-        if layer is not None and layer.any():
-            out.append((f"damage-{k.id}", layer.copy()))
+    for layer in LAYERS:  # the protected region, the damage map's kinds
+        kept = doc.layers.get(layer.name)
+        if layer.exported and kept is not None and kept.any():
+            out.append((layer.exported, kept.copy()))
     return out

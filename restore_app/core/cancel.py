@@ -1,10 +1,15 @@
-"""Cooperative cancellation shared by the engine, the workers and the CLI."""
+"""Long work's two callbacks, shared by the engine, the pipeline, the workers and
+the CLI: cooperative cancellation, and progress."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from restore_app.core.errors import Cancelled
+
+#: Progress of long work: ``(done, total)`` in the work's own units.
+ProgressFn = Callable[[int, int], None]
 
 
 class CancelToken:

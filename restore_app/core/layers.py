@@ -33,6 +33,11 @@ class Layer:
     with_proposal: bool = False
     #: made the first time it is painted (the damage map's kinds)
     on_demand: bool = False
+    #: its name among the masks an export writes beside its result (None:
+    #: not exported; an operation's own mask is written with the operation)
+    exported: str | None = None
+    #: what its pixels hold (every layer is a mask: True where it applies)
+    dtype: str = "bool"
 
     @property
     def journaled(self) -> bool:
@@ -42,7 +47,7 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer("mask", "mask.png", 1, "mask_changed"),
     Layer("repaired", "repaired.png", None, "repaired_changed"),
-    Layer("protect", "protect.png", 2, "protect_changed"),
+    Layer("protect", "protect.png", 2, "protect_changed", exported="protect"),
     Layer("rejected", "rejected.png", 3, "proposal_changed", with_proposal=True),
     *(
         Layer(
@@ -51,6 +56,7 @@ LAYERS: tuple[Layer, ...] = (
             16 + k.label,
             "damage_changed",
             on_demand=True,
+            exported=f"damage-{k.id}",
         )
         for k in DAMAGE_KINDS
     ),

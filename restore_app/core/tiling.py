@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.pixels import Box
 
 TileFn = Callable[[np.ndarray], np.ndarray]
-ProgressFn = Callable[[int, int], None]
 
 
 def _axis(length: int, tile: int, overlap: int) -> tuple[list[int], int]:

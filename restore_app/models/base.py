@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +13,6 @@ from restore_app.core.cancel import CancelToken
 from restore_app.core.errors import ModelError
 from restore_app.core.tasks import Task
 from restore_app.models.card import ModelCard
-
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.damage import kind
 from restore_app.core.errors import ModelError
 from restore_app.core.pixels import to_float
@@ -20,7 +20,7 @@ from restore_app.core.proposal import DamageProposal
 from restore_app.core.tiling import plan_tiles, process_tiled
 from restore_app.models.base import Detector, Task
 from restore_app.models.device import resolve_device, with_memory_fallback
-from restore_app.models.engine import ProgressFn, check_inputs
+from restore_app.models.engine import check_inputs
 from restore_app.models.registry import default_restorer_id, get_detector
 
 #: Tile side a detector runs on (its memory stays bounded by it).

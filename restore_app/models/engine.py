@@ -8,13 +8,12 @@ cancellation, and falling back from a GPU that ran out of memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.errors import MaskError, ModelError
 from restore_app.core.masks import region_count
 from restore_app.core.pixels import Box, from_float, to_float
@@ -28,8 +27,6 @@ from restore_app.core.tiling import (
 from restore_app.models.base import Restorer, Task
 from restore_app.models.device import resolve_device, with_memory_fallback
 from restore_app.models.registry import default_restorer_id, get_restorer
-
-ProgressFn = Callable[[int, int], None]
 
 #: Inpainting crops are cut into pieces of at most this side.
 MAX_CROP = 1024

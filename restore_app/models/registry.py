@@ -177,7 +177,8 @@ def _learned(info: RestorerInfo) -> Method:
 
 
 def forget_restorer(restorer_id: str) -> None:
-    """Drop a cached restorer (after a user model is replaced or removed)."""
+    """Drop a cached restorer or detector (after a user model is replaced,
+    removed or trained again)."""
     _CACHE.pop(restorer_id, None)
 
 

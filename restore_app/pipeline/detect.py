@@ -3,17 +3,14 @@ the regions left to a person, and the mask file with its record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.errors import ImageWriteError, RestoreError
 from restore_app.core.naming import same_file
 from restore_app.models.base import Task
-
-ProgressFn = Callable[[int, int], None]
 
 
 class NothingDetected(RestoreError):

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.errors import ImageWriteError, MaskError
 from restore_app.core.naming import same_file
 from restore_app.models.base import Task
 from restore_app.pipeline.detect import (
     DetectSettings,
     NothingDetected,
-    ProgressFn,
     auto_mask_path,
     propose,
 )

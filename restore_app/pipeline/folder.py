@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from restore_app.core.atomic import blocking_file, sha256_file
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.errors import Cancelled, RestoreError
 from restore_app.models.base import Task
 from restore_app.pipeline.detect import (
     DetectSettings,
     NothingDetected,
-    ProgressFn,
     detect_file,
 )
 from restore_app.pipeline.files import find_mask, output_suffix, restore_file

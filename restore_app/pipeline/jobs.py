@@ -10,18 +10,15 @@ was cancelled.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from restore_app.core.cancel import CancelToken
+from restore_app.core.cancel import CancelToken, ProgressFn
 from restore_app.core.errors import Cancelled, RestoreError
 
-#: Progress of a job: (done, total) in the job's own units.
-Progress = Callable[[int, int], None]
 _ids = itertools.count(1)
 
 
@@ -121,7 +118,7 @@ class DetectFolderJob:
 Job = RestoreJob | BatchJob | DetectJob | DetectFolderJob
 
 
-def run(job: Job, on_progress: Progress) -> Any:
+def run(job: Job, on_progress: ProgressFn) -> Any:
     """Run ``job`` here and return its result (RestoreResult, DamageProposal,
     a folder detection's [(path, error or None), ...], or a BatchReport)."""
     job.cancel.check()
@@ -134,7 +131,7 @@ def run(job: Job, on_progress: Progress) -> Any:
     return _run_restore(job, on_progress)
 
 
-def _run_restore(job: RestoreJob, on_progress: Progress) -> Any:
+def _run_restore(job: RestoreJob, on_progress: ProgressFn) -> Any:
     from restore_app.models.engine import measure, restore
     from restore_app.models.registry import default_restorer_id, get_restorer
 
@@ -159,7 +156,7 @@ def _run_restore(job: RestoreJob, on_progress: Progress) -> Any:
     )
 
 
-def _run_detect(job: DetectJob, on_progress: Progress) -> Any:
+def _run_detect(job: DetectJob, on_progress: ProgressFn) -> Any:
     from restore_app.models.detection import detect
 
     return detect(
@@ -174,7 +171,7 @@ def _run_detect(job: DetectJob, on_progress: Progress) -> Any:
     )
 
 
-def _run_detect_folder(job: DetectFolderJob, on_progress: Progress) -> Any:
+def _run_detect_folder(job: DetectFolderJob, on_progress: ProgressFn) -> Any:
     from restore_app.core.image import read_image
     from restore_app.models.detection import detect
 
@@ -206,12 +203,12 @@ def _run_detect_folder(job: DetectFolderJob, on_progress: Progress) -> Any:
     return outcomes
 
 
-def _run_batch(job: BatchJob, on_progress: Progress) -> Any:
+def _run_batch(job: BatchJob, on_progress: ProgressFn) -> Any:
     from restore_app.pipeline.folder import BatchOptions, Step, run_batch
 
     masks = job.masks or {}
     protects = job.protects or {}
-    # Progress moves within each image (its tiles), not only between images:
+    # ProgressFn moves within each image (its tiles), not only between images:
     # done and total in thousandths of an image.
     images = [0, max(len(job.files or ()), 1)]
 

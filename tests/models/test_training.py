@@ -352,7 +352,7 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     assert onward.step == card["training"]["steps"] + 2
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
-    monkeypatch.setattr(registry, "_CACHE", {})
+    registry.forget_restorer(detector.DETECTOR_ID)  # the new weights, not cached ones
     img = cv2.imread(str(DATA / "aged_twowings.png"))[..., ::-1].copy()
     proposal = detection.detect(img, detector_id=detector.DETECTOR_ID)
     assert proposal.probability.shape == img.shape[:2]
