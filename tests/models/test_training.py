@@ -352,9 +352,13 @@ def test_detector_quick_training_lowers_the_loss_and_loads(tmp_path, monkeypatch
     assert onward.step == card["training"]["steps"] + 2
     monkeypatch.setenv("RESTORE_MODELS_DIR", str(models))
     monkeypatch.setattr(registry, "builtin_models_dir", lambda: tmp_path / "none")
-    registry.forget_restorer(detector.DETECTOR_ID)  # the new weights, not cached ones
+    # The new weights, not cached ones; and the shipped ones again afterwards.
+    registry.forget_restorer(detector.DETECTOR_ID)
     img = cv2.imread(str(DATA / "aged_twowings.png"))[..., ::-1].copy()
-    proposal = detection.detect(img, detector_id=detector.DETECTOR_ID)
+    try:
+        proposal = detection.detect(img, detector_id=detector.DETECTOR_ID)
+    finally:
+        registry.forget_restorer(detector.DETECTOR_ID)
     assert proposal.probability.shape == img.shape[:2]
     assert proposal.operation["source"] == "user"
     assert proposal.midpoint == pytest.approx(card["default_threshold"])
