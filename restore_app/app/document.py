@@ -85,7 +85,6 @@ class Document(ProposalReview):
         self._exported: dict | None = None
         # What changed since the last sidecar save.
         self.dirty: set[str] = set()
-        self.revision = 0
         # The review's split into accepted and doubtful regions, with the
         # revision of what it depends on (see _split).
         self.revision_of_review = 0
@@ -174,7 +173,6 @@ class Document(ProposalReview):
 
     def notify(self, name: str, box: Box | None) -> None:
         """Record that ``name`` changed in ``box`` and tell the views."""
-        self.revision += 1
         if name in ("proposal", "rejected", "pixels"):
             self.revision_of_review += 1
         if name == "pixels":

@@ -376,10 +376,6 @@ class Session:
         self.unsaved.pop(path, None)
         self.saved.emit(path)
 
-    def schedule_save(self) -> None:
-        """Write changed state to the sidecars soon (edits in a burst: once)."""
-        self._autosave.start()
-
     def save_all(self) -> None:
         self._autosave.stop()
         for doc in list(self.docs.values()):
